@@ -1,0 +1,440 @@
+"""Chinese text analysis shared by the indexer and the query side.
+
+Why not jieba's stock ``ChineseAnalyzer``: it numbers token positions with
+character offsets (so every phrase query fails), splits ``GPT-4`` into ``GPT``,
+``-`` and ``4`` (so ``GPT-4`` matches texts that only say ``GPT-3``) and neither
+lower-cases nor width-folds Latin text.  This module fixes all three:
+
+* text is first *folded* character by character (NFKC, lower case) through a
+  translation table, so that ``ＧＰＴ－４`` and ``GPT-4`` are the same token and
+  every folded character still maps to exactly one original character: token
+  ``startchar``/``endchar`` therefore point into the *original* text and
+  highlights land exactly;
+* Latin/number compounds (``gpt-4``, ``gpt-3.5``, ``qwen2-vl``, ``c++``,
+  ``node.js``, ``.net``, ``5000亿``) are emitted whole *and* as their parts, the
+  parts taking consecutive positions so ``"gpt 4"`` phrases work;
+* runs of Han characters go through jieba's precise cut; each word takes one
+  position and the dictionary sub-words that jieba's search mode would add are
+  emitted at the *same* position, so phrase queries over words keep working;
+* a second analyzer emits overlapping Han character bigrams, the recall path
+  for a word hidden inside a longer compound (``人民共和国`` in
+  ``中华人民共和国``).
+
+The jieba dictionary is the only module-level state: it is loaded lazily once
+per process (see :func:`configure`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from whoosh.analysis import Token, Tokenizer
+
+log = logging.getLogger(__name__)
+
+#: Bump whenever tokenization changes; an index built with another version is
+#: rebuilt rather than silently mixed.
+ANALYSIS_VERSION = 3
+
+#: Tokens longer than this are hashes, base64 or minified code: not words.
+MAX_TOKEN_LEN = 48
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+# Chinese numeral units glued to a number: 5000亿, 1.17亿, 10万.
+_UNITS = "万亿千百"
+_TOKEN_RE = re.compile(
+    rf"(?P<num>\d+(?:\.\d+)?[{_UNITS}]+)"
+    r"|(?P<latin>(?:(?<![a-z0-9])\.(?=[a-z]))?[a-z0-9](?:[a-z0-9]|[-._+/](?=[a-z0-9]))*(?:\+\+|#(?![a-z0-9]))?)"
+    rf"|(?P<han>[{_HAN}]+)"
+)
+_PART_SPLIT_RE = re.compile(r"[-._+/#]+")
+_HAN_RE = re.compile(rf"[{_HAN}]")
+_LATIN_WORD_RE = re.compile(r"[a-z0-9]")
+
+
+# --------------------------------------------------------------------------
+# Folding: width, case (and later script) normalisation with exact offsets
+# --------------------------------------------------------------------------
+
+_fold_table: dict[int, str] = {}
+_irregular: set[int] = set()  # code points that fold to 0 or 2+ characters
+_fold_lock = threading.Lock()
+
+
+def _fold_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """Width- and case-fold ``text``.
+
+    Returns ``(folded, offsets)``.  When every character folds to exactly one
+    character (the overwhelmingly common case) ``offsets`` is ``None`` and
+    folded index *i* is original index *i*.  Otherwise ``offsets[i]`` is the
+    original index of folded character *i*, plus a final sentinel entry equal
+    to ``len(text)``.  The table grows as new characters are seen, so the
+    per-character Python work is paid once per distinct character.
+    """
+    table = _fold_table
+    chars = set(text)
+    missing = [c for c in chars if ord(c) not in table]
+    if missing:
+        with _fold_lock:
+            for c in missing:
+                f = _fold_char(c)
+                table[ord(c)] = f
+                if len(f) != 1:
+                    _irregular.add(ord(c))
+    folded = text.translate(table)
+    if not _irregular or not any(ord(c) in _irregular for c in chars):
+        return folded, None
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        offsets.extend([i] * len(table[ord(c)]))
+    offsets.append(len(text))
+    return folded, offsets
+
+
+def fold_query(text: str) -> str:
+    """Fold a query string the same way as indexed text."""
+    return fold(text)[0]
+
+
+# --------------------------------------------------------------------------
+# jieba, loaded lazily once per process
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JiebaConfig:
+    cache_dir: Path | None = None
+    userdict: Path | None = None
+
+
+_jieba_lock = threading.Lock()
+_jieba = None  # jieba.Tokenizer, created on first use
+_jieba_config = JiebaConfig()
+
+
+def configure(cache_dir: Path | None = None, userdict: Path | None = None) -> None:
+    """Say where jieba keeps its cache and which user dictionary to load.
+
+    Must be called before the first segmentation to take effect; calling it
+    again with a different configuration reloads the dictionary (tests do).
+    """
+    global _jieba, _jieba_config
+    new = JiebaConfig(cache_dir, userdict if userdict and Path(userdict).is_file() else None)
+    with _jieba_lock:
+        if new != _jieba_config:
+            _jieba_config = new
+            _jieba = None
+
+
+def userdict_fingerprint(userdict: Path | None) -> str:
+    """Hash of the user dictionary: part of the analysis identity of an index."""
+    if not userdict or not Path(userdict).is_file():
+        return "none"
+    return hashlib.sha256(Path(userdict).read_bytes()).hexdigest()[:16]
+
+
+def _load_userdict(tok, path: Path) -> None:
+    """Load a jieba user dictionary, tolerating comments and blank lines."""
+    n = 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        word = unicodedata.normalize("NFKC", parts[0]).lower()
+        freq = None
+        tag = None
+        if len(parts) > 1 and parts[1].isdigit():
+            freq = int(parts[1])
+            tag = parts[2] if len(parts) > 2 else None
+        elif len(parts) > 1:
+            tag = parts[1]
+        tok.add_word(word, freq, tag)
+        n += 1
+    log.info("loaded %d words from user dictionary %s", n, path)
+
+
+def get_jieba():
+    """The process's jieba tokenizer, initialised on first use."""
+    global _jieba
+    tok = _jieba
+    if tok is not None:
+        return tok
+    with _jieba_lock:
+        if _jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            t = jieba.Tokenizer()
+            cfg = _jieba_config
+            if cfg.cache_dir:
+                Path(cfg.cache_dir).mkdir(parents=True, exist_ok=True)
+                t.tmp_dir = str(cfg.cache_dir)
+            t.initialize()
+            if cfg.userdict:
+                _load_userdict(t, Path(cfg.userdict))
+            _jieba = t
+        return _jieba
+
+
+# --------------------------------------------------------------------------
+# Token streams
+# --------------------------------------------------------------------------
+
+#: A raw token: (text, position, startchar, endchar) with offsets into the
+#: original (unfolded) text.
+RawToken = tuple[str, int, int, int]
+
+
+def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:
+    """Split a compound at its separators: ``qwen2-vl`` → ``qwen2``, ``vl``."""
+    parts = []
+    for m in re.finditer(r"[a-z0-9]+", word):
+        parts.append((m.group(), start + m.start(), start + m.end()))
+    return parts
+
+
+# Roles of word tokens: a Han dictionary word from the precise cut, a
+# search-mode sub-word inside it, a whole Latin/number compound, one of its
+# parts, or a plain Latin word.
+MAIN, SUB, COMPOUND, PART, LATIN = "main", "sub", "compound", "part", "latin"
+
+
+def word_tokens_roles(text: str, start_pos: int = 0) -> list[tuple[str, int, int, int, str]]:
+    """Word tokens with their roles; see :func:`word_tokens`."""
+    folded, offsets = fold(text)
+    tok = None
+    out: list[tuple[str, int, int, int, str]] = []
+    pos = start_pos
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        if offsets is None:
+            return a, b
+        return offsets[a], offsets[b - 1] + 1
+
+    for m in _TOKEN_RE.finditer(folded):
+        kind = m.lastgroup
+        s = m.start()
+        word = m.group()
+        if kind == "han":
+            if tok is None:
+                tok = get_jieba()
+            freq = tok.FREQ
+            for w, ws, we in tok.tokenize(word, mode="default", HMM=True):
+                a, b = span(s + ws, s + we)
+                out.append((w, pos, a, b, MAIN))
+                n = we - ws
+                if n > 2:
+                    for g in (2, 3):
+                        if n <= g:
+                            break
+                        for i in range(n - g + 1):
+                            sub = w[i:i + g]
+                            if freq.get(sub):
+                                a2, b2 = span(s + ws + i, s + ws + i + g)
+                                out.append((sub, pos, a2, b2, SUB))
+                pos += 1
+            continue
+        if len(word) > MAX_TOKEN_LEN:
+            continue
+        a, b = span(s, s + len(word))
+        if kind == "num":
+            digits = word.rstrip(_UNITS)
+            out.append((word, pos, a, b, COMPOUND))
+            a, b = span(s, s + len(digits))
+            out.append((digits, pos, a, b, PART))
+            a, b = span(s + len(digits), s + len(word))
+            out.append((word[len(digits):], pos + 1, a, b, PART))
+            pos += 2
+            continue
+        parts = _latin_parts(word, s)
+        if len(parts) == 1 and parts[0][0] == word:
+            out.append((word, pos, a, b, LATIN))
+            pos += 1
+            continue
+        out.append((word, pos, a, b, COMPOUND))
+        for ptext, ps, pe in parts:
+            a, b = span(ps, pe)
+            out.append((ptext, pos, a, b, PART))
+            pos += 1
+        if not parts:
+            pos += 1
+    return out
+
+
+def word_tokens(text: str, start_pos: int = 0) -> list[RawToken]:
+    """Tokens of ``text`` for the word fields (see the module docstring)."""
+    return [(t, p, a, b) for t, p, a, b, _ in word_tokens_roles(text, start_pos)]
+
+
+@dataclass
+class QueryUnit:
+    """One thing a person asked for, with the ways it may be matched.
+
+    ``text`` is the folded word or compound.  ``parts`` are the Latin parts of
+    a compound (matched as a phrase) or, for a Han word, the shortest cover by
+    dictionary sub-words (matched all together): both let ``自然语言处理``
+    find ``自然语言的处理`` and ``GPT 4`` find ``GPT-4``, ranked lower.
+    """
+
+    text: str
+    kind: str  # "han" | "latin" | "compound"
+    parts: list[str]
+
+
+_LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
+
+
+def query_units(text: str) -> list[QueryUnit]:
+    """Analyse query text into units, with the same segmentation as the index."""
+    units: list[QueryUnit] = []
+    toks = word_tokens_roles(text)
+    i = 0
+    while i < len(toks):
+        t, p, a, b, role = toks[i]
+        j = i + 1
+        followers = []
+        while j < len(toks) and toks[j][4] in (SUB, PART):
+            followers.append(toks[j])
+            j += 1
+        if role == MAIN:
+            units.append(QueryUnit(t, "han", _cover(t, [f[0] for f in followers])))
+        elif role == COMPOUND:
+            units.append(QueryUnit(t, "compound", [f[0] for f in followers]))
+        else:
+            pieces = _LETTER_DIGIT_RE.findall(t)
+            # "gpt4" may be written "GPT-4" or "GPT 4" in the text
+            units.append(QueryUnit(t, "latin", pieces if len(pieces) > 1 else []))
+        i = j
+    return units
+
+
+def _cover(word: str, subs: list[str]) -> list[str]:
+    """Greedy longest-first cover of ``word`` by its dictionary sub-words."""
+    if not subs:
+        return []
+    cover: list[str] = []
+    i = 0
+    subset = set(subs)
+    while i < len(word):
+        for n in (3, 2):
+            if word[i:i + n] in subset and len(word[i:i + n]) == n:
+                cover.append(word[i:i + n])
+                i += n
+                break
+        else:
+            cover.append(word[i])
+            i += 1
+    return cover if len(cover) > 1 else []
+
+
+def bigram_tokens(text: str, start_pos: int = 0) -> list[RawToken]:
+    """Overlapping Han character bigrams, one position each (recall path)."""
+    folded, offsets = fold(text)
+    out: list[RawToken] = []
+    pos = start_pos
+    for m in re.finditer(rf"[{_HAN}]+", folded):
+        run = m.group()
+        s = m.start()
+        if len(run) == 1:
+            continue
+        for i in range(len(run) - 1):
+            a, b = s + i, s + i + 2
+            if offsets is not None:
+                a, b = offsets[a], offsets[b - 1] + 1
+            out.append((run[i:i + 2], pos, a, b))
+            pos += 1
+        pos += 1  # a gap so phrases never bridge two runs
+    return out
+
+
+def bigrams_of(word: str) -> list[str]:
+    """The bigram sequence a (folded) Han word is matched by in the bigram field."""
+    return [word[i:i + 2] for i in range(len(word) - 1)]
+
+
+def is_han(word: str) -> bool:
+    return bool(_HAN_RE.search(word))
+
+
+def is_latin(word: str) -> bool:
+    return bool(_LATIN_WORD_RE.match(word)) and not is_han(word)
+
+
+# --------------------------------------------------------------------------
+# Whoosh glue
+# --------------------------------------------------------------------------
+
+class PreTokenized(str):
+    """A field value whose tokens were computed in a worker process.
+
+    It is a ``str`` (the original text) so Whoosh accepts it, and carries the
+    raw tokens so the tokenizer does not segment the text a second time.
+    """
+
+    __slots__ = ("tokens",)
+
+    def __new__(cls, text: str, tokens: list[RawToken]):
+        obj = super().__new__(cls, text)
+        obj.tokens = tokens
+        return obj
+
+
+class _RawTokenizer(Tokenizer):
+    """Whoosh tokenizer over one of the raw token functions above."""
+
+    def _raw(self, value: str) -> list[RawToken]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if isinstance(value, PreTokenized):
+            raw = value.tokens
+        else:
+            raw = self._raw(value)
+        for text, pos, a, b in raw:
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + a
+                t.endchar = start_char + b
+            yield t
+
+
+class ChineseTokenizer(_RawTokenizer):
+    """Words: jieba precise cut + search-mode sub-words + Latin compounds."""
+
+    def _raw(self, value: str) -> list[RawToken]:
+        return word_tokens(value)
+
+
+class BigramTokenizer(_RawTokenizer):
+    """Han character bigrams for substring recall."""
+
+    def _raw(self, value: str) -> list[RawToken]:
+        return bigram_tokens(value)
+
+
+def chinese_analyzer() -> ChineseTokenizer:
+    return ChineseTokenizer()
+
+
+def bigram_analyzer() -> BigramTokenizer:
+    return BigramTokenizer()

@@ -1,0 +1,391 @@
+"""Reading one markdown article: bytes → front matter + plain-text sections.
+
+Real sites are messy (CRLF, BOMs, GBK files, ``---`` rules that are not front
+matter, ``tags: [null]``, dates as strings), so every field is read
+defensively.  A file that cannot be decoded or is not text raises
+:class:`ArticleError` with a reason the indexer reports next to the path;
+recoverable oddities (broken YAML, an unparseable date) become *warnings* and
+the article is still indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+#: Files larger than this are not articles (generated dumps, logs).
+MAX_ARTICLE_BYTES = 8 * 1024 * 1024
+
+
+class ArticleError(Exception):
+    """The file cannot be indexed; the message says why."""
+
+
+@dataclass
+class Section:
+    """A heading and the plain text under it (up to the next heading)."""
+
+    heading: str
+    anchor: str
+    level: int
+    text: str
+
+
+@dataclass
+class Article:
+    path: str  # relative to the corpus root, with "/"
+    title: str
+    description: str
+    keywords: list[str]
+    tags: list[str]
+    categories: list[str]
+    date: dt.datetime
+    permalink: str
+    sections: list[Section]
+    code: str
+    content_hash: str
+    mtime_ns: int
+    size: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        return "\n".join(s.text for s in self.sections if s.text)
+
+    @property
+    def headings(self) -> str:
+        return "\n".join(s.heading for s in self.sections if s.heading)
+
+
+def is_markdown(path: Path) -> bool:
+    return path.suffix.lower() in MARKDOWN_SUFFIXES
+
+
+# ---------------------------------------------------------------- decoding
+
+def decode(raw: bytes) -> tuple[str, str | None]:
+    """Bytes → text: UTF-8 (with or without BOM), else GB18030.
+
+    Returns ``(text, warning)``.  Raises :class:`ArticleError` for binary data.
+    """
+    if b"\x00" in raw[:65536]:
+        raise ArticleError("binary file (contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(8, len(text) // 100):
+            raise ArticleError("not UTF-8 or GB18030 text (undecodable bytes)")
+        return text, "invalid UTF-8 bytes replaced"
+    return text, "decoded as GB18030"
+
+
+# ------------------------------------------------------------ front matter
+
+_FM_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
+    """Split YAML front matter from the body.
+
+    Only a ``---`` on the very first line opens front matter (a ``---`` after
+    blank lines is a horizontal rule).  Broken YAML keeps the body and returns
+    a warning instead of losing the article.
+    """
+    if not _FM_RE.match(text):
+        return {}, text, None
+    try:
+        post = frontmatter.loads(text)
+        meta = post.metadata if isinstance(post.metadata, dict) else {}
+        return meta, post.content, None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        body = _FM_RE.sub("", text, count=1)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return {}, body, f"front matter ignored (invalid YAML: {reason})"
+
+
+def _as_list(value: Any) -> list[str]:
+    """``None`` / str / list / number → list of non-empty strings."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        items = []
+        for v in value:
+            items.extend(_as_list(v))
+        return items
+    if isinstance(value, dict):
+        return []
+    s = str(value).strip()
+    return [s] if s else []
+
+
+_LIST_SPLIT_RE = re.compile(r"\s*[,，、;；]\s*")
+
+
+def _split_words(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(p for p in _LIST_SPLIT_RE.split(v) if p)
+    return out
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        key = unicodedata.normalize("NFKC", v).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def _first(meta: dict[str, Any], *names: str) -> Any:
+    for n in names:
+        v = meta.get(n)
+        if v not in (None, "", [], {}):
+            return v
+    return None
+
+
+def _meta_keywords(meta: dict[str, Any]) -> list[str]:
+    """``keywords`` plus ``meta``/``head`` entries named keywords (VuePress)."""
+    found = _as_list(meta.get("keywords"))
+    for entry in _as_list_raw(meta.get("meta")):
+        if isinstance(entry, dict) and str(entry.get("name", "")).lower() == "keywords":
+            found.extend(_as_list(entry.get("content")))
+    for entry in _as_list_raw(meta.get("head")):
+        # VuePress: head: [[meta, {name: keywords, content: ...}]]
+        if isinstance(entry, (list, tuple)) and len(entry) >= 2 and isinstance(entry[1], dict):
+            attrs = entry[1]
+            if str(attrs.get("name", "")).lower() == "keywords":
+                found.extend(_as_list(attrs.get("content")))
+    return _dedupe(_split_words(found))
+
+
+def _as_list_raw(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return []
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d",
+    "%Y年%m月%d日", "%Y-%m", "%Y",
+)
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """A front matter date in any common shape → naive datetime, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1900 <= value <= 2200:
+            return dt.datetime(int(value), 1, 1)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):
+            return None
+    s = str(value).strip()
+    if not s:
+        return None
+    try:
+        return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        pass
+    s2 = re.sub(r"\s*[+-]\d{2}:?\d{2}$", "", s)
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(s2, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+# ------------------------------------------------------------- markdown
+
+_md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
+_TAG_RE = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+_SHORTCODE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.S)
+_DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
+_HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
+_SLUG_STRIP_RE = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'“”‘’<>,.?/，。、：；！？（）【】《》]+")
+_WS_RE = re.compile(r"[ \t\u3000]+")
+
+
+def slugify(heading: str) -> str:
+    """VuePress-style anchor slug: keeps Chinese, lower-cases Latin."""
+    s = unicodedata.normalize("NFKC", heading)
+    s = _SLUG_STRIP_RE.sub("-", s).strip("-").lower()
+    if s[:1].isdigit():
+        s = "_" + s
+    return s or "section"
+
+
+def clean_text(text: str) -> str:
+    """Remove URLs, HTML tags and comments, shortcodes and directives."""
+    text = _TAG_RE.sub(" ", text)
+    text = _SHORTCODE_RE.sub(" ", text)
+    text = _DIRECTIVE_RE.sub(" ", text)
+    text = _URL_RE.sub(" ", text)
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _inline_text(token) -> str:
+    parts: list[str] = []
+    for child in token.children or ():
+        t = child.type
+        if t in ("text", "code_inline"):
+            parts.append(child.content)
+        elif t in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif t == "image":
+            parts.append(child.content)  # alt text only, never the target
+        # html_inline and link attributes are dropped; link text is a child text.
+    return "".join(parts)
+
+
+def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
+    """Markdown → (sections, code text, first H1 heading or None)."""
+    body = _SHORTCODE_RE.sub(" ", body)
+    tokens = _md.parse(body)
+    sections: list[Section] = [Section("", "", 0, "")]
+    blocks: list[list[str]] = [[]]
+    code: list[str] = []
+    first_h1: str | None = None
+    used: dict[str, int] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            inline = tokens[i + 1]
+            raw = _inline_text(inline)
+            m = _HEADING_ID_RE.search(raw)
+            custom = m.group(1) if m else None
+            if m:
+                raw = raw[: m.start()]
+            heading = clean_text(raw)
+            level = int(tok.tag[1:])
+            if level == 1 and first_h1 is None and heading:
+                first_h1 = heading
+            anchor = custom or slugify(heading)
+            n = used.get(anchor, 0)
+            used[anchor] = n + 1
+            if n:
+                anchor = f"{anchor}-{n}"
+            sections.append(Section(heading, anchor, level, ""))
+            blocks.append([])
+            i += 3
+            continue
+        if tok.type == "inline":
+            text = clean_text(_inline_text(tok))
+            if text:
+                blocks[-1].append(text)
+        elif tok.type in ("fence", "code_block"):
+            code.append(tok.content)
+        elif tok.type == "html_block":
+            text = clean_text(tok.content)
+            if text:
+                blocks[-1].append(text)
+        i += 1
+    for sec, blk in zip(sections, blocks):
+        sec.text = "\n".join(blk)
+    sections = [s for s in sections if s.heading or s.text]
+    return sections, "\n".join(code), first_h1
+
+
+# --------------------------------------------------------------- articles
+
+def derive_permalink(rel: str) -> str:
+    """``docs/foo/bar.md`` → ``/docs/foo/bar.html``; ``README.md`` → its folder."""
+    p = PurePosixPath(rel)
+    stem = p.stem
+    parent = "/".join(p.parent.parts)
+    if stem.lower() in ("readme", "index", "_index"):
+        return "/" + (parent + "/" if parent else "")
+    return "/" + (parent + "/" if parent else "") + stem + ".html"
+
+
+def read_article(path: Path, root: Path) -> Article:
+    """Read and parse one article; raises :class:`ArticleError` when it can't."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        st = path.stat()
+        if st.st_size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"too large ({st.st_size // 1024} KiB > {MAX_ARTICLE_BYTES // 1024} KiB)")
+        raw = path.read_bytes()
+    except ArticleError:
+        raise
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
+    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns)
+
+
+def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
+    """Parse article bytes; ``rel`` is its corpus-relative path."""
+    warnings: list[str] = []
+    text, warn = decode(raw)
+    if warn:
+        warnings.append(warn)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    meta, body, warn = split_front_matter(text)
+    if warn:
+        warnings.append(warn)
+    try:
+        sections, code, first_h1 = markdown_sections(body)
+    except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
+        raise ArticleError(f"markdown parse failed: {exc}") from exc
+
+    title = " ".join(_as_list(_first(meta, "title", "Title")))
+    if not title:
+        title = first_h1 or PurePosixPath(rel).stem
+    title = clean_text(title) or PurePosixPath(rel).stem
+    description = clean_text(" ".join(_as_list(_first(meta, "description", "summary", "Description"))))
+    tags = _dedupe(_split_words(_as_list(_first(meta, "tags", "tag", "Tags"))))
+    categories = _dedupe(_split_words(_as_list(_first(meta, "categories", "category", "Categories"))))
+    keywords = _meta_keywords(meta)
+
+    date_value = _first(meta, "date", "Date", "created")
+    date = parse_date(date_value)
+    if date is None:
+        if date_value is not None:
+            warnings.append(f"unreadable date {str(date_value)[:40]!r}, using file time")
+        date = dt.datetime.fromtimestamp(mtime_ns / 1e9) if mtime_ns else dt.datetime(1970, 1, 1)
+
+    permalink = " ".join(_as_list(meta.get("permalink")))
+    if not permalink:
+        slug = " ".join(_as_list(meta.get("slug")))
+        if slug:
+            parent = "/".join(PurePosixPath(rel).parent.parts)
+            permalink = "/" + (parent + "/" if parent else "") + slug.strip("/") + "/"
+        else:
+            permalink = derive_permalink(rel)
+
+    return Article(
+        path=rel, title=title, description=description, keywords=keywords,
+        tags=tags, categories=categories, date=date, permalink=permalink,
+        sections=sections, code=code,
+        content_hash=hashlib.sha256(raw).hexdigest(), mtime_ns=mtime_ns,
+        size=len(raw), warnings=warnings,
+    )

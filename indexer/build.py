@@ -1,0 +1,337 @@
+"""Bring an index up to date with a corpus folder: scan, diff, write, publish.
+
+Incremental by default: a file whose size and mtime are unchanged is not even
+read; one whose bytes hash the same as before (a mere ``touch``) is not
+re-indexed.  Every run that changes anything writes a new generation (see
+``indexer.store``) so readers never see a half-written index, and a full build
+uses both cores: articles are parsed in a process pool while Whoosh's
+multi-process writer segments (jieba) and writes in worker processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import hashlib
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+
+from . import analysis, store
+from .analysis import fold_query
+from .article import Article, ArticleError, is_markdown, parse_article
+from .schema import build_schema, versions
+
+log = logging.getLogger(__name__)
+
+#: Folders never descended into: VCS data, dependencies, build output.
+SKIP_DIRS = {"node_modules", "__pycache__", "_site", "public", "dist"}
+#: Above this many changed articles, use the multi-process writer.
+PARALLEL_THRESHOLD = 64
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class IndexReport:
+    """What an ``index`` run did; printed by the CLI, asserted by tests."""
+
+    corpus: str
+    index: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    rebuilt: bool = False
+    rebuild_reason: str | None = None
+    generation: str | None = None
+    total: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.rebuilt)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    corpus: Path
+    index: Path
+    userdict: Path | None = None
+    workers: int = 0  # 0: one per core
+
+    def resolved_userdict(self) -> Path | None:
+        if self.userdict is not None:
+            return self.userdict
+        default = self.corpus / "userdict.txt"
+        return default if default.is_file() else None
+
+
+# ------------------------------------------------------------------ scan
+
+def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """All markdown files under ``root`` by relative path, plus skipped ones.
+
+    Symlinked directories are not followed (no loops); symlinked files are.
+    """
+    found: dict[str, Path] = {}
+    skipped: list[tuple[str, str]] = []
+
+    def onerror(exc: OSError) -> None:
+        rel = _rel(Path(exc.filename), root) if exc.filename else "?"
+        skipped.append((rel, f"cannot list directory: {exc.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        base = Path(dirpath)
+        for d in dirnames:
+            if is_markdown(Path(d)):
+                skipped.append((_rel(base / d, root), "is a directory, not an article"))
+        for name in sorted(filenames):
+            p = base / name
+            if not is_markdown(p):
+                continue
+            rel = _rel(p, root)
+            if not p.is_file():
+                reason = "broken symlink" if p.is_symlink() else "not a regular file"
+                skipped.append((rel, reason))
+                continue
+            found[rel] = p
+    return found, skipped
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --------------------------------------------------------------- parsing
+
+def _parse_job(job: tuple[str, bytes, int]) -> Article | tuple[str, str]:
+    rel, raw, mtime_ns = job
+    try:
+        return parse_article(raw, rel, mtime_ns=mtime_ns)
+    except ArticleError as exc:
+        return rel, str(exc)
+    except Exception as exc:  # never lose the corpus over one file
+        log.exception("unexpected error parsing %s", rel)
+        return rel, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def article_fields(a: Article) -> dict:
+    """An article as Whoosh field values."""
+    body = a.body
+    headings = a.headings
+    keywords = "\n".join(a.keywords + a.tags)
+    return dict(
+        path=a.path,
+        hash=a.content_hash.encode("ascii"),
+        mtime_ns=a.mtime_ns,
+        title=a.title,
+        keywords=keywords,
+        headings=headings,
+        description=a.description,
+        body=body,
+        code=a.code,
+        bigram="\n".join((a.title, headings, a.description, body)),
+        tag=",".join(fold_query(t).replace(",", " ") for t in a.tags),
+        category=",".join(fold_query(c).replace(",", " ") for c in a.categories),
+        date=a.date,
+        title_text=a.title,
+        url=a.permalink,
+        description_text=a.description,
+        tags=a.tags,
+        categories=a.categories,
+        sections=[(s.heading, s.anchor, s.text) for s in a.sections],
+    )
+
+
+# ----------------------------------------------------------------- update
+
+def _identity(cfg: IndexConfig) -> dict:
+    ident = dict(versions())
+    ident["userdict"] = analysis.userdict_fingerprint(cfg.resolved_userdict())
+    return ident
+
+
+def _manifest(ix) -> dict[str, tuple[str, int]]:
+    """path → (content hash, mtime_ns) for every live document, from columns."""
+    out: dict[str, tuple[str, int]] = {}
+    with ix.reader() as r:
+        paths = r.column_reader("path")
+        hashes = r.column_reader("hash")
+        mtimes = r.column_reader("mtime_ns")
+        for docnum in r.all_doc_ids():
+            out[paths[docnum]] = (hashes[docnum].decode("ascii"), mtimes[docnum])
+    return out
+
+
+def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
+                 progress: ProgressFn | None = None) -> IndexReport:
+    """Make the index at ``cfg.index`` reflect ``cfg.corpus``."""
+    t0 = time.perf_counter()
+    corpus = Path(cfg.corpus)
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus} does not exist")
+    report = IndexReport(corpus=str(corpus), index=str(cfg.index))
+    with store.writer_lock(cfg.index, wait=wait):
+        store.collect_garbage(cfg.index)
+        analysis.configure(cache_dir=store.jieba_cache_dir(cfg.index), userdict=cfg.resolved_userdict())
+        identity = _identity(cfg)
+
+        current = None
+        manifest: dict[str, tuple[str, int]] = {}
+        reason = "requested (--rebuild)" if rebuild else None
+        if not rebuild:
+            try:
+                cur = store.read_current(cfg.index)
+                if cur is None:
+                    reason = "no index yet"
+                elif cur.meta.get("identity") != identity:
+                    reason = _identity_change(cur.meta.get("identity") or {}, identity)
+                else:
+                    ix, current = store.open_current(cfg.index)
+                    manifest = _manifest(ix)
+                    ix.close()
+            except Exception as exc:
+                reason = f"existing index unusable ({exc})"
+        if reason:
+            report.rebuilt = True
+            report.rebuild_reason = reason
+            if reason not in ("no index yet", "requested (--rebuild)"):
+                log.warning("rebuilding the index: %s", reason)
+
+        files, skipped = scan_corpus(corpus)
+        report.skipped.extend(skipped)
+        jobs, keep_old = _diff(files, manifest, report)
+        report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
+
+        if not report.changed:
+            report.total = len(manifest)
+            report.generation = current.name if current else None
+            report.elapsed = time.perf_counter() - t0
+            return report
+
+        gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
+        try:
+            userdict = cfg.resolved_userdict()
+            if userdict:  # queries must segment with exactly this dictionary
+                shutil.copyfile(userdict, gen_path / store.USERDICT)
+            if report.rebuilt:
+                ix = whoosh_index.create_in(str(gen_path), build_schema())
+            else:
+                ix = whoosh_index.open_dir(str(gen_path))
+            analysis.get_jieba()  # load once here so forked writers inherit it
+            _write(ix, jobs, report, cfg, progress)
+            report.total = ix.doc_count()
+            ix.close()
+            now = dt.datetime.now().isoformat(timespec="seconds")
+            store.write_meta(gen_path, {
+                "identity": identity,
+                "corpus": str(corpus.resolve()),
+                "documents": report.total,
+                "updated": now,
+                "built": now if report.rebuilt else (current.meta.get("built") if current else now),
+            })
+            store.publish(cfg.index, gen_path)
+        except BaseException:
+            # unfinished generation: never published, removed now or next run
+            shutil.rmtree(gen_path, ignore_errors=True)
+            raise
+        report.generation = gen_path.name
+        store.collect_garbage(cfg.index)
+    report.elapsed = time.perf_counter() - t0
+    return report
+
+
+def _identity_change(old: dict, new: dict) -> str:
+    changes = []
+    for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
+                       ("userdict", "user dictionary")):
+        if old.get(key) != new.get(key):
+            if key == "userdict":
+                changes.append("the user dictionary changed")
+            else:
+                changes.append(f"{label} {old.get(key)} → {new.get(key)}")
+    return "index was built with different analysis: " + ", ".join(changes or ["unknown version"])
+
+
+def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int]],
+          report: IndexReport) -> tuple[list[tuple[str, bytes, int]], set[str]]:
+    """Decide what to (re)index. Returns parse jobs and paths kept as they were."""
+    jobs: list[tuple[str, bytes, int]] = []
+    keep_old: set[str] = set()
+    for rel, path in files.items():
+        old = manifest.get(rel)
+        try:
+            st = path.stat()
+            if old is not None and old[1] == st.st_mtime_ns:
+                report.unchanged += 1
+                continue
+            raw = path.read_bytes()
+        except OSError as exc:
+            report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
+            if old is not None:
+                keep_old.add(rel)
+            continue
+        if old is not None and hashlib.sha256(raw).hexdigest() == old[0]:
+            report.unchanged += 1  # touched, not changed
+            continue
+        (report.updated if old is not None else report.added).append(rel)
+        jobs.append((rel, raw, st.st_mtime_ns))
+    return jobs, keep_old
+
+
+def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[Article | tuple[str, str]]:
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        yield from map(_parse_job, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_parse_job, jobs, chunksize=16)
+
+
+def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: IndexConfig,
+           progress: ProgressFn | None) -> None:
+    workers = cfg.workers or os.cpu_count() or 1
+    parallel = workers > 1 and len(jobs) >= PARALLEL_THRESHOLD
+    if parallel:
+        writer = ix.writer(procs=workers, multisegment=True, limitmb=128)
+    else:
+        writer = ix.writer(limitmb=128)
+    try:
+        for rel in report.deleted + report.updated:
+            writer.delete_by_term("path", rel)
+        failed: set[str] = set()
+        for done, item in enumerate(_parsed(jobs, workers), 1):
+            if isinstance(item, tuple):
+                rel, why = item
+                report.skipped.append((rel, why))
+                failed.add(rel)
+            else:
+                for w in item.warnings:
+                    report.warnings.append((item.path, w))
+                writer.add_document(**article_fields(item))
+            if progress:
+                progress(done, len(jobs))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    if failed:
+        report.added = [p for p in report.added if p not in failed]
+        report.updated = [p for p in report.updated if p not in failed]
+
+
+def iter_documents(ix) -> Iterable[dict]:
+    with ix.searcher() as s:
+        yield from s.all_stored_fields()

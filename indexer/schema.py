@@ -1,0 +1,52 @@
+"""The Whoosh schema: which fields exist, how they are analysed, what is stored.
+
+Field weights are applied at query time (``search.query``) so they can be
+tuned without re-indexing; the schema only decides what can be matched.
+"""
+
+from __future__ import annotations
+
+from whoosh import columns
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer
+
+#: Bump when fields change; together with the analysis version and the user
+#: dictionary it decides whether an existing index can be updated in place.
+SCHEMA_VERSION = 3
+
+#: Word fields searched by a plain query, in order of display importance.
+WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
+
+
+def build_schema() -> Schema:
+    zh = chinese_analyzer()
+    return Schema(
+        # identity and change detection (columns: cheap to read for every doc)
+        path=ID(unique=True, stored=True, sortable=True),
+        hash=COLUMN(columns.VarBytesColumn()),
+        mtime_ns=COLUMN(columns.NumericColumn("q", default=0)),
+        # searchable text
+        title=TEXT(analyzer=zh, phrase=True),
+        keywords=TEXT(analyzer=zh, phrase=True),
+        headings=TEXT(analyzer=zh, phrase=True),
+        description=TEXT(analyzer=zh, phrase=True),
+        body=TEXT(analyzer=zh, phrase=True),
+        code=TEXT(analyzer=zh, phrase=False),
+        bigram=TEXT(analyzer=bigram_analyzer(), phrase=True),
+        # filters and facets (values folded like the text: NFKC + lower case)
+        tag=KEYWORD(commas=True, lowercase=False, scorable=False),
+        category=KEYWORD(commas=True, lowercase=False, scorable=False),
+        date=DATETIME(stored=True, sortable=True),
+        # display (stored only)
+        title_text=STORED,
+        url=STORED,
+        description_text=STORED,
+        tags=COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+        categories=COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+        sections=STORED,
+    )
+
+
+def versions() -> dict[str, int]:
+    return {"schema": SCHEMA_VERSION, "analysis": ANALYSIS_VERSION}

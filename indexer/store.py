@@ -1,0 +1,254 @@
+"""The index directory: generations, the atomic switch, and the writer lock.
+
+Layout of an index directory::
+
+    CURRENT          name of the live generation, replaced atomically
+    gen-000007/      a complete Whoosh index + meta.json
+    jieba.cache      jieba's dictionary cache (kept with the index, not in /tmp)
+    lock             held (flock) by the one running indexer; holds its pid
+
+Every update, incremental or full, writes a *new* generation and then swaps
+``CURRENT``.  An incremental update starts from hard links of the live
+generation's files: Whoosh never modifies a segment file after writing it (new
+segments get new random names, deletions live in the TOC), so the live
+generation is never touched and a reader open on it keeps answering until it
+reopens.  A killed indexer therefore leaves at most an unfinished ``gen-*``
+directory that the next run removes; readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from whoosh import index as whoosh_index
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+LOCK = "lock"
+META = "meta.json"
+USERDICT = "userdict.txt"
+_GEN_RE = re.compile(r"^gen-(\d{6})$")
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, corrupt or locked; the message says what to do."""
+
+
+class IndexMissing(IndexUnavailable):
+    pass
+
+
+class IndexLocked(IndexUnavailable):
+    pass
+
+
+@dataclass
+class Generation:
+    path: Path
+    meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def jieba_cache_dir(index_dir: Path) -> Path:
+    return Path(index_dir)
+
+
+def read_current(index_dir: Path) -> Generation | None:
+    """The live generation, or None when there is no index yet."""
+    index_dir = Path(index_dir)
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexUnavailable(f"cannot read {index_dir / CURRENT}: {exc}") from exc
+    if not _GEN_RE.match(name):
+        raise IndexUnavailable(f"{index_dir / CURRENT} is corrupt (names {name!r}); run `zhsearch index --rebuild`")
+    path = index_dir / name
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(
+            f"index generation {path} is damaged ({exc}); run `zhsearch index --rebuild`"
+        ) from exc
+    return Generation(path, meta)
+
+
+def open_current(index_dir: Path):
+    """Open the live Whoosh index; clear errors when missing or corrupt."""
+    gen = read_current(index_dir)
+    if gen is None:
+        raise IndexMissing(f"no index in {index_dir}; run `zhsearch index` first")
+    try:
+        return whoosh_index.open_dir(str(gen.path)), gen
+    except Exception as exc:  # whoosh raises many types for damaged files
+        raise IndexUnavailable(
+            f"index in {gen.path} cannot be opened ({type(exc).__name__}: {exc}); "
+            "run `zhsearch index --rebuild`"
+        ) from exc
+
+
+def _generations(index_dir: Path) -> list[tuple[int, Path]]:
+    gens = []
+    for p in Path(index_dir).iterdir():
+        m = _GEN_RE.match(p.name)
+        if m and p.is_dir():
+            gens.append((int(m.group(1)), p))
+    return sorted(gens)
+
+
+def new_generation(index_dir: Path, link_from: Path | None) -> Path:
+    """Create the next generation directory, hard-linking ``link_from``'s files."""
+    gens = _generations(index_dir)
+    n = gens[-1][0] + 1 if gens else 1
+    path = Path(index_dir) / f"gen-{n:06d}"
+    path.mkdir()
+    if link_from is not None:
+        for f in link_from.iterdir():
+            if f.name.endswith("WRITELOCK") or f.name in (META, USERDICT) or not f.is_file():
+                continue
+            if f.suffix == ".toc" or ".toc." in f.name:
+                shutil.copy2(f, path / f.name)  # small, and rewritten by Whoosh
+            else:
+                try:
+                    os.link(f, path / f.name)
+                except OSError:
+                    shutil.copy2(f, path / f.name)
+    return path
+
+
+def write_meta(gen_path: Path, meta: dict) -> None:
+    tmp = gen_path / (META + ".tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync_file(tmp)
+    os.replace(tmp, gen_path / META)
+
+
+def publish(index_dir: Path, gen_path: Path) -> None:
+    """Atomically make ``gen_path`` the live generation."""
+    index_dir = Path(index_dir)
+    _fsync_dir(gen_path)
+    tmp = index_dir / (CURRENT + ".tmp")
+    tmp.write_text(gen_path.name + "\n", encoding="utf-8")
+    _fsync_file(tmp)
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def collect_garbage(index_dir: Path, keep_previous: bool = True) -> None:
+    """Remove unfinished and superseded generations.
+
+    The generation published just before the live one is kept (when asked) so
+    a server that has not yet reopened its searcher keeps a complete index.
+    """
+    current = read_current(index_dir)
+    gens = _generations(index_dir)
+    live = current.path.name if current else None
+    keep = {live}
+    if keep_previous and live:
+        older = [p for n, p in gens if p.name < live and (p / META).exists()]
+        if older:
+            keep.add(older[-1].name)
+    for _, p in gens:
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's writer lock, waiting up to ``wait`` seconds for it.
+
+    ``flock`` locks die with their process, so a killed indexer never leaves a
+    lock that blocks the next run; the pid left in the file only serves the
+    messages.
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        announced = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = _read_pid(fd)
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another `zhsearch index` (pid {holder or '?'}) is updating {index_dir}; "
+                        "try again when it has finished (or pass --wait SECONDS)"
+                    )
+                if not announced:
+                    log.warning("another indexer (pid %s) holds %s; waiting…", holder or "?", path)
+                    announced = True
+                time.sleep(0.2)
+        previous = _read_pid(fd)
+        if previous and previous != os.getpid() and not _pid_alive(previous):
+            log.warning("recovered a stale lock left by pid %s (no longer running)", previous)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        data = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        return int(data) if data.isdigit() else None
+    except OSError:
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,10 @@
+"""Query side of zhsearch: what a person typed → ranked, highlighted results.
+
+Reads the index, never writes it.
+"""
+
+from .engine import Engine, search
+from .models import FacetValue, Facets, Hit, ResultPage
+from .query import DEFAULT_RANKING, Ranking
+
+__all__ = ["Engine", "search", "Hit", "ResultPage", "Facets", "FacetValue", "Ranking", "DEFAULT_RANKING"]

@@ -1,0 +1,248 @@
+"""Running a search against the live index generation.
+
+An :class:`Engine` is what a long-lived process (the web server, a benchmark)
+keeps: it notices when ``zhsearch index`` publishes a new generation and
+switches to it, gives each thread its own Whoosh searcher (Whoosh readers are
+not meant to be shared across threads), and caches per-generation data
+(facet labels, spelling vocabulary).  :func:`search` is the one entry point.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import query as Q
+from whoosh import sorting
+from whoosh.collectors import TimeLimitCollector
+from whoosh.searching import TimeLimit
+
+from indexer import analysis, store
+from indexer.analysis import fold_query
+
+from . import query as qbuild
+from . import syntax
+from .models import FacetValue, Facets, Hit, ResultPage
+from .snippets import highlight_title, make_snippet
+from .spelling import Vocabulary
+
+log = logging.getLogger(__name__)
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+FACET_LIMIT = 30
+#: A query is cut off after this long and partial results are shown.
+TIME_LIMIT_S = 5.0
+
+
+@dataclass
+class _Generation:
+    name: str
+    ix: object
+    meta: dict
+    local: threading.local = field(default_factory=threading.local)
+    _labels: dict | None = None
+    _vocab: Vocabulary | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def searcher(self):
+        s = getattr(self.local, "searcher", None)
+        if s is None:
+            s = self.ix.searcher()
+            self.local.searcher = s
+        return s
+
+    def labels(self, searcher) -> dict[str, dict[str, str]]:
+        """Folded tag/category value → the label most articles spell it with."""
+        with self.lock:
+            if self._labels is None:
+                labels: dict[str, dict[str, str]] = {"tags": {}, "categories": {}}
+                r = searcher.reader()
+                for col in ("tags", "categories"):
+                    counts: dict[str, dict[str, int]] = {}
+                    cr = r.column_reader(col)
+                    for docnum in r.all_doc_ids():
+                        for v in cr[docnum] or ():
+                            c = counts.setdefault(fold_query(v).replace(",", " "), {})
+                            c[v] = c.get(v, 0) + 1
+                    labels[col] = {k: max(v, key=v.get) for k, v in counts.items()}
+                self._labels = labels
+            return self._labels
+
+    def vocabulary(self, searcher) -> Vocabulary:
+        with self.lock:
+            if self._vocab is None:
+                self._vocab = Vocabulary(searcher.reader())
+            return self._vocab
+
+
+class Engine:
+    """Searches the live generation of an index directory."""
+
+    def __init__(self, index_dir: Path | str) -> None:
+        self.index_dir = Path(index_dir)
+        self._gen: _Generation | None = None
+        self._lock = threading.Lock()
+
+    def generation(self) -> _Generation:
+        """The live generation, reopened when ``CURRENT`` has moved on."""
+        cur = store.read_current(self.index_dir)
+        if cur is None:
+            raise store.IndexMissing(f"no index in {self.index_dir}; run `zhsearch index` first")
+        gen = self._gen
+        if gen is not None and gen.name == cur.name:
+            return gen
+        with self._lock:
+            if self._gen is None or self._gen.name != cur.name:
+                ix, cur = store.open_current(self.index_dir)
+                ud = cur.path / store.USERDICT
+                analysis.configure(cache_dir=store.jieba_cache_dir(self.index_dir),
+                                   userdict=ud if ud.is_file() else None)
+                log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
+                self._gen = _Generation(cur.name, ix, cur.meta)
+            return self._gen
+
+    def stats(self) -> dict:
+        gen = self.generation()
+        return {"documents": gen.meta.get("documents", 0), "updated": gen.meta.get("updated"),
+                "generation": gen.name}
+
+    def stored(self, path: str) -> dict | None:
+        """Stored fields of one indexed article, or None if not indexed."""
+        gen = self.generation()
+        return gen.searcher().document(path=path)
+
+
+def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: int = 10,
+           filters: dict | None = None, sort: str = "relevance",
+           ranking: qbuild.Ranking = qbuild.DEFAULT_RANKING) -> ResultPage:
+    """Run ``query`` and return one page of ranked, highlighted results."""
+    t0 = time.perf_counter()
+    engine = index if isinstance(index, Engine) else Engine(index)
+    page = min(max(1, int(page)), MAX_PAGE)
+    per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
+    pq = syntax.parse(query or "")
+    _apply_filters(pq, filters or {})
+    built = qbuild.build(pq, ranking)
+    result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
+    notes = list(pq.notes)
+
+    gen = engine.generation()
+    searcher = gen.searcher()
+
+    q = built.query
+    if q is None:
+        if built.filter is None:
+            result.took_ms = _ms(t0)
+            result.note = " ".join(notes) or None
+            return result
+        q = Q.Every()
+        if sort == "relevance":
+            sort = "date"  # nothing to rank by: newest first
+
+    results = _run(searcher, q, built, page, per_page, sort, notes)
+    if results is not None and len(results) == 0 and built.relaxed is not None:
+        relaxed = _run(searcher, built.relaxed, built, page, per_page, sort, notes)
+        if relaxed is not None and len(relaxed) > 0:
+            results = relaxed
+            notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
+
+    if results is not None:
+        result.total = len(results)
+        terms = built.highlight_terms
+        for hit in results[(page - 1) * per_page:page * per_page]:
+            result.hits.append(_make_hit(hit, terms))
+        result.facets = _facets(results, gen, searcher)
+
+    if built.latin_words and result.total < 3:
+        result.suggestion = _suggest(pq.cleaned, built.latin_words, gen.vocabulary(searcher))
+    result.note = " ".join(notes) or None
+    result.took_ms = _ms(t0)
+    return result
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
+    for key, target in (("tag", pq.tags), ("tags", pq.tags), ("category", pq.categories),
+                        ("categories", pq.categories)):
+        v = filters.get(key)
+        if not v:
+            continue
+        target.extend([v] if isinstance(v, str) else [x for x in v if x])
+    d = filters.get("date")
+    if d:
+        rng = syntax.parse_date_range(str(d))
+        if rng:
+            pq.date_range = rng
+
+
+def _run(searcher, q, built, page: int, per_page: int, sort: str, notes: list[str]):
+    # Filters and exclusions go into the query itself: Whoosh's
+    # TimeLimitCollector bypasses a wrapped FilterCollector's filtering.
+    if built.filter is not None:
+        q = Q.And([q, Q.ConstantScoreQuery(built.filter, 0.0)])
+    if built.exclude is not None:
+        q = Q.AndNot(q, built.exclude)
+    kwargs = dict(limit=page * per_page,
+                  groupedby={"tags": sorting.FieldFacet("tag", allow_overlap=True, maptype=sorting.Count),
+                             "categories": sorting.FieldFacet("category", allow_overlap=True,
+                                                              maptype=sorting.Count)})
+    if sort == "date":
+        kwargs["sortedby"] = sorting.MultiFacet([sorting.FieldFacet("date", reverse=True),
+                                                 sorting.FieldFacet("path")])
+    timed = TimeLimitCollector(searcher.collector(**kwargs), timelimit=TIME_LIMIT_S, use_alarm=False)
+    try:
+        searcher.search_with_collector(q, timed)
+    except TimeLimit:
+        notes.append("查询耗时过长，只显示了部分结果。")
+    return timed.results()
+
+
+def _make_hit(hit, terms: list[list[str]]) -> Hit:
+    stored = hit.fields()
+    title = stored.get("title_text") or stored.get("path", "")
+    sections = stored.get("sections") or []
+    snippet = make_snippet(sections, terms, fallback=stored.get("description_text") or "")
+    reader = hit.searcher.reader()
+    tags = reader.column_reader("tags")[hit.docnum] or []
+    cats = reader.column_reader("categories")[hit.docnum] or []
+    date = stored.get("date")
+    return Hit(
+        path=stored["path"], title=title, url=stored.get("url") or "",
+        date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
+        score=round(hit.score, 4) if isinstance(hit.score, (int, float)) else 0.0,
+        title_html=highlight_title(title, terms), snippet_html=snippet.html,
+        section=snippet.section, anchor=snippet.anchor,
+    )
+
+
+def _facets(results, gen: _Generation, searcher) -> Facets:
+    labels = gen.labels(searcher)
+    out = Facets()
+    for key in ("tags", "categories"):
+        try:
+            groups = results.groups(key)
+        except (KeyError, ValueError):
+            continue
+        values = [FacetValue(labels[key].get(k, k), n) for k, n in groups.items() if k and n]
+        values.sort(key=lambda f: (-f.count, f.value))
+        setattr(out, key, values[:FACET_LIMIT])
+    return out
+
+
+def _suggest(cleaned: str, words: list[str], vocab: Vocabulary) -> str | None:
+    suggestion = cleaned
+    changed = False
+    for w in words:
+        fix = vocab.correct(w)
+        if fix and fix != w:
+            suggestion = re.sub(re.escape(w), fix, suggestion, count=1, flags=re.I)
+            changed = True
+    return suggestion if changed else None

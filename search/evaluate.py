@@ -1,0 +1,85 @@
+"""Relevance measurement: run judged queries, write a TREC run, score it.
+
+Scores come from ir-measures, not hand-written formulas.  docids follow the
+qrels' convention: the article path relative to the corpus root with every
+ASCII space written ``%20``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ir_measures
+from ir_measures import P, R, RR, nDCG
+
+from .engine import Engine, search
+
+MEASURES = {"nDCG@10": nDCG @ 10, "RR@10": RR @ 10, "R@10": R @ 10, "P@1": P @ 1}
+DEPTH = 10
+
+
+def load_queries(path: Path) -> list[tuple[str, str]]:
+    """``qid<TAB>query`` lines; ``#`` lines are comments."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        qid, _, text = line.partition("\t")
+        out.append((qid.strip(), text.strip()))
+    return out
+
+
+def docid(path: str) -> str:
+    return path.replace(" ", "%20")
+
+
+@dataclass
+class EvalResult:
+    queries: int
+    aggregate: dict[str, float]
+    per_query: list[tuple[str, str, dict[str, float]]] = field(default_factory=list)
+
+
+def run_queries(index: Engine | Path, queries: list[tuple[str, str]], depth: int = DEPTH
+                ) -> list[tuple[str, str, int, float]]:
+    """(qid, docid, rank, score) rows for the top ``depth`` of every query."""
+    engine = index if isinstance(index, Engine) else Engine(index)
+    rows = []
+    for qid, text in queries:
+        page = search(engine, text, per_page=depth)
+        for rank, hit in enumerate(page.hits, 1):
+            rows.append((qid, docid(hit.path), rank, hit.score))
+    return rows
+
+
+def write_run(rows: list[tuple[str, str, int, float]], path: Path, tag: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, did, rank, score in rows:
+            # TREC wants strictly decreasing scores; ties keep rank order
+            f.write(f"{qid} Q0 {did} {rank} {score - rank * 1e-6:.6f} {tag}\n")
+
+
+def score_run(rows: list[tuple[str, str, int, float]], qrels_path: Path
+              ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    qrels = list(ir_measures.read_trec_qrels(str(qrels_path)))
+    run = [ir_measures.ScoredDoc(qid, did, score - rank * 1e-6) for qid, did, rank, score in rows]
+    names = {repr(m): k for k, m in MEASURES.items()}
+    agg = {names[repr(m)]: v for m, v in ir_measures.calc_aggregate(MEASURES.values(), qrels, run).items()}
+    per: dict[str, dict[str, float]] = {}
+    for pq in ir_measures.iter_calc(MEASURES.values(), qrels, run):
+        per.setdefault(pq.query_id, {})[names[repr(pq.measure)]] = pq.value
+    return agg, per
+
+
+def evaluate(index: Engine | Path, queries_path: Path, qrels_path: Path, *,
+             run_path: Path | None = None, tag: str = "zhsearch") -> EvalResult:
+    queries = load_queries(queries_path)
+    rows = run_queries(index, queries)
+    if run_path:
+        write_run(rows, run_path, tag)
+    agg, per = score_run(rows, qrels_path)
+    for name in MEASURES:
+        agg.setdefault(name, 0.0)
+    return EvalResult(len(queries), agg, [(qid, text, per.get(qid, {})) for qid, text in queries])

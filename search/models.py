@@ -1,0 +1,64 @@
+"""The values a search returns.  ``to_dict`` is the JSON shape tools rely on
+(``zhsearch search --json`` and ``/api/search``): keep field names stable."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Hit:
+    path: str  # relative to the corpus root
+    title: str
+    url: str
+    date: str | None  # ISO 8601
+    tags: list[str]
+    categories: list[str]
+    score: float
+    title_html: str
+    snippet_html: str
+    section: str | None  # heading of the section the snippet came from
+    anchor: str | None  # that heading's anchor slug
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class Facets:
+    tags: list[FacetValue] = field(default_factory=list)
+    categories: list[FacetValue] = field(default_factory=list)
+
+
+@dataclass
+class ResultPage:
+    query: str  # the query as understood (normalised, after cuts)
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit] = field(default_factory=list)
+    facets: Facets = field(default_factory=Facets)
+    note: str | None = None  # set when the engine relaxed or cut the query
+    suggestion: str | None = None  # "did you mean"
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {
+            "query": d["query"],
+            "total": d["total"],
+            "page": d["page"],
+            "per_page": d["per_page"],
+            "took_ms": d["took_ms"],
+            "note": d["note"],
+            "suggestion": d["suggestion"],
+            "hits": d["hits"],
+            "facets": d["facets"],
+        }

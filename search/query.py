@@ -1,0 +1,239 @@
+"""Structured query → Whoosh query, with the ranking knobs in one place.
+
+Each unit a person typed becomes one clause, matched in three ways whose
+scores add up: the exact word or compound in any word field (weighted by
+field), a looser form (a compound's parts as a phrase, a Han word's
+sub-word cover all together) ranked lower, and for Han words a phrase of
+character bigrams — the recall path for a word inside a longer compound.
+All clauses are required; single Han characters and stop words only add
+score.  A sloppy phrase over the whole query adds a proximity boost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import query as Q
+
+from indexer.analysis import QueryUnit, bigrams_of, fold_query, query_units, word_tokens_roles
+from indexer.schema import WORD_FIELDS
+
+from .syntax import Clause, ParsedQuery
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranking knobs, tuned with ``zhsearch eval`` on the judged queries."""
+
+    field_weights: dict[str, float] = field(default_factory=lambda: {
+        "title": 6.0, "keywords": 3.0, "headings": 2.5, "description": 1.5,
+        "body": 1.0, "code": 0.25,
+    })
+    loose_weight: float = 0.5  # parts phrase / sub-word cover vs exact
+    bigram_weight: float = 0.4
+    compound_bonus: float = 1.5  # whole compound above its parts
+    proximity_weight: float = 1.0
+    proximity_slop: int = 8
+    optional_weight: float = 0.3  # single Han characters and stop words
+
+
+DEFAULT_RANKING = Ranking()
+
+#: Function words of questions: they add nothing to what is asked for.
+STOPWORDS = frozenset("""
+的 了 吗 呢 吧 啊 呀 是 在 有 和 与 及 或 把 被 给 让 对 从 向 为 以 于 也 都 就 还 又 很 并 而 但
+如何 怎么 怎样 怎么样 为什么 为何 什么 哪些 哪个 哪里 多少 是否 能否 可以 能 会 要 需要 一下 一个 一种
+这么 那么 这个 那个 这些 那些 之后 之前 时候 我 你 他 她 它 我们 你们 他们 自己 请问 呢 啥
+the a an of to in on for and or is are was be how what why which who when where do does with by
+""".split())
+
+
+def _word_fields(only: str | None) -> dict[str, float]:
+    w = DEFAULT_RANKING.field_weights
+    if only == "title":
+        return {"title": w["title"]}
+    return dict(w)
+
+
+def _term_any(text: str, fields: dict[str, float], boost: float = 1.0) -> Q.Query:
+    return Q.Or([Q.Term(f, text, boost=wt * boost) for f, wt in fields.items()])
+
+
+def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
+                slop: int = 1) -> Q.Query:
+    subs = [Q.Phrase(f, words, slop=slop, boost=wt * boost)
+            for f, wt in fields.items() if f != "code"]
+    if "code" in fields:
+        subs.append(Q.And([Q.Term("code", w) for w in words], boost=fields["code"] * boost))
+    return Q.Or(subs)
+
+
+def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query:
+    """All the ways one unit may match, exact ways scoring highest."""
+    if unit.kind == "compound":
+        alts = [_term_any(unit.text, fields, r.compound_bonus)]
+        if unit.parts:
+            alts.append(_phrase_any(unit.parts, fields, r.loose_weight))
+            joined = "".join(unit.parts)
+            if joined != unit.text:
+                alts.append(_term_any(joined, fields, r.loose_weight))
+        return Q.Or(alts)
+    if unit.kind == "latin":
+        alts = [_term_any(unit.text, fields)]
+        if unit.parts:
+            alts.append(_phrase_any(unit.parts, fields, r.loose_weight))
+        return Q.Or(alts) if len(alts) > 1 else alts[0]
+    # Han word
+    alts = [_term_any(unit.text, fields)]
+    if unit.parts:
+        alts.append(Q.And([_term_any(p, fields) for p in unit.parts], boost=r.loose_weight))
+    if len(unit.text) >= 2 and len(fields) > 1:  # the bigram field is not per-field
+        grams = bigrams_of(unit.text)
+        if grams:
+            if len(grams) == 1:
+                alts.append(Q.Term("bigram", grams[0], boost=r.bigram_weight))
+            else:
+                alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
+    return Q.Or(alts) if len(alts) > 1 else alts[0]
+
+
+def phrase_query(text: str, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query | None:
+    """A quoted phrase: word sequence in word fields, or bigrams for Han text."""
+    toks = word_tokens_roles(text)
+    words = [t[0] for t in toks if t[4] in ("main", "part", "latin")]
+    if not words:
+        return None
+    if len(words) == 1:
+        only = query_units(text)
+        return unit_query(only[0], fields, r) if only else None
+    alts = [_phrase_any(words, fields, 1.0, slop=1)]
+    folded = fold_query(text)
+    han = "".join(ch for ch in folded if not ch.isspace())
+    grams = bigrams_of(han)
+    if grams and all("\u3400" <= ch <= "\U0002ffff" for ch in han):
+        alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
+    return Q.Or(alts)
+
+
+@dataclass
+class BuiltQuery:
+    query: Q.Query | None  # all units required
+    relaxed: Q.Query | None  # any unit (fallback when nothing matches all)
+    filter: Q.Query | None
+    exclude: Q.Query | None
+    highlight_terms: list[list[str]]  # per unit: alternatives, best first
+    latin_words: list[str]  # for "did you mean"
+
+
+def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
+    required: list[Q.Query] = []
+    optional: list[Q.Query] = []
+    highlight: list[list[str]] = []
+    latin: list[str] = []
+    prox_words: list[str] = []
+
+    for group in pq.groups:
+        alts: list[Q.Query] = []
+        group_optional = True
+        for clause in group:
+            fields = _word_fields(clause.field)
+            if clause.phrase:
+                q = phrase_query(clause.text, fields, r)
+                if q is not None:
+                    alts.append(q)
+                    group_optional = False
+                    highlight.append(_phrase_highlight(clause.text))
+                continue
+            units = query_units(clause.text)
+            strong = [u for u in units if not _weak(u)]
+            if not strong:  # only weak words: keep them, or the query is empty
+                strong, weak = units, []
+            else:
+                weak = [u for u in units if _weak(u)]
+            subs = [unit_query(u, fields, r) for u in strong]
+            for u in strong:
+                highlight.append(_unit_highlight(u))
+                prox_words.append(u.text)
+                if u.kind == "latin":
+                    latin.append(u.text)
+            for u in weak:
+                optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
+            if subs:
+                alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
+                group_optional = False
+        if not alts:
+            continue
+        node = Q.Or(alts) if len(alts) > 1 else alts[0]
+        (optional if group_optional else required).append(node)
+
+    if not required:
+        return BuiltQuery(None, None, _filters(pq), _exclusions(pq, r), highlight, latin)
+    if len(prox_words) >= 2:
+        optional.append(Q.Or([
+            Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
+            Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
+        ]))
+    main = Q.And(required) if len(required) > 1 else required[0]
+    relaxed = Q.Or(required) if len(required) > 1 else None
+    if optional:
+        opt = Q.Or(optional)
+        main = Q.AndMaybe(main, opt)
+        if relaxed is not None:
+            relaxed = Q.AndMaybe(relaxed, opt)
+    return BuiltQuery(main, relaxed, _filters(pq), _exclusions(pq, r), highlight, latin)
+
+
+def _weak(u: QueryUnit) -> bool:
+    return u.text in STOPWORDS or (u.kind == "han" and len(u.text) == 1)
+
+
+def _unit_highlight(u: QueryUnit) -> list[str]:
+    terms = [u.text]
+    if u.kind == "compound":
+        return terms + ["".join(u.parts)] if u.parts else terms
+    if u.kind == "latin" and u.parts:
+        return terms
+    return terms + [p for p in u.parts if len(p) > 1]
+
+
+def _phrase_highlight(text: str) -> list[str]:
+    return [fold_query(text).strip()]
+
+
+def _filters(pq: ParsedQuery) -> Q.Query | None:
+    subs: list[Q.Query] = []
+    for t in pq.tags:
+        subs.append(Q.Term("tag", fold_query(t)))
+    for c in pq.categories:
+        subs.append(Q.Term("category", fold_query(c)))
+    if pq.date_range:
+        start, end = pq.date_range
+        subs.append(Q.DateRange("date", start, end, endexcl=True))
+    if not subs:
+        return None
+    return Q.And(subs) if len(subs) > 1 else subs[0]
+
+
+def _exclusions(pq: ParsedQuery, r: Ranking) -> Q.Query | None:
+    subs: list[Q.Query] = []
+    for clause in pq.excluded:
+        fields = _word_fields(clause.field)
+        if clause.phrase:
+            q = phrase_query(clause.text, fields, r)
+        else:
+            units = query_units(clause.text)
+            q = Q.And([_exclude_unit(u, fields) for u in units]) if units else None
+        if q is not None:
+            subs.append(q)
+    return Q.Or(subs) if subs else None
+
+
+def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
+    """Exclusion matches the word as written (and as a substring for Han)."""
+    alts = [_term_any(u.text, fields)]
+    grams = bigrams_of(u.text) if u.kind == "han" else []
+    if len(grams) == 1:
+        alts.append(Q.Term("bigram", grams[0]))
+    elif grams:
+        alts.append(Q.Phrase("bigram", grams))
+    return Q.Or(alts)

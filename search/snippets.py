@@ -1,0 +1,187 @@
+"""Choosing the passage to show and marking the query words in it.
+
+No jieba at query time: the stored section texts are folded with the same
+character table as the index (a C-speed ``str.translate``) and the query's
+folded terms are found by substring search.  Latin terms must sit on word
+boundaries, so ``gpt-4`` never marks inside ``gpt-4o`` and ``lora`` never
+inside ``explorable``.  At each position the longest term wins, so a whole
+compound (``GPT-4``) is marked rather than ``GPT`` followed by ``-4``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+
+from indexer.analysis import fold
+
+SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
+SNIPPET_MAX = 160
+SNIPPET_MIN = 80
+_SENTENCE_END = "。！？；!?;\n"
+_SOFT_BREAK = "，、,：:）)"
+_LATIN_CHAR = re.compile(r"[a-z0-9]")
+
+
+@dataclass
+class Match:
+    start: int
+    end: int
+    unit: int  # index of the query unit it belongs to
+
+
+@dataclass
+class Snippet:
+    html: str
+    section: str | None
+    anchor: str | None
+    units: int  # distinct query units shown
+
+
+def find_matches(text: str, terms: list[list[str]]) -> list[Match]:
+    """Non-overlapping matches of the query terms in ``text`` (original offsets)."""
+    folded, offsets = fold(text)
+    raw: list[Match] = []
+    for ui, alternatives in enumerate(terms):
+        for term in alternatives:
+            if not term:
+                continue
+            latin_edges = (bool(_LATIN_CHAR.match(term[0])), bool(_LATIN_CHAR.match(term[-1])))
+            start = folded.find(term)
+            while start != -1:
+                end = start + len(term)
+                ok = True
+                if latin_edges[0] and start > 0 and _LATIN_CHAR.match(folded[start - 1]):
+                    ok = False
+                if latin_edges[1] and end < len(folded) and _LATIN_CHAR.match(folded[end]):
+                    ok = False
+                if ok:
+                    if offsets is not None:
+                        raw.append(Match(offsets[start], offsets[end - 1] + 1, ui))
+                    else:
+                        raw.append(Match(start, end, ui))
+                start = folded.find(term, start + 1)
+    # longest first at each position, then drop overlaps
+    raw.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    out: list[Match] = []
+    last_end = -1
+    for m in raw:
+        if m.start >= last_end:
+            out.append(m)
+            last_end = m.end
+    return out
+
+
+def mark(text: str, matches: list[Match], start: int = 0, end: int | None = None) -> str:
+    """HTML-escape ``text[start:end]`` with ``<mark>`` around the matches."""
+    end = len(text) if end is None else end
+    parts: list[str] = []
+    pos = start
+    for m in matches:
+        if m.end <= start or m.start >= end:
+            continue
+        a, b = max(m.start, start), min(m.end, end)
+        parts.append(escape(text[pos:a], quote=False))
+        parts.append("<mark>" + escape(text[a:b], quote=False) + "</mark>")
+        pos = b
+    parts.append(escape(text[pos:end], quote=False))
+    return "".join(parts)
+
+
+def highlight_title(title: str, terms: list[list[str]]) -> str:
+    return mark(title, find_matches(title, terms))
+
+
+def _best_window(text: str, matches: list[Match], width: int) -> tuple[tuple, int, int]:
+    """Best window of at most ``width`` characters inside one paragraph.
+
+    Ranked by distinct query units, then tightness, then match count: the
+    passage where the asked-for words stand together, not merely the one
+    where they are most frequent.
+    """
+    best_key: tuple | None = None
+    best = (0, 0)
+    j = 0
+    for i in range(len(matches)):
+        while j < i and (matches[j].start < matches[i].end - width
+                         or "\n" in text[matches[j].start:matches[i].start]):
+            j += 1
+        window = matches[j:i + 1]
+        units = len({m.unit for m in window})
+        span = matches[i].end - matches[j].start
+        key = (units, -span if units > 1 else 0, len(window), -matches[j].start)
+        if best_key is None or key > best_key:
+            best_key, best = key, (matches[j].start, matches[i].end)
+    return best_key or (0, 0, 0, 0), best[0], best[1]
+
+
+def _expand(text: str, a: int, b: int) -> tuple[int, int]:
+    """Grow [a, b) to about SNIPPET_TARGET characters, preferring sentence edges."""
+    n = len(text)
+    room = max(0, SNIPPET_TARGET - (b - a))
+    # start: back to the previous sentence end if it is close enough
+    lo = max(0, a - max(room // 2, 20))
+    start = a
+    for k in range(a - 1, lo - 1, -1):
+        if text[k] in _SENTENCE_END:
+            start = k + 1
+            break
+    else:
+        start = lo
+        if lo > 0:
+            for k in range(lo, a):
+                if text[k] in _SOFT_BREAK:
+                    start = k + 1
+                    break
+    # end: forward to a sentence end within the maximum length
+    limit = min(n, start + SNIPPET_MAX)
+    end = max(b, min(n, start + SNIPPET_TARGET))
+    for k in range(b, limit):
+        if text[k] in _SENTENCE_END:
+            end = k + 1
+            if end - start >= SNIPPET_MIN:
+                break
+    end = min(max(end, b), max(limit, b))
+    return start, end
+
+
+def _render(text: str, start: int, end: int, matches: list[Match]) -> str:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    body = mark(text, matches, start, end).replace("\n", " ")
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) and text[end - 1] not in "。！？!?" else ""
+    return prefix + body + suffix
+
+
+def make_snippet(sections: list[tuple[str, str, str]], terms: list[list[str]],
+                 fallback: str = "") -> Snippet:
+    """The passage with the most distinct query units close together."""
+    best: tuple | None = None
+    for si, (heading, anchor, text) in enumerate(sections):
+        if not text:
+            continue
+        matches = find_matches(text, terms)
+        if not matches:
+            continue
+        wkey, a, b = _best_window(text, matches, SNIPPET_TARGET)
+        heading_units = {m.unit for m in find_matches(heading, terms)} if heading else set()
+        key = (wkey[0], len(heading_units), wkey[1], wkey[2], -si)
+        if best is None or key > best[0]:
+            best = (key, si, a, b, matches)
+    if best is None:
+        for heading, anchor, text in sections:
+            if text:
+                start, end = _expand(text, 0, 0)
+                return Snippet(_render(text, 0, end, []), heading or None, anchor or None, 0)
+        text = fallback
+        end = min(len(text), SNIPPET_TARGET)
+        return Snippet(_render(text, 0, end, find_matches(text, terms)), None, None, 0)
+    key, si, a, b, matches = best
+    units = key[0]
+    heading, anchor, text = sections[si]
+    start, end = _expand(text, a, b)
+    return Snippet(_render(text, start, end, matches), heading or None, anchor or None, units)

@@ -1,0 +1,1 @@
+"""The ``zhsearch`` command line and the settings it shares with the web app."""

@@ -1,0 +1,241 @@
+"""``zhsearch``: a thin command line over the indexer, search and web packages.
+
+Every subcommand takes ``--index DIR`` (and ``--corpus DIR`` where it reads
+articles); ``ZHSEARCH_INDEX`` / ``ZHSEARCH_CORPUS`` set the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings
+
+log = logging.getLogger("zhsearch")
+
+index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False),
+                            help="Index directory [env ZHSEARCH_INDEX, default ./.zhsearch-index].")
+corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
+                             help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Full-text search for folders of Chinese markdown articles."""
+    _setup_logging(verbose)
+
+
+# ------------------------------------------------------------------ index
+
+@main.command("index")
+@corpus_option
+@index_option
+@click.option("--rebuild", is_flag=True, help="Build a complete new index and swap it in atomically.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another running indexer before giving up.")
+@click.option("--userdict", type=click.Path(dir_okay=False),
+              help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
+@click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
+    """Bring the index up to date with the corpus (incremental by default).
+
+    Adds new articles, re-indexes changed ones (by content hash), deletes
+    removed ones and leaves the rest alone; prints what it did.
+    """
+    from indexer.build import IndexConfig, update_index
+    from indexer.store import IndexLocked
+
+    settings = Settings.load(corpus, index_dir, userdict)
+    cfg = IndexConfig(settings.corpus, settings.index, settings.userdict, workers)
+    bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
+    try:
+        report = update_index(cfg, rebuild=rebuild, wait=wait, progress=bar)
+    except IndexLocked as exc:
+        raise click.ClickException(str(exc))
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc))
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: the index is unchanged (the live generation was not touched)", err=True)
+        sys.exit(130)
+    finally:
+        if bar:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps({
+            "added": report.added, "updated": report.updated, "deleted": report.deleted,
+            "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            "warnings": [{"path": p, "warning": w} for p, w in report.warnings],
+            "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason,
+            "documents": report.total, "generation": report.generation,
+            "elapsed_s": round(report.elapsed, 3),
+        }, ensure_ascii=False, indent=1))
+        return
+    _print_report(report)
+
+
+def _print_report(report) -> None:
+    for path, reason in report.skipped:
+        click.echo(f"skipped  {path}: {reason}", err=True)
+    for path, warning in report.warnings:
+        click.echo(f"warning  {path}: {warning}", err=True)
+    if report.rebuilt and report.rebuild_reason:
+        click.echo(f"full build: {report.rebuild_reason}")
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.deleted)} deleted, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; "
+        f"{report.total} articles in {report.index} ({report.elapsed:.2f} s)"
+    )
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal; silent in a pipe."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+# ----------------------------------------------------------------- search
+
+@main.command("search", context_settings={"ignore_unknown_options": True})
+@click.argument("query")
+@index_option
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--per-page", type=int, default=10, show_default=True)
+@click.option("--tag", multiple=True, help="Only articles with this tag (repeatable).")
+@click.option("--category", multiple=True, help="Only articles in this category (repeatable).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")
+def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json):
+    """Search the index and print ranked results with snippets."""
+    from indexer.store import IndexUnavailable
+    from search import search
+
+    settings = Settings.load(index=index_dir)
+    try:
+        result = search(settings.index, query, page=page, per_page=per_page,
+                        filters={"tag": list(tag), "category": list(category)}, sort=sort)
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _print_results(result)
+
+
+def _print_results(result) -> None:
+    import html
+    import re
+
+    def plain(s: str) -> str:
+        return html.unescape(re.sub(r"</?mark>", lambda m: "\x1b[1;33m" if m.group() == "<mark>" else "\x1b[0m", s))
+
+    color = sys.stdout.isatty()
+    strip = (lambda s: html.unescape(re.sub(r"</?mark>", "", s))) if not color else plain
+    click.echo(f"{result.total} results ({result.took_ms:.1f} ms)")
+    if result.note:
+        click.echo(f"note: {result.note}")
+    if result.suggestion:
+        click.echo(f"did you mean: {result.suggestion}")
+    for i, h in enumerate(result.hits, (result.page - 1) * result.per_page + 1):
+        click.echo(f"\n{i}. {strip(h.title_html)}  [{h.score:.2f}]")
+        click.echo(f"   {h.path}" + (f"  §{h.section}" if h.section else ""))
+        click.echo(f"   {strip(h.snippet_html)}")
+
+
+# ------------------------------------------------------------------ serve
+
+@main.command("serve")
+@corpus_option
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True, help="WSGI worker threads.")
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+def serve_cmd(corpus, index_dir, host, port, threads, dev):
+    """Serve the search site (builds the index first if there is none)."""
+    from indexer.build import IndexConfig, update_index
+    from indexer.store import read_current
+    from web import create_app
+
+    settings = Settings.load(corpus, index_dir)
+    if read_current(settings.index) is None:
+        click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
+        bar = _ProgressBar() if sys.stderr.isatty() else None
+        try:
+            report = update_index(IndexConfig(settings.corpus, settings.index, settings.userdict),
+                                  progress=bar, wait=60)
+        finally:
+            if bar:
+                bar.close()
+        _print_report(report)
+    app = create_app({"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
+                      "ZHSEARCH_BASE_URL": settings.base_url})
+    click.echo(f"serving http://{host}:{port}/  (index {settings.index}; Ctrl-C to stop)", err=True)
+    if dev:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="zhsearch")
+
+
+# ------------------------------------------------------------------- eval
+
+@main.command("eval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False))
+@click.argument("qrels", type=click.Path(exists=True, dir_okay=False))
+@corpus_option
+@index_option
+@click.option("--run", "run_path", type=click.Path(dir_okay=False), help="Write the TREC run here.")
+@click.option("--tag", "run_tag", default="zhsearch", show_default=True, help="Run tag in the TREC file.")
+@click.option("--per-query", is_flag=True, help="Also print nDCG@10 and RR@10 for every query.")
+def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query):
+    """Rank every query in QUERIES and score the run against QRELS.
+
+    Indexes the corpus first if needed (incrementally). Prints nDCG@10,
+    MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
+    """
+    from indexer.build import IndexConfig, update_index
+    from search.evaluate import evaluate
+
+    settings = Settings.load(corpus, index_dir)
+    report = update_index(IndexConfig(settings.corpus, settings.index, settings.userdict), wait=600)
+    if report.changed:
+        _print_report(report)
+    res = evaluate(settings.index, Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None,
+                   tag=run_tag)
+    if per_query:
+        for qid, text, m in res.per_query:
+            click.echo(f"{qid}\t{m.get('nDCG@10', 0):.4f}\t{m.get('RR@10', 0):.4f}\t{text}")
+    click.echo(f"queries   {res.queries}")
+    for name in ("nDCG@10", "RR@10", "R@10", "P@1"):
+        label = "MRR@10" if name == "RR@10" else name
+        click.echo(f"{label:<9} {res.aggregate[name]:.4f}")
+    if run_path:
+        click.echo(f"run written to {run_path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
