@@ -31,7 +31,7 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever tokenization changes; an index built with another version is
 #: rebuilt rather than silently mixed.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 5
 
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48
@@ -69,11 +69,74 @@ _fold_lock = threading.Lock()
 
 
 def _fold_char(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).lower()
+    """NFKC, lower case, then traditional → simplified (one char to one)."""
+    ts = _ts_chars()
+    return "".join(ts.get(c, c) for c in unicodedata.normalize("NFKC", ch).lower())
+
+
+# --------------------------------------------------------------------------
+# Traditional → simplified, from OpenCC's tables (opencc-python-reimplemented)
+#
+# Indexed text is folded character by character only (TSCharacters), so the
+# folded text keeps the original's length and highlights land exactly on the
+# original characters.  Region vocabulary (記憶體→内存, 執行緒→线程,
+# 分散式→分布式) changes length, so it is applied to queries only
+# (TWPhrasesRev, HKVariantsRevPhrases), before the character fold.
+# --------------------------------------------------------------------------
+
+_ts_table: dict[str, str] | None = None
+_region_phrases: dict[str, str] | None = None
+
+
+def _opencc_lines(name: str) -> list[list[str]]:
+    from importlib import resources
+
+    try:
+        text = (resources.files("opencc") / "dictionary" / name).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover - dependency missing
+        log.warning("OpenCC table %s not found: traditional Chinese is not folded", name)
+        return []
+    return [line.split("\t") for line in text.splitlines() if "\t" in line]
+
+
+def _ts_chars() -> dict[str, str]:
+    global _ts_table
+    if _ts_table is None:
+        table: dict[str, str] = {}
+        # TSCharacters only: the variant tables also rewrite characters that
+        # simplified text uses (著→着, 參→蔘).  A character listed as its own
+        # simplified candidate (乾, 於) is left alone for the same reason.
+        for src, dst in _opencc_lines("TSCharacters.txt"):
+            cands = dst.split()
+            if len(src) == 1 and cands and src not in cands and len(cands[0]) == 1:
+                table[src] = cands[0]
+        _ts_table = table
+    return _ts_table
+
+
+def region_table() -> dict[str, str]:
+    """Folded Taiwan/Hong Kong word → folded mainland word (記憶體 → 内存).
+
+    Used as query-time alternatives, never as rewrites: a simplified word can
+    be a region key too (向量 → 矢量), and then what was typed must still win.
+    """
+    global _region_phrases
+    if _region_phrases is None:
+        table: dict[str, str] = {}
+        for name in ("TWPhrasesRev.txt", "HKVariantsRevPhrases.txt"):
+            for src, dst in _opencc_lines(name):
+                cands = dst.split()
+                if not src or not cands:
+                    continue
+                key, value = fold(src)[0], fold(cands[0])[0]
+                if key != value and len(key) >= 2 and is_han(key):
+                    table.setdefault(key, value)
+        _region_phrases = table
+    return _region_phrases
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
-    """Width- and case-fold ``text``.
+    """Width-, case- and script-fold ``text``.
 
     Returns ``(folded, offsets)``.  When every character folds to exactly one
     character (the overwhelmingly common case) ``offsets`` is ``None`` and
@@ -181,6 +244,9 @@ def get_jieba():
                 Path(cfg.cache_dir).mkdir(parents=True, exist_ok=True)
                 t.tmp_dir = str(cfg.cache_dir)
             t.initialize()
+            for word in region_table():
+                if word not in t.FREQ:
+                    t.add_word(word, 3)  # rare in simplified text: low frequency
             if cfg.userdict:
                 _load_userdict(t, Path(cfg.userdict))
             _jieba = t
@@ -290,6 +356,7 @@ class QueryUnit:
     text: str
     kind: str  # "han" | "latin" | "compound"
     parts: list[str]
+    alts: list[str] = field(default_factory=list)  # synonyms / region words
 
 
 _LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
@@ -308,7 +375,9 @@ def query_units(text: str) -> list[QueryUnit]:
             followers.append(toks[j])
             j += 1
         if role == MAIN:
-            units.append(QueryUnit(t, "han", _cover(t, [f[0] for f in followers])))
+            region = region_table().get(t)
+            units.append(QueryUnit(t, "han", _cover(t, [f[0] for f in followers]),
+                                   [region] if region else []))
         elif role == COMPOUND:
             units.append(QueryUnit(t, "compound", [f[0] for f in followers]))
         else:

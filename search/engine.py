@@ -144,19 +144,29 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
         if sort == "relevance":
             sort = "date"  # nothing to rank by: newest first
 
-    results = _run(searcher, q, built, page, per_page, sort, notes)
-    if results is not None and len(results) == 0 and built.relaxed is not None:
-        relaxed = _run(searcher, built.relaxed, built, page, per_page, sort, notes)
-        if relaxed is not None and len(relaxed) > 0:
-            results = relaxed
-            notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
+    results = _run(searcher, q, built, page * per_page, sort, notes)
+    ranked = list(results)
+    total = len(results)
+    facet_source = results
+    if total < ranking.backfill_below and built.relaxed is not None:
+        # "Most words": articles with all the words first, then those with
+        # most of them, so a long question still finds its article.
+        relaxed = _run(searcher, built.relaxed, built, page * per_page + total, sort, notes)
+        if len(relaxed) > total:
+            seen = {h.docnum for h in ranked}
+            ranked += [h for h in relaxed if h.docnum not in seen]
+            if total == 0:
+                notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
+            else:
+                notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
+            total = len(relaxed)
+            facet_source = relaxed
 
-    if results is not None:
-        result.total = len(results)
-        terms = built.highlight_terms
-        for hit in results[(page - 1) * per_page:page * per_page]:
-            result.hits.append(_make_hit(hit, terms))
-        result.facets = _facets(results, gen, searcher)
+    result.total = total
+    terms = built.highlight_terms
+    for hit in ranked[(page - 1) * per_page:page * per_page]:
+        result.hits.append(_make_hit(hit, terms))
+    result.facets = _facets(facet_source, gen, searcher)
 
     if built.latin_words and result.total < 3:
         result.suggestion = _suggest(pq.cleaned, built.latin_words, gen.vocabulary(searcher))
@@ -183,14 +193,14 @@ def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
             pq.date_range = rng
 
 
-def _run(searcher, q, built, page: int, per_page: int, sort: str, notes: list[str]):
+def _run(searcher, q, built, limit: int, sort: str, notes: list[str]):
     # Filters and exclusions go into the query itself: Whoosh's
     # TimeLimitCollector bypasses a wrapped FilterCollector's filtering.
     if built.filter is not None:
         q = Q.And([q, Q.ConstantScoreQuery(built.filter, 0.0)])
     if built.exclude is not None:
         q = Q.AndNot(q, built.exclude)
-    kwargs = dict(limit=page * per_page,
+    kwargs = dict(limit=limit,
                   groupedby={"tags": sorting.FieldFacet("tag", allow_overlap=True, maptype=sorting.Count),
                              "categories": sorting.FieldFacet("category", allow_overlap=True,
                                                               maptype=sorting.Count)})

@@ -14,6 +14,7 @@ import ir_measures
 from ir_measures import P, R, RR, nDCG
 
 from .engine import Engine, search
+from .query import DEFAULT_RANKING, Ranking
 
 MEASURES = {"nDCG@10": nDCG @ 10, "RR@10": RR @ 10, "R@10": R @ 10, "P@1": P @ 1}
 DEPTH = 10
@@ -41,13 +42,13 @@ class EvalResult:
     per_query: list[tuple[str, str, dict[str, float]]] = field(default_factory=list)
 
 
-def run_queries(index: Engine | Path, queries: list[tuple[str, str]], depth: int = DEPTH
-                ) -> list[tuple[str, str, int, float]]:
+def run_queries(index: Engine | Path, queries: list[tuple[str, str]], depth: int = DEPTH,
+                ranking: Ranking = DEFAULT_RANKING) -> list[tuple[str, str, int, float]]:
     """(qid, docid, rank, score) rows for the top ``depth`` of every query."""
     engine = index if isinstance(index, Engine) else Engine(index)
     rows = []
     for qid, text in queries:
-        page = search(engine, text, per_page=depth)
+        page = search(engine, text, per_page=depth, ranking=ranking)
         for rank, hit in enumerate(page.hits, 1):
             rows.append((qid, docid(hit.path), rank, hit.score))
     return rows
@@ -74,9 +75,10 @@ def score_run(rows: list[tuple[str, str, int, float]], qrels_path: Path
 
 
 def evaluate(index: Engine | Path, queries_path: Path, qrels_path: Path, *,
-             run_path: Path | None = None, tag: str = "zhsearch") -> EvalResult:
+             run_path: Path | None = None, tag: str = "zhsearch",
+             ranking: Ranking = DEFAULT_RANKING) -> EvalResult:
     queries = load_queries(queries_path)
-    rows = run_queries(index, queries)
+    rows = run_queries(index, queries, ranking=ranking)
     if run_path:
         write_run(rows, run_path, tag)
     agg, per = score_run(rows, qrels_path)

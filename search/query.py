@@ -26,15 +26,17 @@ class Ranking:
     """Ranking knobs, tuned with ``zhsearch eval`` on the judged queries."""
 
     field_weights: dict[str, float] = field(default_factory=lambda: {
-        "title": 6.0, "keywords": 3.0, "headings": 2.5, "description": 1.5,
-        "body": 1.0, "code": 0.25,
+        "title": 4.0, "keywords": 2.5, "headings": 2.0, "description": 1.5,
+        "body": 1.2, "code": 0.25,
     })
     loose_weight: float = 0.5  # parts phrase / sub-word cover vs exact
     bigram_weight: float = 0.4
     compound_bonus: float = 1.5  # whole compound above its parts
-    proximity_weight: float = 1.0
+    proximity_weight: float = 2.0
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
+    synonym_weight: float = 0.8  # what was typed ranks above its synonyms
+    backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
 
 
 DEFAULT_RANKING = Ranking()
@@ -48,8 +50,8 @@ the a an of to in on for and or is are was be how what why which who when where 
 """.split())
 
 
-def _word_fields(only: str | None) -> dict[str, float]:
-    w = DEFAULT_RANKING.field_weights
+def _word_fields(only: str | None, r: Ranking) -> dict[str, float]:
+    w = r.field_weights
     if only == "title":
         return {"title": w["title"]}
     return dict(w)
@@ -70,6 +72,18 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
 
 def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query:
     """All the ways one unit may match, exact ways scoring highest."""
+    q = _unit_forms(unit, fields, r)
+    if not unit.alts:
+        return q
+    alts = [q]
+    for alt in unit.alts:
+        sub = [_unit_forms(u, fields, r) for u in query_units(alt)]
+        if sub:
+            alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
+    return Q.Or(alts)
+
+
+def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
     if unit.kind == "compound":
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -136,7 +150,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
         alts: list[Q.Query] = []
         group_optional = True
         for clause in group:
-            fields = _word_fields(clause.field)
+            fields = _word_fields(clause.field, r)
             if clause.phrase:
                 q = phrase_query(clause.text, fields, r)
                 if q is not None:
@@ -158,7 +172,10 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
                     latin.append(u.text)
             for u in weak:
                 optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
-            if subs:
+            if subs and len(group) == 1:
+                required.extend(subs)  # one clause per unit: "most words" can relax them
+                group_optional = None
+            elif subs:
                 alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
                 group_optional = False
         if not alts:
@@ -188,7 +205,7 @@ def _weak(u: QueryUnit) -> bool:
 
 
 def _unit_highlight(u: QueryUnit) -> list[str]:
-    terms = [u.text]
+    terms = [u.text] + [fold_query(a) for a in u.alts]
     if u.kind == "compound":
         return terms + ["".join(u.parts)] if u.parts else terms
     if u.kind == "latin" and u.parts:
@@ -217,7 +234,7 @@ def _filters(pq: ParsedQuery) -> Q.Query | None:
 def _exclusions(pq: ParsedQuery, r: Ranking) -> Q.Query | None:
     subs: list[Q.Query] = []
     for clause in pq.excluded:
-        fields = _word_fields(clause.field)
+        fields = _word_fields(clause.field, r)
         if clause.phrase:
             q = phrase_query(clause.text, fields, r)
         else:

@@ -19,13 +19,22 @@ class Vocabulary:
 
     def __init__(self, reader) -> None:
         df: dict[str, int] = defaultdict(int)
+        # Per segment (a merged multi-segment lexicon costs a hash lookup per
+        # term); terms are sorted by their UTF-8 bytes, so Latin words come
+        # before all Han ones and iteration stops at the first non-ASCII term.
         for fieldname in _VOCAB_FIELDS:
             if fieldname not in reader.schema:
                 continue
-            for btext, info in reader.iter_field(fieldname):
-                term = btext.decode("utf-8", "replace")
-                if _LATIN_TERM.match(term):
-                    df[term] = max(df[term], info.doc_frequency())
+            field_df: dict[str, int] = defaultdict(int)
+            for leaf, _offset in reader.leaf_readers():
+                for btext, info in leaf.iter_field(fieldname, "a"):
+                    if btext[:1] > b"z":
+                        break
+                    term = btext.decode("ascii", "replace")
+                    if _LATIN_TERM.match(term):
+                        field_df[term] += info.doc_frequency()
+            for term, n in field_df.items():
+                df[term] = max(df[term], n)
         self.df = dict(df)
         self._by_len: dict[int, list[str]] = defaultdict(list)
         for term in self.df:
