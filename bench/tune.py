@@ -39,9 +39,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", required=True)
+    ap.add_argument("--synonyms", help="synonyms file (default: the indexed corpus's synonyms.txt)")
     ap.add_argument("--set", action="append", default=[], help="k=v[,k=v] (w.title=8 for field weights)")
     args = ap.parse_args()
-    engine = Engine(args.index)
+    engine = Engine(args.index, args.synonyms)
     variants = [("default", DEFAULT_RANKING)] + [(s, parse_variant(s)) for s in args.set]
     print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1")
     for name, ranking in variants:

@@ -28,7 +28,9 @@ from . import query as qbuild
 from . import syntax
 from .models import FacetValue, Facets, Hit, ResultPage
 from .snippets import highlight_title, make_snippet
+from .pinyin import PinyinIndex, looks_like_pinyin
 from .spelling import Vocabulary
+from .synonyms import SynonymFile, Synonyms
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class _Generation:
     local: threading.local = field(default_factory=threading.local)
     _labels: dict | None = None
     _vocab: Vocabulary | None = None
+    _pinyin: PinyinIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def searcher(self):
@@ -73,6 +76,12 @@ class _Generation:
                 self._labels = labels
             return self._labels
 
+    def pinyin(self, searcher) -> PinyinIndex:
+        with self.lock:
+            if self._pinyin is None:
+                self._pinyin = PinyinIndex(searcher.reader())
+            return self._pinyin
+
     def vocabulary(self, searcher) -> Vocabulary:
         with self.lock:
             if self._vocab is None:
@@ -83,10 +92,23 @@ class _Generation:
 class Engine:
     """Searches the live generation of an index directory."""
 
-    def __init__(self, index_dir: Path | str) -> None:
+    def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None) -> None:
+        """``synonyms``: the synonyms file; by default ``synonyms.txt`` in the
+        corpus folder the index was built from."""
         self.index_dir = Path(index_dir)
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
+        self._synonyms_path = Path(synonyms) if synonyms else None
+        self._synonyms: SynonymFile | None = None
+
+    def synonyms(self) -> Synonyms:
+        if self._synonyms is None:
+            path = self._synonyms_path
+            if path is None:
+                corpus = self.generation().meta.get("corpus")
+                path = Path(corpus) / "synonyms.txt" if corpus else None
+            self._synonyms = SynonymFile(path)
+        return self._synonyms.get()
 
     def generation(self) -> _Generation:
         """The live generation, reopened when ``CURRENT`` has moved on."""
@@ -127,7 +149,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     pq = syntax.parse(query or "")
     _apply_filters(pq, filters or {})
-    built = qbuild.build(pq, ranking)
+    built = qbuild.build(pq, ranking, engine.synonyms())
     result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
     notes = list(pq.notes)
 
@@ -169,7 +191,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     result.facets = _facets(facet_source, gen, searcher)
 
     if built.latin_words and result.total < 3:
-        result.suggestion = _suggest(pq.cleaned, built.latin_words, gen.vocabulary(searcher))
+        result.suggestion = _suggest(pq.cleaned, built.latin_words, gen, searcher)
     result.note = " ".join(notes) or None
     result.took_ms = _ms(t0)
     return result
@@ -247,7 +269,14 @@ def _facets(results, gen: _Generation, searcher) -> Facets:
     return out
 
 
-def _suggest(cleaned: str, words: list[str], vocab: Vocabulary) -> str | None:
+def _suggest(cleaned: str, words: list[str], gen: _Generation, searcher) -> str | None:
+    """Pinyin rescue first (``canshu`` → 参数), then Latin typo correction."""
+    vocab = gen.vocabulary(searcher)
+    plain = " ".join(words)
+    if looks_like_pinyin(plain) and not any(vocab.df.get(w, 0) >= 3 for w in words):
+        found = gen.pinyin(searcher).suggest(plain)
+        if found:
+            return found
     suggestion = cleaned
     changed = False
     for w in words:

@@ -18,6 +18,7 @@ from whoosh import query as Q
 from indexer.analysis import QueryUnit, bigrams_of, fold_query, query_units, word_tokens_roles
 from indexer.schema import WORD_FIELDS
 
+from .synonyms import Synonyms
 from .syntax import Clause, ParsedQuery
 
 
@@ -84,6 +85,16 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_R
 
 
 def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
+    if unit.kind == "phrase":  # several words matched as one synonym term
+        alts = [_phrase_any(unit.parts, fields)]
+        strong = [p for p in unit.parts if not _weak_text(p)]
+        if strong and len(strong) < len(unit.parts):
+            # as lenient as the words would be without the synonym (大模型 → 模型)
+            alts.append(Q.And([_term_any(p, fields) for p in strong], boost=r.loose_weight))
+        han = "".join(unit.parts)
+        if all("\u3400" <= ch <= "\U0002ffff" for ch in han) and len(han) > 2:
+            alts.append(Q.Phrase("bigram", bigrams_of(han), boost=r.bigram_weight))
+        return Q.Or(alts) if len(alts) > 1 else alts[0]
     if unit.kind == "compound":
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -139,7 +150,7 @@ class BuiltQuery:
     latin_words: list[str]  # for "did you mean"
 
 
-def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
+def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
@@ -159,6 +170,8 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
                     highlight.append(_phrase_highlight(clause.text))
                 continue
             units = query_units(clause.text)
+            if synonyms is not None:
+                units = synonyms.expand(units)
             strong = [u for u in units if not _weak(u)]
             if not strong:  # only weak words: keep them, or the query is empty
                 strong, weak = units, []
@@ -201,11 +214,17 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING) -> BuiltQuery:
 
 
 def _weak(u: QueryUnit) -> bool:
-    return u.text in STOPWORDS or (u.kind == "han" and len(u.text) == 1)
+    return u.kind != "phrase" and _weak_text(u.text)
+
+
+def _weak_text(text: str) -> bool:
+    return text in STOPWORDS or (len(text) == 1 and "\u3400" <= text <= "\U0002ffff")
 
 
 def _unit_highlight(u: QueryUnit) -> list[str]:
     terms = [u.text] + [fold_query(a) for a in u.alts]
+    if u.kind == "phrase":
+        return terms + ["".join(u.parts)]
     if u.kind == "compound":
         return terms + ["".join(u.parts)] if u.parts else terms
     if u.kind == "latin" and u.parts:

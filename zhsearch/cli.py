@@ -19,6 +19,8 @@ log = logging.getLogger("zhsearch")
 
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False),
                             help="Index directory [env ZHSEARCH_INDEX, default ./.zhsearch-index].")
+synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
+                               help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
                              help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
 
@@ -127,14 +129,15 @@ class _ProgressBar:
 @click.option("--category", multiple=True, help="Only articles in this category (repeatable).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result page as JSON.")
-def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json):
+@synonyms_option
+def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, synonyms):
     """Search the index and print ranked results with snippets."""
     from indexer.store import IndexUnavailable
-    from search import search
+    from search import Engine, search
 
-    settings = Settings.load(index=index_dir)
+    settings = Settings.load(index=index_dir, synonyms=synonyms)
     try:
-        result = search(settings.index, query, page=page, per_page=per_page,
+        result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters={"tag": list(tag), "category": list(category)}, sort=sort)
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc))
@@ -173,13 +176,14 @@ def _print_results(result) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True, help="WSGI worker threads.")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
-def serve_cmd(corpus, index_dir, host, port, threads, dev):
+@synonyms_option
+def serve_cmd(corpus, index_dir, host, port, threads, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
     from indexer.build import IndexConfig, update_index
     from indexer.store import read_current
     from web import create_app
 
-    settings = Settings.load(corpus, index_dir)
+    settings = Settings.load(corpus, index_dir, synonyms=synonyms)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
@@ -191,7 +195,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, dev):
                 bar.close()
         _print_report(report)
     app = create_app({"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
-                      "ZHSEARCH_BASE_URL": settings.base_url})
+                      "ZHSEARCH_BASE_URL": settings.base_url,
+                      "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None})
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}; Ctrl-C to stop)", err=True)
     if dev:
         app.run(host=host, port=port, debug=True, use_reloader=True)
@@ -211,20 +216,22 @@ def serve_cmd(corpus, index_dir, host, port, threads, dev):
 @click.option("--run", "run_path", type=click.Path(dir_okay=False), help="Write the TREC run here.")
 @click.option("--tag", "run_tag", default="zhsearch", show_default=True, help="Run tag in the TREC file.")
 @click.option("--per-query", is_flag=True, help="Also print nDCG@10 and RR@10 for every query.")
-def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query):
+@synonyms_option
+def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, synonyms):
     """Rank every query in QUERIES and score the run against QRELS.
 
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
     from indexer.build import IndexConfig, update_index
+    from search import Engine
     from search.evaluate import evaluate
 
-    settings = Settings.load(corpus, index_dir)
+    settings = Settings.load(corpus, index_dir, synonyms=synonyms)
     report = update_index(IndexConfig(settings.corpus, settings.index, settings.userdict), wait=600)
     if report.changed:
         _print_report(report)
-    res = evaluate(settings.index, Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None,
+    res = evaluate(Engine(settings.index, settings.synonyms), Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None,
                    tag=run_tag)
     if per_query:
         for qid, text, m in res.per_query:
