@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever tokenization changes; an index built with another version is
 #: rebuilt rather than silently mixed.
-ANALYSIS_VERSION = 5
+ANALYSIS_VERSION = 6
 
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48

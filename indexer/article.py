@@ -232,6 +232,11 @@ _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
 _SLUG_STRIP_RE = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'“”‘’<>,.?/，。、：；！？（）【】《》]+")
 _WS_RE = re.compile(r"[ \t\u3000]+")
+# TeX: display math is dropped whole, inline math keeps its letters and
+# digits but loses control words (\mathbf, \frac) that would flood the
+# vocabulary of every d2l-style article.
+_DISPLAY_MATH_RE = re.compile(r"\$\$.*?\$\$", re.S)
+_TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 
 
 def slugify(heading: str) -> str:
@@ -246,6 +251,9 @@ def slugify(heading: str) -> str:
 def clean_text(text: str) -> str:
     """Remove URLs, HTML tags and comments, shortcodes and directives."""
     text = _TAG_RE.sub(" ", text)
+    text = _DISPLAY_MATH_RE.sub(" ", text)
+    if "$" in text:
+        text = _TEX_COMMAND_RE.sub(" ", text)
     text = _SHORTCODE_RE.sub(" ", text)
     text = _DIRECTIVE_RE.sub(" ", text)
     text = _URL_RE.sub(" ", text)
@@ -269,6 +277,7 @@ def _inline_text(token) -> str:
 def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
     """Markdown → (sections, code text, first H1 heading or None)."""
     body = _SHORTCODE_RE.sub(" ", body)
+    body = _DISPLAY_MATH_RE.sub("\n", body)
     tokens = _md.parse(body)
     sections: list[Section] = [Section("", "", 0, "")]
     blocks: list[list[str]] = [[]]

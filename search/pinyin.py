@@ -70,12 +70,20 @@ def looks_like_pinyin(query: str) -> bool:
         len(syllables(w) or []) for w in words) >= 2
 
 
+def _readings(term: str, limit: int = 8) -> list[str]:
+    """Every toneless reading of ``term`` (polyphones: 微调 → weitiao, weidiao)."""
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
+
+    per_char = pinyin(term, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return ["".join(p) for p in islice(product(*per_char), limit)]
+
+
 class PinyinIndex:
     """Toneless pinyin (syllables joined) → Chinese words of one generation."""
 
     def __init__(self, reader) -> None:
-        from pypinyin import lazy_pinyin
-
         df: dict[str, int] = defaultdict(int)
         for fieldname in _VOCAB_FIELDS:
             if fieldname not in reader.schema:
@@ -89,7 +97,8 @@ class PinyinIndex:
         self.by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for term, n in df.items():
             if n >= MIN_DF:
-                self.by_key["".join(lazy_pinyin(term))].append((n, term))
+                for key in _readings(term):
+                    self.by_key[key].append((n, term))
         for cands in self.by_key.values():
             cands.sort(reverse=True)
 
