@@ -106,9 +106,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
     blank lines is a horizontal rule).  Broken YAML keeps the body and returns
     a warning instead of losing the article.
     """
-    if not _FM_RE.match(text):
+    m = _FM_RE.match(text)
+    if not m:
         return {}, text, None
     try:
+        block = yaml.safe_load(m.group(1) or "")
+        if block is not None and not isinstance(block, dict):
+            # "---", a line of text, "---": two horizontal rules, not metadata
+            return {}, text, None
         post = frontmatter.loads(text)
         meta = post.metadata if isinstance(post.metadata, dict) else {}
         return meta, post.content, None
@@ -369,7 +374,9 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
     title = " ".join(_as_list(_first(meta, "title", "Title")))
     if not title:
         title = first_h1 or PurePosixPath(rel).stem
-    title = clean_text(title) or PurePosixPath(rel).stem
+    # Titles are kept as written (escaped at display time): stripping markup
+    # from them would hide what the author typed.
+    title = _WS_RE.sub(" ", title).strip() or PurePosixPath(rel).stem
     description = clean_text(" ".join(_as_list(_first(meta, "description", "summary", "Description"))))
     tags = _dedupe(_split_words(_as_list(_first(meta, "tags", "tag", "Tags"))))
     categories = _dedupe(_split_words(_as_list(_first(meta, "categories", "category", "Categories"))))

@@ -57,7 +57,16 @@ class _Generation:
         if s is None:
             s = self.ix.searcher()
             self.local.searcher = s
+            self.local.columns = {}
         return s
+
+    def column(self, name: str):
+        """This thread's reader of a column (opening one costs an offsets read)."""
+        cols = self.local.columns
+        cr = cols.get(name)
+        if cr is None:
+            cr = cols[name] = self.searcher().reader().column_reader(name)
+        return cr
 
     def labels(self, searcher) -> dict[str, dict[str, str]]:
         """Folded tag/category value → the label most articles spell it with."""
@@ -67,7 +76,7 @@ class _Generation:
                 r = searcher.reader()
                 for col in ("tags", "categories"):
                     counts: dict[str, dict[str, int]] = {}
-                    cr = r.column_reader(col)
+                    cr = self.column(col)
                     for docnum in r.all_doc_ids():
                         for v in cr[docnum] or ():
                             c = counts.setdefault(fold_query(v).replace(",", " "), {})
@@ -187,7 +196,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     result.total = total
     terms = built.highlight_terms
     for hit in ranked[(page - 1) * per_page:page * per_page]:
-        result.hits.append(_make_hit(hit, terms))
+        result.hits.append(_make_hit(hit, terms, gen))
     result.facets = _facets(facet_source, gen, searcher)
 
     if built.latin_words and result.total < 3:
@@ -237,14 +246,13 @@ def _run(searcher, q, built, limit: int, sort: str, notes: list[str]):
     return timed.results()
 
 
-def _make_hit(hit, terms: list[list[str]]) -> Hit:
+def _make_hit(hit, terms: list[list[str]], gen: _Generation) -> Hit:
     stored = hit.fields()
     title = stored.get("title_text") or stored.get("path", "")
     sections = stored.get("sections") or []
     snippet = make_snippet(sections, terms, fallback=stored.get("description_text") or "")
-    reader = hit.searcher.reader()
-    tags = reader.column_reader("tags")[hit.docnum] or []
-    cats = reader.column_reader("categories")[hit.docnum] or []
+    tags = gen.column("tags")[hit.docnum] or []
+    cats = gen.column("categories")[hit.docnum] or []
     date = stored.get("date")
     return Hit(
         path=stored["path"], title=title, url=stored.get("url") or "",
