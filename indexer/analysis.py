@@ -178,6 +178,7 @@ def fold_query(text: str) -> str:
 class JiebaConfig:
     cache_dir: Path | None = None
     userdict: Path | None = None
+    userdict_hash: str = "none"
 
 
 _jieba_lock = threading.Lock()
@@ -188,13 +189,17 @@ _jieba_config = JiebaConfig()
 def configure(cache_dir: Path | None = None, userdict: Path | None = None) -> None:
     """Say where jieba keeps its cache and which user dictionary to load.
 
-    Must be called before the first segmentation to take effect; calling it
-    again with a different configuration reloads the dictionary (tests do).
+    The loaded dictionary is identified by the *content* of the user
+    dictionary: a copy of the same file elsewhere (the one kept inside each
+    index generation) or another cache folder does not cost a reload.
     """
     global _jieba, _jieba_config
-    new = JiebaConfig(cache_dir, userdict if userdict and Path(userdict).is_file() else None)
+    ud = Path(userdict) if userdict and Path(userdict).is_file() else None
+    new = JiebaConfig(cache_dir, ud, userdict_fingerprint(ud))
     with _jieba_lock:
-        if new != _jieba_config:
+        if _jieba is None:
+            _jieba_config = new
+        elif new.userdict_hash != _jieba_config.userdict_hash:
             _jieba_config = new
             _jieba = None
 

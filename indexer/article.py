@@ -229,6 +229,9 @@ def parse_date(value: Any) -> dt.datetime | None:
 # ------------------------------------------------------------- markdown
 
 _md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# The reader never outputs a link target, only its text, so every link is
+# parsed as a link (markdown-it would leave `javascript:` ones as raw text).
+_md.validateLink = lambda url: True
 
 _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
 _TAG_RE = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
@@ -253,9 +256,15 @@ def slugify(heading: str) -> str:
     return s or "section"
 
 
-def clean_text(text: str) -> str:
-    """Remove URLs, HTML tags and comments, shortcodes and directives."""
-    text = _TAG_RE.sub(" ", text)
+def clean_text(text: str, html: bool = True) -> str:
+    """Remove URLs, shortcodes, directives and (with ``html``) HTML tags.
+
+    Paragraph text from markdown-it is already free of real HTML (it comes as
+    separate tokens), so it is cleaned with ``html=False``: ``Map<String>``
+    in inline code or an escaped ``&lt;script&gt;`` is text, not markup.
+    """
+    if html:
+        text = _TAG_RE.sub(" ", text)
     text = _DISPLAY_MATH_RE.sub(" ", text)
     if "$" in text:
         text = _TEX_COMMAND_RE.sub(" ", text)
@@ -299,7 +308,7 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
             custom = m.group(1) if m else None
             if m:
                 raw = raw[: m.start()]
-            heading = clean_text(raw)
+            heading = clean_text(raw, html=False)
             level = int(tok.tag[1:])
             if level == 1 and first_h1 is None and heading:
                 first_h1 = heading
@@ -313,7 +322,7 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
             i += 3
             continue
         if tok.type == "inline":
-            text = clean_text(_inline_text(tok))
+            text = clean_text(_inline_text(tok), html=False)
             if text:
                 blocks[-1].append(text)
         elif tok.type in ("fence", "code_block"):

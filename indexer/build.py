@@ -137,6 +137,7 @@ def article_fields(a: Article) -> dict:
         path=a.path,
         hash=a.content_hash.encode("ascii"),
         mtime_ns=a.mtime_ns,
+        size=a.size,
         title=a.title,
         keywords=keywords,
         headings=headings,
@@ -164,15 +165,16 @@ def _identity(cfg: IndexConfig) -> dict:
     return ident
 
 
-def _manifest(ix) -> dict[str, tuple[str, int]]:
-    """path → (content hash, mtime_ns) for every live document, from columns."""
-    out: dict[str, tuple[str, int]] = {}
+def _manifest(ix) -> dict[str, tuple[str, int, int]]:
+    """path → (content hash, mtime_ns, size) for every live document, from columns."""
+    out: dict[str, tuple[str, int, int]] = {}
     with ix.reader() as r:
         paths = r.column_reader("path")
         hashes = r.column_reader("hash")
         mtimes = r.column_reader("mtime_ns")
+        sizes = r.column_reader("size")
         for docnum in r.all_doc_ids():
-            out[paths[docnum]] = (hashes[docnum].decode("ascii"), mtimes[docnum])
+            out[paths[docnum]] = (hashes[docnum].decode("ascii"), mtimes[docnum], sizes[docnum])
     return out
 
 
@@ -190,7 +192,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
         identity = _identity(cfg)
 
         current = None
-        manifest: dict[str, tuple[str, int]] = {}
+        manifest: dict[str, tuple[str, int, int]] = {}
         reason = "requested (--rebuild)" if rebuild else None
         if not rebuild:
             try:
@@ -235,6 +237,11 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             _write(ix, jobs, report, cfg, progress)
             report.total = ix.doc_count()
             ix.close()
+            if not report.changed:  # every candidate failed to parse: nothing to publish
+                shutil.rmtree(gen_path, ignore_errors=True)
+                report.generation = current.name if current else None
+                report.elapsed = time.perf_counter() - t0
+                return report
             now = dt.datetime.now().isoformat(timespec="seconds")
             store.write_meta(gen_path, {
                 "identity": identity,
@@ -266,7 +273,7 @@ def _identity_change(old: dict, new: dict) -> str:
     return "index was built with different analysis: " + ", ".join(changes or ["unknown version"])
 
 
-def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int]],
+def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
           report: IndexReport) -> tuple[list[tuple[str, bytes, int]], set[str]]:
     """Decide what to (re)index. Returns parse jobs and paths kept as they were."""
     jobs: list[tuple[str, bytes, int]] = []
@@ -275,7 +282,7 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int]],
         old = manifest.get(rel)
         try:
             st = path.stat()
-            if old is not None and old[1] == st.st_mtime_ns:
+            if old is not None and old[1] == st.st_mtime_ns and old[2] == st.st_size:
                 report.unchanged += 1
                 continue
             raw = path.read_bytes()
@@ -308,8 +315,9 @@ def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: Ind
         writer = ix.writer(procs=workers, multisegment=True, limitmb=128)
     else:
         writer = ix.writer(limitmb=128)
+    updating = set(report.updated)
     try:
-        for rel in report.deleted + report.updated:
+        for rel in report.deleted:
             writer.delete_by_term("path", rel)
         failed: set[str] = set()
         for done, item in enumerate(_parsed(jobs, workers), 1):
@@ -320,7 +328,10 @@ def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: Ind
             else:
                 for w in item.warnings:
                     report.warnings.append((item.path, w))
-                writer.add_document(**article_fields(item))
+                if item.path in updating:  # a failed re-parse keeps the old version
+                    writer.update_document(**article_fields(item))
+                else:
+                    writer.add_document(**article_fields(item))
             if progress:
                 progress(done, len(jobs))
         writer.commit()

@@ -13,7 +13,7 @@ from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Word fields searched by a plain query, in order of display importance.
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
@@ -26,6 +26,7 @@ def build_schema() -> Schema:
         path=ID(unique=True, stored=True, sortable=True),
         hash=COLUMN(columns.VarBytesColumn()),
         mtime_ns=COLUMN(columns.NumericColumn("q", default=0)),
+        size=COLUMN(columns.NumericColumn("q", default=0)),
         # searchable text
         title=TEXT(analyzer=zh, phrase=True),
         keywords=TEXT(analyzer=zh, phrase=True),

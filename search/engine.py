@@ -177,7 +177,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
 
     results = _run(searcher, q, built, page * per_page, sort, notes)
     ranked = list(results)
-    total = len(results)
+    total = strict_total = len(results)
     facet_source = results
     if total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": articles with all the words first, then those with
@@ -199,7 +199,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
         result.hits.append(_make_hit(hit, terms, gen))
     result.facets = _facets(facet_source, gen, searcher)
 
-    if built.latin_words and result.total < 3:
+    if built.latin_words and strict_total == 0:
         result.suggestion = _suggest(pq.cleaned, built.latin_words, gen, searcher)
     result.note = " ".join(notes) or None
     result.took_ms = _ms(t0)

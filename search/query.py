@@ -227,8 +227,8 @@ def _unit_highlight(u: QueryUnit) -> list[str]:
         return terms + ["".join(u.parts)]
     if u.kind == "compound":
         return terms + ["".join(u.parts)] if u.parts else terms
-    if u.kind == "latin" and u.parts:
-        return terms
+    if u.kind == "latin" and u.parts:  # gpt4 is also written GPT-4 or GPT 4
+        return terms + [sep.join(u.parts) for sep in ("-", " ", ".", "_")]
     return terms + [p for p in u.parts if len(p) > 1]
 
 

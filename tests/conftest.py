@@ -1,0 +1,55 @@
+"""Shared fixtures: real markdown files, real Whoosh indexes on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser, page  # noqa: F401  (pytest fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "articles"
+SHARED = ROOT.parent / "shared"
+SHARED_CORPUS = SHARED / "corpus"
+QRELS = SHARED / "qrels"
+
+needs_shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/corpus")
+
+
+def build_index(corpus: Path, index: Path, **kw):
+    from indexer.build import IndexConfig, update_index
+
+    return update_index(IndexConfig(corpus, index, workers=kw.pop("workers", 1)), **kw)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory) -> Path:
+    """An index of the embedded corpus, built once per test session (read only!)."""
+    index = tmp_path_factory.mktemp("corpus-index") / "ix"
+    build_index(CORPUS, index, workers=2)
+    return index
+
+
+@pytest.fixture(scope="session")
+def engine(corpus_index):
+    from search import Engine
+
+    return Engine(corpus_index)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A private, writable copy of the embedded corpus."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dst)
+    return dst
+
+
+def write_article(root: Path, rel: str, text: str) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
