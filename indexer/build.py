@@ -35,6 +35,11 @@ SKIP_DIRS = {"node_modules", "__pycache__", "_site", "public", "dist"}
 #: Above this many changed articles, use the multi-process writer.
 PARALLEL_THRESHOLD = 64
 
+#: Whoosh's posting buffer per writer process.  Once it overflows, every
+#: posting is pickled to a run file and merged back, which costs more than
+#: jieba; a buffer that holds a whole 3,000-article corpus avoids that.
+WRITER_LIMIT_MB = 512
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -312,9 +317,9 @@ def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: Ind
     workers = cfg.workers or os.cpu_count() or 1
     parallel = workers > 1 and len(jobs) >= PARALLEL_THRESHOLD
     if parallel:
-        writer = ix.writer(procs=workers, multisegment=True, limitmb=128)
+        writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB)
     else:
-        writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
     updating = set(report.updated)
     try:
         for rel in report.deleted:

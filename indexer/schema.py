@@ -9,7 +9,7 @@ from __future__ import annotations
 from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer
+from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer, code_analyzer
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
@@ -33,7 +33,7 @@ def build_schema() -> Schema:
         headings=TEXT(analyzer=zh, phrase=True),
         description=TEXT(analyzer=zh, phrase=True),
         body=TEXT(analyzer=zh, phrase=True),
-        code=TEXT(analyzer=zh, phrase=False),
+        code=TEXT(analyzer=code_analyzer(), phrase=False),
         bigram=TEXT(analyzer=bigram_analyzer(), phrase=True),
         # filters and facets (values folded like the text: NFKC + lower case)
         tag=KEYWORD(commas=True, lowercase=False, scorable=False),

@@ -42,8 +42,10 @@ Latin and number tokens are never candidates: the analyzer already keeps
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import time
 import re
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -55,23 +57,36 @@ from .analysis import _HAN, fold
 from .article import ArticleError, read_article
 from .build import scan_corpus
 
+log = logging.getLogger(__name__)
+
 MIN_LEN, MAX_LEN = 2, 6
 MIN_COUNT = 5
 MIN_DOCS = 2
 MIN_COHESION = 8.0  # 2**3: three bits of PMI at the weakest cut
-MIN_ENTROPY = 1.0  # bits, on both sides
+MIN_ENTROPY = 1.5  # bits, on both sides
 #: A candidate is dropped when a better superstring has at least this share
 #: of its occurrences (``星河智`` inside ``星河智算``).
 NESTED_SHARE = 0.75
 SEP = "\n"
 _HAN_RUN_RE = re.compile(rf"[{_HAN}]+")
 
-#: Characters a new word hardly ever starts / ends with (particles,
-#: pronouns, prepositions, measure words).
-BAD_FIRST = frozenset("的了着过吗呢吧啊呀是在和与及或把被给让对从也都就还又很并而但这那个我你他她它们其该此"
-                      "等为以于之所且则即每各若因由向到将已被使得地更最再只不没")
-BAD_LAST = frozenset("的了着过吗呢吧啊呀是在和与及或把被给让对从也都就还又很并而但这那个我你他她它们其该此"
-                     "为以于之所且则即每各若因由向到将已使得地更最再只不没一")
+#: jieba pieces that make a sequence a phrase rather than a word: particles,
+#: pronouns and conjunctions anywhere; modal verbs, demonstratives, measure
+#: words and "please/use/via" at the start; locatives and aspect words at the end.
+FUNCTION_PIECES = frozenset("""
+的 了 着 过 吗 呢 吧 啊 呀 是 和 与 及 或 把 被 给 让 也 都 就 还 又 很 并 而 但 我 你 他 她 它 们 之 所 且 则 即 得 地
+""".split())
+BAD_FIRST = frozenset("""
+可能 可以 需要 才 有 请 将 在 对 从 当 如果 因为 所以 但是 这 那 该 此 其 每 各 一 一个 一些 某些 某 上面 下面
+以下 如下 如图 图 开始 进行 用于 通过 使用 默认 没有 不 没 已 已经 正在 更 最 再 只 种 个 张 条 次 些 位 款 第 两 三 几
+如何 怎么 为什么 什么 哪些 直接 自动 所有 相关 不同 能够 必须 应该 比如 例如 例 以 为 于 等 由 向 到 后 前
+同时 然后 首先 其中 这个 这些 那些 一般 一定 主要 具体 详细 非常 比较 只有 只要 即可 还有 没有 就是 也是 都是
+""".split())
+#: Modal verbs that start real two-character words (会话, 要素, 能量).
+BAD_FIRST_LONG = frozenset("会 能 要 可".split())
+BAD_LAST = frozenset("""
+下 中 时 后 上 里 内 前 外 时候 之后 之前 以后 以上 以下 以及 中的 等 一 个 种 些 为 是 在 到 会 能 可以 当 如 对 从 将
+""".split())
 
 
 @dataclass
@@ -198,6 +213,7 @@ def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | No
     workers = workers or os.cpu_count() or 1
     analysis.configure(cache_dir=cache_dir, userdict=userdict)
 
+    t0 = time.perf_counter()
     files, skipped = scan_corpus(corpus)
     paths = list(files.values())
     if max_articles is not None:
@@ -219,24 +235,31 @@ def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | No
     text = SEP.join(texts)
     han_chars = len(text) - text.count(SEP)
 
+    log.debug("read %d articles, %d Han characters: %.1f s", len(texts), han_chars, time.perf_counter() - t0)
     big = len(text) > 200_000
     counts: dict[str, int] = {}
     for part in _map(_count, [(text, n, min_count) for n in range(1, MAX_LEN + 1)],
                      workers if big else 1):
         counts.update(part)
 
+    log.debug("counted %d frequent n-grams: %.1f s", len(counts), time.perf_counter() - t0)
     tok = analysis.get_jieba()
     freq = tok.FREQ
     N = max(1, han_chars)
-    cands: dict[str, float] = {}
+    cands: dict[str, tuple[float, list[str]]] = {}
     for w, c in counts.items():
         n = len(w)
-        if n < MIN_LEN or freq.get(w) or w[0] in BAD_FIRST or w[-1] in BAD_LAST:
+        if n < MIN_LEN or freq.get(w):
             continue
         coh = min(c * N / (counts[w[:k]] * counts[w[k:]]) for k in range(1, n))
-        if coh >= MIN_COHESION:
-            cands[w] = coh
+        if coh < MIN_COHESION:
+            continue
+        pieces = tok.lcut(w, HMM=False)
+        if len(pieces) < 2 or _phrase_like(pieces):
+            continue
+        cands[w] = (coh, pieces)
 
+    log.debug("%d cohesive unknown candidates: %.1f s", len(cands), time.perf_counter() - t0)
     by_len: dict[int, set[str]] = defaultdict(set)
     for w in cands:
         by_len[len(w)].add(w)
@@ -245,21 +268,36 @@ def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | No
                      workers if big else 1):
         stats.update(part)
 
+    log.debug("neighbour entropy: %.1f s", time.perf_counter() - t0)
     found: list[NewWord] = []
-    for w, coh in cands.items():
+    for w, (coh, pieces) in cands.items():
         le, re_, docs = stats[w]
         if le < MIN_ENTROPY or re_ < MIN_ENTROPY or docs < MIN_DOCS:
-            continue
-        pieces = list(tok.cut(w, HMM=False))
-        if len(pieces) < 2:
             continue
         c = counts[w]
         found.append(NewWord(w, c, docs, coh, le, re_, c * math.log2(coh), pieces))
     found.sort(key=lambda x: (-x.score, -x.count, x.word))
 
+    # drop a candidate inside a better one that accounts for most of its uses
     kept: list[NewWord] = []
+    covered: dict[str, int] = {}  # substring of a kept word -> largest such count
     for nw in found:
-        if any(nw.word in k.word and k.count >= NESTED_SHARE * nw.count for k in kept):
+        if covered.get(nw.word, 0) >= NESTED_SHARE * nw.count:
             continue
         kept.append(nw)
+        w = nw.word
+        for i in range(len(w)):
+            for j in range(i + MIN_LEN, len(w) + 1):
+                if j - i < len(w):
+                    covered[w[i:j]] = max(covered.get(w[i:j], 0), nw.count)
     return WordsReport(str(corpus), len(texts), skipped, han_chars, kept[:top] if top else kept)
+
+
+def _phrase_like(pieces: list[str]) -> bool:
+    """Pieces that make a phrase (可能/会, 情况/下, 错误/的/问题), not a word."""
+    if any(p in FUNCTION_PIECES for p in pieces):
+        return True
+    first, last = pieces[0], pieces[-1]
+    if first in BAD_FIRST or last in BAD_LAST:
+        return True
+    return first in BAD_FIRST_LONG and sum(map(len, pieces)) > 2
