@@ -158,6 +158,7 @@ def article_fields(a: Article) -> dict:
         description_text=a.description,
         tags=a.tags,
         categories=a.categories,
+        display=(a.title, a.permalink),
         sections=[(s.heading, s.anchor, s.text) for s in a.sections],
     )
 

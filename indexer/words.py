@@ -75,12 +75,14 @@ _HAN_RUN_RE = re.compile(rf"[{_HAN}]+")
 #: words and "please/use/via" at the start; locatives and aspect words at the end.
 FUNCTION_PIECES = frozenset("""
 的 了 着 过 吗 呢 吧 啊 呀 是 和 与 及 或 把 被 给 让 也 都 就 还 又 很 并 而 但 我 你 他 她 它 们 之 所 且 则 即 得 地
+我们 你们 他们 它们 这种 那种 一个 这个 那个 以下 以上 如下 是否 开始 可以 需要 可能
 """.split())
 BAD_FIRST = frozenset("""
 可能 可以 需要 才 有 请 将 在 对 从 当 如果 因为 所以 但是 这 那 该 此 其 每 各 一 一个 一些 某些 某 上面 下面
 以下 如下 如图 图 开始 进行 用于 通过 使用 默认 没有 不 没 已 已经 正在 更 最 再 只 种 个 张 条 次 些 位 款 第 两 三 几
 如何 怎么 为什么 什么 哪些 直接 自动 所有 相关 不同 能够 必须 应该 比如 例如 例 以 为 于 等 由 向 到 后 前
 同时 然后 首先 其中 这个 这些 那些 一般 一定 主要 具体 详细 非常 比较 只有 只要 即可 还有 没有 就是 也是 都是
+中 来 时 另 用 较 另外 其他 其它 任何 整个 当前 之间 之后 之前 以后 而且 或者 并且 以及 即使 虽然 如此 即将
 """.split())
 #: Modal verbs that start real two-character words (会话, 要素, 能量).
 BAD_FIRST_LONG = frozenset("会 能 要 可".split())

@@ -3,8 +3,8 @@
 Reads the index, never writes it.
 """
 
-from .engine import Engine, search
+from .engine import Engine, highlight_terms, search
 from .models import FacetValue, Facets, Hit, ResultPage
 from .query import DEFAULT_RANKING, Ranking
 
-__all__ = ["Engine", "search", "Hit", "ResultPage", "Facets", "FacetValue", "Ranking", "DEFAULT_RANKING"]
+__all__ = ["Engine", "search", "highlight_terms", "Hit", "ResultPage", "Facets", "FacetValue", "Ranking", "DEFAULT_RANKING"]

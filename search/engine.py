@@ -206,6 +206,13 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     return result
 
 
+def highlight_terms(index: Engine | Path | str, query: str) -> list[list[str]]:
+    """The folded words a query marks, per query unit, best form first —
+    exactly what snippets mark, so an article page can mark the same."""
+    engine = index if isinstance(index, Engine) else Engine(index)
+    return qbuild.build(syntax.parse(query or ""), qbuild.DEFAULT_RANKING, engine.synonyms()).highlight_terms
+
+
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.browser import browser, page  # noqa: F401  (pytest fixtures)
 
 HTML = """<!doctype html>
 <html lang="zh-CN">

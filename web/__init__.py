@@ -1,5 +1,144 @@
-"""Flask application for zhsearch (placeholder until the web package lands)."""
+"""The zhsearch web site: a Flask application factory.
+
+``create_app`` builds one application around one :class:`search.Engine`.
+The engine (kept in ``app.extensions``) re-reads the index's ``CURRENT``
+pointer on every request and switches to a newly published generation by
+itself, so ``zhsearch index`` (or ``--rebuild``) in another terminal is picked
+up without a restart and no request ever sees a half-written index.
+
+Settings come from the ``config`` mapping, else from the environment
+(``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_BASE_URL``) through
+:class:`zhsearch.config.Settings`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, current_app, request, url_for
+
+from search import Engine
+from zhsearch.config import Settings
+
+from .catalog import CatalogCache
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+#: No inline script or style anywhere: everything comes from /static.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+EXTENSION = "zhsearch"
 
 
-def create_app(config=None):  # pragma: no cover - replaced by the web issue
-    raise NotImplementedError
+class State:
+    """What every request needs: the engine, the catalog and the settings."""
+
+    def __init__(self, index: Path, corpus: Path, base_url: str | None) -> None:
+        self.index = index
+        self.corpus = corpus
+        self.base_url = base_url
+        self.engine = Engine(index)
+        self.catalog = CatalogCache(self.engine)
+
+
+def _clean_base_url(value: Any) -> str | None:
+    """Only http(s) base URLs: the value ends up in every result link."""
+    s = str(value or "").strip().rstrip("/")
+    if not s:
+        return None
+    if not s.lower().startswith(("http://", "https://")):
+        log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", s)
+        return None
+    return s
+
+
+def _asset_versions() -> dict[str, str]:
+    """Content hashes of the static files, for cache-busting ``?v=`` URLs."""
+    out = {}
+    for p in STATIC_DIR.iterdir():
+        if p.is_file():
+            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+    return out
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the site. ``config`` overrides the environment (tests, ``zhsearch serve``)."""
+    settings = Settings.load()
+    app = Flask(__name__)
+    app.config.update(
+        ZHSEARCH_INDEX=str(settings.index),
+        ZHSEARCH_CORPUS=str(settings.corpus),
+        ZHSEARCH_BASE_URL=settings.base_url,
+        SEND_FILE_MAX_AGE_DEFAULT=86400,  # static URLs carry a content hash
+        MAX_CONTENT_LENGTH=64 * 1024,  # the site takes no uploads
+    )
+    if config:
+        app.config.update(dict(config))
+    base_url = _clean_base_url(app.config.get("ZHSEARCH_BASE_URL"))
+    app.config["ZHSEARCH_BASE_URL"] = base_url
+    state = State(Path(app.config["ZHSEARCH_INDEX"]), Path(app.config["ZHSEARCH_CORPUS"]), base_url)
+    app.extensions[EXTENSION] = state
+
+    # "/a//etc/passwd" must not be "normalised" into a redirect: it is simply not a page
+    app.url_map.merge_slashes = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in the API
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep ResultPage field order
+
+    from . import api, errors, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+
+    versions = _asset_versions()
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        def asset(name: str) -> str:
+            return url_for("static", filename=name, v=versions.get(name, "0"))
+
+        return {"asset": asset, "base_url": state.base_url}
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            resp.headers.setdefault("Cache-Control", "no-cache")
+        return resp
+
+    log.info("zhsearch web: index %s, corpus %s%s", state.index, state.corpus,
+             f", base URL {base_url}" if base_url else "")
+    if app.config.get("ZHSEARCH_WARMUP", True):
+        threading.Thread(target=_warm_up, args=(state,), name="zhsearch-warmup", daemon=True).start()
+    return app
+
+
+def _warm_up(state: State) -> None:
+    """Load jieba, open the index and read the catalog before the first visitor
+    does: otherwise the first search of a fresh server takes seconds."""
+    from indexer.store import IndexUnavailable
+    from search import search
+
+    try:
+        state.catalog.get()
+        search(state.engine, "中文 搜索", per_page=1)
+    except IndexUnavailable as exc:
+        log.warning("index not ready yet: %s", exc)
+    except Exception:  # a failed warm-up only costs the first visitor time
+        log.exception("warm-up failed")
+
+
+def get_state() -> State:
+    """The :class:`State` of the current application."""
+    return current_app.extensions[EXTENSION]
