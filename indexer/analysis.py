@@ -135,6 +135,22 @@ def region_table() -> dict[str, str]:
     return _region_phrases
 
 
+_region_reverse: dict[str, list[str]] | None = None
+
+
+def region_alternatives(word: str) -> list[str]:
+    """Other regions' words for a folded word, both ways (软体 ↔ 软件)."""
+    global _region_reverse
+    table = region_table()
+    if _region_reverse is None:
+        rev: dict[str, list[str]] = {}
+        for k, v in table.items():
+            rev.setdefault(v, []).append(k)
+        _region_reverse = rev
+    out = [table[word]] if word in table else []
+    return out + [w for w in _region_reverse.get(word, ()) if w not in out]
+
+
 def fold(text: str) -> tuple[str, list[int] | None]:
     """Width-, case- and script-fold ``text``.
 
@@ -168,6 +184,12 @@ def fold(text: str) -> tuple[str, list[int] | None]:
 def fold_query(text: str) -> str:
     """Fold a query string the same way as indexed text."""
     return fold(text)[0]
+
+
+def fold_label(label: str) -> str:
+    """The key of a tag or category: folded, without spaces or commas, so
+    ``Java 并发``, ``java并发`` and ``ＪＡＶＡ并发`` are one facet value."""
+    return re.sub(r"[\s,]+", "", fold(label)[0])
 
 
 # --------------------------------------------------------------------------
@@ -380,9 +402,8 @@ def query_units(text: str) -> list[QueryUnit]:
             followers.append(toks[j])
             j += 1
         if role == MAIN:
-            region = region_table().get(t)
             units.append(QueryUnit(t, "han", _cover(t, [f[0] for f in followers]),
-                                   [region] if region else []))
+                                   region_alternatives(t)))
         elif role == COMPOUND:
             units.append(QueryUnit(t, "compound", [f[0] for f in followers]))
         else:

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 
 from . import analysis, store
-from .analysis import fold_query
+from .analysis import fold_label
 from .article import Article, ArticleError, is_markdown, parse_article
 from .schema import build_schema, versions
 
@@ -150,8 +150,8 @@ def article_fields(a: Article) -> dict:
         body=body,
         code=a.code,
         bigram="\n".join((a.title, headings, a.description, body)),
-        tag=",".join(fold_query(t).replace(",", " ") for t in a.tags),
-        category=",".join(fold_query(c).replace(",", " ") for c in a.categories),
+        tag=",".join(fold_label(t) for t in a.tags),
+        category=",".join(fold_label(c) for c in a.categories),
         date=a.date,
         title_text=a.title,
         url=a.permalink,

@@ -22,7 +22,7 @@ from whoosh.collectors import TimeLimitCollector
 from whoosh.searching import TimeLimit
 
 from indexer import analysis, store
-from indexer.analysis import fold_query
+from indexer.analysis import fold_label
 
 from . import query as qbuild
 from . import syntax
@@ -79,7 +79,7 @@ class _Generation:
                     cr = self.column(col)
                     for docnum in r.all_doc_ids():
                         for v in cr[docnum] or ():
-                            c = counts.setdefault(fold_query(v).replace(",", " "), {})
+                            c = counts.setdefault(fold_label(v), {})
                             c[v] = c.get(v, 0) + 1
                     labels[col] = {k: max(v, key=v.get) for k, v in counts.items()}
                 self._labels = labels

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
-from indexer.analysis import QueryUnit, bigrams_of, fold_query, query_units, word_tokens_roles
+from indexer.analysis import QueryUnit, bigrams_of, fold_label, fold_query, query_units, word_tokens_roles
 from indexer.schema import WORD_FIELDS
 
 from .synonyms import Synonyms
@@ -239,9 +239,9 @@ def _phrase_highlight(text: str) -> list[str]:
 def _filters(pq: ParsedQuery) -> Q.Query | None:
     subs: list[Q.Query] = []
     for t in pq.tags:
-        subs.append(Q.Term("tag", fold_query(t)))
+        subs.append(Q.Term("tag", fold_label(t)))
     for c in pq.categories:
-        subs.append(Q.Term("category", fold_query(c)))
+        subs.append(Q.Term("category", fold_label(c)))
     if pq.date_range:
         start, end = pq.date_range
         subs.append(Q.DateRange("date", start, end, endexcl=True))

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from indexer.analysis import fold_query
+from indexer.analysis import fold_label, fold_query
 from search import Engine
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Catalog:
         return [r[3] for r in ranked[:limit]]
 
     def suggest_tags(self, q: str, limit: int = 5) -> list[Counted]:
-        fq = fold_query(q).strip()
+        fq = fold_label(q)
         if not fq:
             return []
         hits = [t for t in self.tags if t.folded.startswith(fq)]
@@ -117,7 +117,7 @@ def build_catalog(engine: Engine) -> Catalog:
         cat.titles.append(TitleEntry(folded, title, path, url or "", _starts(folded)))
         for key, col in (("tags", col_tags), ("categories", col_cats)):
             for v in col[docnum] or ():
-                spelled = counts[key].setdefault(fold_query(v), {})
+                spelled = counts[key].setdefault(fold_label(v), {})
                 spelled[v] = spelled.get(v, 0) + 1
     cat.titles.sort(key=lambda e: e.folded)
     for key in ("tags", "categories"):
