@@ -27,9 +27,11 @@ the folded title, headings and body of every article:
 
 Sequences that are already one word for the current jieba dictionary (stock
 dictionary + the corpus's user dictionary + region words) are not new and are
-skipped, as are sequences that start or end with a function character
-(``的``, ``是``, ``在`` …) and those contained in a better candidate with nearly
-the same count.
+skipped.  So are phrases, recognised by the pieces jieba's dictionary cut
+(no HMM) makes of them: a particle or pronoun anywhere (``错误/的/问题``), a
+modal verb, demonstrative or measure word first (``可能/会``, ``种/方``), a
+locative or aspect word last (``情况/下``).  Finally a candidate contained in
+a better one that accounts for most of its occurrences is dropped.
 
 Ranking: ``score = count × log2(cohesion)``, i.e. occurrences × PMI of the
 weakest cut: how often the word is cut wrongly, weighted by how surely it is
@@ -42,11 +44,12 @@ Latin and number tokens are never candidates: the analyzer already keeps
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
-import time
 import re
+import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -186,8 +189,6 @@ def _neighbours(job: tuple[str, int, frozenset[str], list[int]]) -> dict[str, tu
     lb: Counter = Counter()
     rb: Counter = Counter()
     docs: dict[str, set[int]] = defaultdict(set)
-    import bisect
-
     for i in hits:
         w = text[i:i + n]
         c = text[i - 1] if i > 0 else SEP

@@ -175,17 +175,32 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
         if sort == "relevance":
             sort = "date"  # nothing to rank by: newest first
 
-    results = _run(searcher, q, built, page * per_page, sort, notes)
-    ranked = list(results)
+    limit = page * per_page
+    ranked: list = []
+    seen: set[int] = set()
+
+    def add(hits) -> None:
+        for h in hits:
+            if h.docnum not in seen:
+                seen.add(h.docnum)
+                ranked.append(h)
+
+    if built.has_alts and sort == "relevance":
+        # Articles with the words as typed come before synonym-only ones: a
+        # rare synonym's higher IDF must not push them down.
+        typed = qbuild.build(pq, ranking, None, with_alts=False).query
+        if typed is not None:
+            add(_run(searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes))
+    results = _run(searcher, q, built, limit + len(seen), sort, notes)
+    add(results)
     total = strict_total = len(results)
     facet_source = results
     if total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": articles with all the words first, then those with
         # most of them, so a long question still finds its article.
-        relaxed = _run(searcher, built.relaxed, built, page * per_page + total, sort, notes)
+        relaxed = _run(searcher, built.relaxed, built, limit + total, sort, notes)
         if len(relaxed) > total:
-            seen = {h.docnum for h in ranked}
-            ranked += [h for h in relaxed if h.docnum not in seen]
+            add(relaxed)
             if total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
             else:
@@ -199,8 +214,8 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
         result.hits.append(_make_hit(hit, terms, gen))
     result.facets = _facets(facet_source, gen, searcher)
 
-    if built.latin_words and strict_total == 0:
-        result.suggestion = _suggest(pq.cleaned, built.latin_words, gen, searcher)
+    if built.latin_words and strict_total < 3:
+        result.suggestion = _suggest(pq.cleaned, built.latin_words, gen, searcher, strict_total)
     result.note = " ".join(notes) or None
     result.took_ms = _ms(t0)
     return result
@@ -284,14 +299,17 @@ def _facets(results, gen: _Generation, searcher) -> Facets:
     return out
 
 
-def _suggest(cleaned: str, words: list[str], gen: _Generation, searcher) -> str | None:
-    """Pinyin rescue first (``canshu`` → 参数), then Latin typo correction."""
+def _suggest(cleaned: str, words: list[str], gen: _Generation, searcher, matched: int) -> str | None:
+    """Pinyin rescue first (``canshu`` → 参数) when little matched, then —
+    only when nothing matched — Latin typo correction."""
     vocab = gen.vocabulary(searcher)
     plain = " ".join(words)
     if looks_like_pinyin(plain) and not any(vocab.df.get(w, 0) >= 3 for w in words):
-        found = gen.pinyin(searcher).suggest(plain)
-        if found:
-            return found
+        chinese = gen.pinyin(searcher).suggest(plain)
+        if chinese:
+            return chinese
+    if matched:
+        return None
     suggestion = cleaned
     changed = False
     for w in words:

@@ -11,7 +11,7 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
@@ -148,13 +148,18 @@ class BuiltQuery:
     exclude: Q.Query | None
     highlight_terms: list[list[str]]  # per unit: alternatives, best first
     latin_words: list[str]  # for "did you mean"
+    has_alts: bool = False  # some unit also matches synonyms / region words
 
 
-def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None) -> BuiltQuery:
+def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
+          with_alts: bool = True) -> BuiltQuery:
+    """``with_alts=False``: only what was typed (no synonyms, no region
+    words) — the engine ranks articles matching that first."""
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
     latin: list[str] = []
+    has_alts = False
     prox_words: list[str] = []
 
     for group in pq.groups:
@@ -170,8 +175,11 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
                     highlight.append(_phrase_highlight(clause.text))
                 continue
             units = query_units(clause.text)
-            if synonyms is not None:
+            if synonyms is not None and with_alts:
                 units = synonyms.expand(units)
+            if not with_alts:
+                units = [replace(u, alts=[]) for u in units]
+            has_alts = has_alts or any(u.alts for u in units)
             strong = [u for u in units if not _weak(u)]
             if not strong:  # only weak words: keep them, or the query is empty
                 strong, weak = units, []
@@ -210,7 +218,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, _filters(pq), _exclusions(pq, r), highlight, latin)
+    return BuiltQuery(main, relaxed, _filters(pq), _exclusions(pq, r), highlight, latin, has_alts)
 
 
 def _weak(u: QueryUnit) -> bool:

@@ -315,7 +315,10 @@ def test_query_units_region_alternatives():
     assert u.alts == ["内存"]
     units = query_units("執行緒")
     assert units[0].alts == ["线程"]
+    # and back: a mainland word also matches the Taiwan wording (記憶體)
     (u,) = query_units("内存")
+    assert u.alts == ["记忆体"]
+    (u,) = query_units("模型")
     assert u.alts == []
 
 

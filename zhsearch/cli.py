@@ -29,6 +29,7 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("markdown_it").setLevel(logging.WARNING)  # floods -v otherwise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -242,6 +243,63 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
         click.echo(f"{label:<9} {res.aggregate[name]:.4f}")
     if run_path:
         click.echo(f"run written to {run_path}")
+
+
+# ------------------------------------------------------------------ words
+
+@main.command("words")
+@corpus_option
+@index_option
+@click.option("--userdict", type=click.Path(dir_okay=False),
+              help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="How many words to print.")
+@click.option("--min-count", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Only sequences occurring at least this often.")
+@click.option("--max-articles", type=click.IntRange(min=1), default=None,
+              help="Only read the first N articles (a quick look at a huge corpus).")
+@click.option("--json", "as_json", is_flag=True, help="Print the words (with their statistics) as JSON.")
+def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json):
+    """Print frequent Chinese words that jieba does not know (new-word discovery).
+
+    Lists multi-character sequences that occur often as a unit in the corpus
+    but that jieba cuts into pieces (model and product names, technical
+    terms), as ``word<TAB>count<TAB>score`` lines, best first.  Review them
+    and add the real words to the user dictionary, then re-index.
+    """
+    from indexer.words import discover
+
+    settings = Settings.load(corpus, index_dir, userdict)
+    ud = settings.userdict or settings.corpus / "userdict.txt"
+    ud = ud if ud.is_file() else None
+    # jieba's dictionary cache lives with the index; don't create an index dir just for it
+    cache = settings.index if (index_dir or settings.index.is_dir()) else None
+    try:
+        report = discover(settings.corpus, userdict=ud, cache_dir=cache, min_count=min_count,
+                          top=top, max_articles=max_articles)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc))
+    target = ud or settings.corpus / "userdict.txt"
+    example = report.words[0].word if report.words else "星河智算"
+    hint = (f"to add words: review them, append `word freq` lines to {target} "
+            f"(e.g. `{example} 300`; keep freq modest, at most ~300, so a new word does not steal "
+            f"characters from its neighbours), then run `zhsearch index` (the index is rebuilt)")
+    if as_json:
+        click.echo(json.dumps({
+            "corpus": report.corpus, "articles": report.articles, "han_chars": report.han_chars,
+            "min_count": min_count, "userdict": str(ud) if ud else None,
+            "words": [w.to_dict() for w in report.words],
+            "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            "hint": hint,
+        }, ensure_ascii=False, indent=1))
+        return
+    for path, reason in report.skipped:
+        click.echo(f"skipped  {path}: {reason}", err=True)
+    if not report.words:
+        click.echo(f"no unknown words occur {min_count}+ times in {report.articles} articles", err=True)
+        return
+    for w in report.words:
+        click.echo(f"{w.word}\t{w.count}\t{w.score:.1f}")
+    click.echo(hint, err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
