@@ -64,7 +64,8 @@ _LATIN_WORD_RE = re.compile(r"[a-z0-9]")
 # --------------------------------------------------------------------------
 
 _fold_table: dict[int, str] = {}
-_irregular: set[int] = set()  # code points that fold to 0 or 2+ characters
+_known: set[str] = set()  # characters already in the table
+_irregular: set[str] = set()  # characters that fold to 0 or 2+ characters
 _fold_lock = threading.Lock()
 
 
@@ -163,16 +164,17 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     """
     table = _fold_table
     chars = set(text)
-    missing = [c for c in chars if ord(c) not in table]
+    missing = chars - _known  # set operations stay in C on the common path
     if missing:
         with _fold_lock:
             for c in missing:
                 f = _fold_char(c)
                 table[ord(c)] = f
                 if len(f) != 1:
-                    _irregular.add(ord(c))
+                    _irregular.add(c)
+                _known.add(c)
     folded = text.translate(table)
-    if not _irregular or not any(ord(c) in _irregular for c in chars):
+    if not _irregular or _irregular.isdisjoint(chars):
         return folded, None
     offsets: list[int] = []
     for i, c in enumerate(text):

@@ -161,6 +161,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
     latin: list[str] = []
     has_alts = False
     prox_words: list[str] = []
+    clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -174,14 +175,16 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
                     group_optional = False
                     highlight.append(_phrase_highlight(clause.text))
                 continue
-            units = query_units(clause.text)
+            units = clause_units[id(clause)]
             if synonyms is not None and with_alts:
                 units = synonyms.expand(units)
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
             has_alts = has_alts or any(u.alts for u in units)
             strong = [u for u in units if not _weak(u)]
-            if not strong:  # only weak words: keep them, or the query is empty
+            # A chunk of only weak words is kept required: measured better on the
+            # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
+            if not strong:
                 strong, weak = units, []
             else:
                 weak = [u for u in units if _weak(u)]
