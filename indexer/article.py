@@ -117,20 +117,35 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
         post = frontmatter.loads(text)
         meta = post.metadata if isinstance(post.metadata, dict) else {}
         return meta, post.content, None
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
+    except Exception as exc:  # PyYAML raises AttributeError, KeyError... on odd explicit tags
         body = _FM_RE.sub("", text, count=1)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return {}, body, f"front matter ignored (invalid YAML: {reason})"
 
 
-def _as_list(value: Any) -> list[str]:
-    """``None`` / str / list / number → list of non-empty strings."""
+MAX_LIST_VALUES = 1000
+
+
+def _as_list(value: Any, _seen: set | None = None, _out: list | None = None) -> list[str]:
+    """``None`` / str / list / number → list of non-empty strings.
+
+    YAML aliases can make a list contain itself or expand exponentially: each
+    list is visited once and at most ``MAX_LIST_VALUES`` values are kept."""
     if value is None:
         return []
     if isinstance(value, (list, tuple, set)):
-        items = []
+        seen = set() if _seen is None else _seen
+        items = [] if _out is None else _out
+        if id(value) in seen:
+            return items
+        seen.add(id(value))
         for v in value:
-            items.extend(_as_list(v))
+            if len(items) >= MAX_LIST_VALUES:
+                break
+            if isinstance(v, (list, tuple, set)):
+                _as_list(v, seen, items)
+            else:
+                items.extend(_as_list(v))
         return items
     if isinstance(value, dict):
         return []
@@ -234,8 +249,8 @@ _md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]
 _md.validateLink = lambda url: True
 
 _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
-_TAG_RE = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
-_SHORTCODE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.S)
+_TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|style)\b).)*?</\1\s*>|<[^<>]*>", re.S | re.I)
+_SHORTCODE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}", re.S)
 _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
 _SLUG_STRIP_RE = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'“”‘’<>,.?/，。、：；！？（）【】《》]+")

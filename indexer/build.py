@@ -25,7 +25,7 @@ from whoosh import index as whoosh_index
 
 from . import analysis, store
 from .analysis import fold_label
-from .article import Article, ArticleError, is_markdown, parse_article
+from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .schema import build_schema, versions
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,8 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
         files, skipped = scan_corpus(corpus)
         report.skipped.extend(skipped)
         jobs, keep_old = _diff(files, manifest, report)
+        unlisted = [p for p, why in skipped if why.startswith("cannot list directory")]
+        keep_old |= {p for p in manifest if any(p.startswith(d.rstrip("/") + "/") for d in unlisted)}
         report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
 
         if not report.changed:
@@ -242,6 +244,10 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             analysis.get_jieba()  # load once here so forked writers inherit it
             _write(ix, jobs, report, cfg, progress)
             report.total = ix.doc_count()
+            expected = len(set(manifest) - set(report.deleted) | set(report.added))
+            if report.total != expected:
+                raise RuntimeError(f"the index writer lost documents ({report.total} written, "
+                                   f"{expected} expected); the live index was not changed")
             ix.close()
             if not report.changed:  # every candidate failed to parse: nothing to publish
                 shutil.rmtree(gen_path, ignore_errors=True)
@@ -291,7 +297,17 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
             if old is not None and old[1] == st.st_mtime_ns and old[2] == st.st_size:
                 report.unchanged += 1
                 continue
-            raw = path.read_bytes()
+            if st.st_size > MAX_ARTICLE_BYTES:
+                raise ArticleError(f"too large ({st.st_size // 1024} KiB > {MAX_ARTICLE_BYTES // 1024} KiB)")
+            with open(path, "rb") as f:
+                raw = f.read(MAX_ARTICLE_BYTES + 1)
+            if len(raw) > MAX_ARTICLE_BYTES:
+                raise ArticleError(f"too large (> {MAX_ARTICLE_BYTES // 1024} KiB)")
+        except ArticleError as exc:
+            report.skipped.append((rel, str(exc)))
+            if old is not None:
+                keep_old.add(rel)
+            continue
         except OSError as exc:
             report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
             if old is not None:
@@ -309,8 +325,18 @@ def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[Articl
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         yield from map(_parse_job, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_parse_job, jobs, chunksize=16)
+    import multiprocessing
+
+    pool = multiprocessing.Pool(workers)
+    try:
+        yield from pool.imap(_parse_job, jobs, chunksize=16)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: IndexConfig,
@@ -342,7 +368,14 @@ def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: Ind
                 progress(done, len(jobs))
         writer.commit()
     except BaseException:
-        writer.cancel()
+        for task in getattr(writer, "tasks", ()):  # MpWriter.cancel() only flips a flag in our copy
+            task.terminate()
+        for task in getattr(writer, "tasks", ()):
+            task.join(5)
+        try:
+            writer.cancel()
+        except OSError:
+            pass
         raise
     if failed:
         report.added = [p for p in report.added if p not in failed]

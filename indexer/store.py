@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,7 +96,9 @@ def open_current(index_dir: Path):
     if gen is None:
         raise IndexMissing(f"no index in {index_dir}; run `zhsearch index` first")
     try:
-        return whoosh_index.open_dir(str(gen.path)), gen
+        ix = whoosh_index.open_dir(str(gen.path))
+        ix.reader().close()  # opens every segment: a truncated one fails here, not mid-search
+        return ix, gen
     except Exception as exc:  # whoosh raises many types for damaged files
         raise IndexUnavailable(
             f"index in {gen.path} cannot be opened ({type(exc).__name__}: {exc}); "
@@ -156,7 +159,10 @@ def collect_garbage(index_dir: Path, keep_previous: bool = True) -> None:
     The generation published just before the live one is kept (when asked) so
     a server that has not yet reopened its searcher keeps a complete index.
     """
-    current = read_current(index_dir)
+    try:
+        current = read_current(index_dir)
+    except IndexUnavailable:
+        return  # never delete generations while CURRENT cannot be read
     gens = _generations(index_dir)
     live = current.path.name if current else None
     keep = {live}
@@ -188,6 +194,52 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+_held_lock_fds: set[int] = set()
+
+
+_forking_pid = 0
+
+
+def _before_fork() -> None:
+    # The child must not take a Ctrl-C before it has set itself up below.
+    global _forking_pid
+    if _held_lock_fds:
+        _forking_pid = os.getpid()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _after_fork_in_parent() -> None:
+    if _held_lock_fds:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _after_fork_in_child() -> None:
+    """Worker processes forked by an indexer (parse pool, Whoosh sub-writers):
+    they must not hold the index lock, take Ctrl-C, or outlive the indexer."""
+    if not _held_lock_fds:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
+    except Exception:
+        pass
+    if os.getppid() != _forking_pid:  # the indexer died before prctl took effect
+        os._exit(1)
+    for fd in list(_held_lock_fds):
+        try:
+            os.close(fd)  # the flock stays with the indexer's descriptor
+        except OSError:
+            pass
+    _held_lock_fds.clear()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork_in_child)
 
 
 @contextmanager
@@ -227,9 +279,11 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
             log.warning("recovered a stale lock left by pid %s (no longer running)", previous)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held_lock_fds.add(fd)
         try:
             yield
         finally:
+            _held_lock_fds.discard(fd)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

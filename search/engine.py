@@ -39,6 +39,7 @@ MAX_PAGE = 1000
 FACET_LIMIT = 30
 #: A query is cut off after this long and partial results are shown.
 TIME_LIMIT_S = 5.0
+TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
 
 
 @dataclass
@@ -176,6 +177,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
             sort = "date"  # nothing to rank by: newest first
 
     limit = page * per_page
+    deadline = time.perf_counter() + TIME_LIMIT_S
     ranked: list = []
     seen: set[int] = set()
 
@@ -190,15 +192,19 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
         # rare synonym's higher IDF must not push them down.
         typed = qbuild.build(pq, ranking, None, with_alts=False).query
         if typed is not None:
-            add(_run(searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes))
-    results = _run(searcher, q, built, limit + len(seen), sort, notes)
+            add(_run(searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes,
+                     deadline))
+    results = _run(searcher, q, built, limit + len(seen), sort, notes, deadline)
     add(results)
     total = strict_total = len(results)
     facet_source = results
-    if total < ranking.backfill_below and built.relaxed is not None:
+    if total < ranking.backfill_below and built.relaxed is not None and time.perf_counter() >= deadline:
+        if TIMED_OUT_NOTE not in notes:  # no time left for the "most words" pass
+            notes.append(TIMED_OUT_NOTE)
+    elif total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": articles with all the words first, then those with
         # most of them, so a long question still finds its article.
-        relaxed = _run(searcher, built.relaxed, built, limit + total, sort, notes)
+        relaxed = _run(searcher, built.relaxed, built, limit + total, sort, notes, deadline)
         if len(relaxed) > total:
             add(relaxed)
             if total == 0:
@@ -246,7 +252,7 @@ def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
             pq.date_range = rng
 
 
-def _run(searcher, q, built, limit: int, sort: str, notes: list[str]):
+def _run(searcher, q, built, limit: int, sort: str, notes: list[str], deadline: float):
     # Filters and exclusions go into the query itself: Whoosh's
     # TimeLimitCollector bypasses a wrapped FilterCollector's filtering.
     if built.filter is not None:
@@ -261,11 +267,13 @@ def _run(searcher, q, built, limit: int, sort: str, notes: list[str]):
     if sort == "date":
         kwargs["sortedby"] = sorting.MultiFacet([sorting.FieldFacet("date", reverse=True),
                                                  sorting.FieldFacet("path")])
-    timed = TimeLimitCollector(searcher.collector(**kwargs), timelimit=TIME_LIMIT_S, use_alarm=False)
+    left = max(deadline - time.perf_counter(), 0.0001)
+    timed = TimeLimitCollector(searcher.collector(**kwargs), timelimit=left, use_alarm=False)
     try:
         searcher.search_with_collector(q, timed)
     except TimeLimit:
-        notes.append("查询耗时过长，只显示了部分结果。")
+        if TIMED_OUT_NOTE not in notes:
+            notes.append(TIMED_OUT_NOTE)
     return timed.results()
 
 

@@ -41,6 +41,9 @@ class Ranking:
 
 
 DEFAULT_RANKING = Ranking()
+#: Words beyond this many are dropped (with a note): each costs a matcher over
+#: every posting list it touches, before the time limit can cut in.
+MAX_QUERY_UNITS = 12
 
 #: Function words of questions: they add nothing to what is asked for.
 STOPWORDS = frozenset("""
@@ -162,6 +165,8 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
     has_alts = False
     prox_words: list[str] = []
     clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
+    seen_units: set[str] = set()
+    capped = False
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -175,7 +180,15 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
                     group_optional = False
                     highlight.append(_phrase_highlight(clause.text))
                 continue
-            units = clause_units[id(clause)]
+            units = []
+            for u in clause_units[id(clause)]:
+                if u.text in seen_units:
+                    continue  # a repeated word adds cost, not meaning
+                if len(seen_units) >= MAX_QUERY_UNITS:
+                    capped = True
+                    break
+                seen_units.add(u.text)
+                units.append(u)
             if synonyms is not None and with_alts:
                 units = synonyms.expand(units)
             if not with_alts:
@@ -207,6 +220,8 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
         node = Q.Or(alts) if len(alts) > 1 else alts[0]
         (optional if group_optional else required).append(node)
 
+    if capped and with_alts:
+        pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
     if not required:
         return BuiltQuery(None, None, _filters(pq), _exclusions(pq, r), highlight, latin)
     if len(prox_words) >= 2:

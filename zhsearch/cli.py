@@ -58,16 +58,22 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
     removed ones and leaves the rest alone; prints what it did.
     """
     from indexer.build import IndexConfig, update_index
-    from indexer.store import IndexLocked
+    from indexer.store import IndexUnavailable
 
     settings = Settings.load(corpus, index_dir, userdict)
     cfg = IndexConfig(settings.corpus, settings.index, settings.userdict, workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
         report = update_index(cfg, rebuild=rebuild, wait=wait, progress=bar)
-    except IndexLocked as exc:
+    except IndexUnavailable as exc:
         raise click.ClickException(str(exc))
     except FileNotFoundError as exc:
+        raise click.ClickException(str(exc))
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(f"indexing failed: {exc.strerror or exc}{where}; "
+                                   "the live index was not changed")
+    except RuntimeError as exc:
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the index is unchanged (the live generation was not touched)", err=True)
