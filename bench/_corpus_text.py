@@ -249,3 +249,18 @@ def parallel_map(fn: Callable[[str], list[str]], texts: Sequence[str], procs: in
     ctx = mp.get_context("fork")
     with ctx.Pool(procs) as pool:
         return pool.map(fn, texts, chunksize=max(1, len(texts) // (procs * 16)))
+
+
+def code_version() -> str:
+    """Where ``search`` is imported from and its git revision: code changes under benches."""
+    import subprocess
+
+    import search  # the package the bench scripts import
+
+    src = Path(search.__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        rev = ""
+    return f"{src} @ {rev or 'no git'}"

@@ -64,7 +64,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
-from _corpus_text import Article, load_corpus, load_queries  # noqa: E402
+from _corpus_text import Article, code_version, load_corpus, load_queries  # noqa: E402
 
 SEED = 20261124
 TOP_K = 10
@@ -77,21 +77,6 @@ PEER_MODE = "and>or"
 _HAS_LETTER = re.compile(r"[^\W\d_]")  # a letter or Han character, not only digits/"_"
 
 Query = tuple[str, str, str]  # (qid, source, text)
-
-
-def code_version() -> str:
-    """Where ``search`` is imported from and its git revision: code changes under benches."""
-    import subprocess
-
-    import search
-
-    src = Path(search.__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        rev = ""
-    return f"{src} @ {rev or 'no git'}"
 
 
 # ------------------------------------------------------------------ query set

@@ -49,7 +49,8 @@ sys.path.insert(1, str(ROOT))
 import ir_measures  # noqa: E402
 from ir_measures import Judged  # noqa: E402
 
-from _corpus_text import MEASURE_NAMES, MEASURES, evaluate_run, load_corpus, load_queries, write_run  # noqa: E402
+from _corpus_text import (  # noqa: E402
+    MEASURE_NAMES, MEASURES, code_version, evaluate_run, load_corpus, load_queries, write_run)
 
 #: Kinds of ``shared/qrels/README.md``: kind k holds qids d(5k-4) .. d(5k).
 KINDS = {
@@ -98,21 +99,6 @@ def per_query(run_path: Path, qrels_path: Path) -> Scores:
 
 def mean(scores: Scores, qids: Sequence[str], name: str) -> float:
     return sum(scores[q][name] for q in qids) / len(qids) if qids else float("nan")
-
-
-def code_version() -> str:
-    """Where ``search`` is imported from and its git revision: code changes under benches."""
-    import subprocess
-
-    import search
-
-    src = Path(search.__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "-C", str(src), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        rev = ""
-    return f"{src} @ {rev or 'no git'}"
 
 
 # ------------------------------------------------------------------------ systems

@@ -54,9 +54,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<latin>(?:(?<![a-z0-9])\.(?=[a-z]))?[a-z0-9](?:[a-z0-9]|[-._+/](?=[a-z0-9]))*(?:\+\+|#(?![a-z0-9]))?)"
     rf"|(?P<han>[{_HAN}]+)"
 )
-_PART_SPLIT_RE = re.compile(r"[-._+/#]+")
 _HAN_RE = re.compile(rf"[{_HAN}]")
-_LATIN_WORD_RE = re.compile(r"[a-z0-9]")
 
 
 # --------------------------------------------------------------------------
@@ -506,28 +504,9 @@ def is_han(word: str) -> bool:
     return bool(_HAN_RE.search(word))
 
 
-def is_latin(word: str) -> bool:
-    return bool(_LATIN_WORD_RE.match(word)) and not is_han(word)
-
-
 # --------------------------------------------------------------------------
 # Whoosh glue
 # --------------------------------------------------------------------------
-
-class PreTokenized(str):
-    """A field value whose tokens were computed in a worker process.
-
-    It is a ``str`` (the original text) so Whoosh accepts it, and carries the
-    raw tokens so the tokenizer does not segment the text a second time.
-    """
-
-    __slots__ = ("tokens",)
-
-    def __new__(cls, text: str, tokens: list[RawToken]):
-        obj = super().__new__(cls, text)
-        obj.tokens = tokens
-        return obj
-
 
 class _RawTokenizer(Tokenizer):
     """Whoosh tokenizer over one of the raw token functions above."""
@@ -539,10 +518,7 @@ class _RawTokenizer(Tokenizer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if isinstance(value, PreTokenized):
-            raw = value.tokens
-        else:
-            raw = self._raw(value)
+        raw = self._raw(value)
         for text, pos, a, b in raw:
             t.text = text
             t.boost = 1.0

@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
@@ -381,7 +381,3 @@ def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: Ind
         report.added = [p for p in report.added if p not in failed]
         report.updated = [p for p in report.updated if p not in failed]
 
-
-def iter_documents(ix) -> Iterable[dict]:
-    with ix.searcher() as s:
-        yield from s.all_stored_fields()

@@ -69,11 +69,12 @@ class _Generation:
             cr = cols[name] = self.searcher().reader().column_reader(name)
         return cr
 
-    def labels(self, searcher) -> dict[str, dict[str, str]]:
-        """Folded tag/category value → the label most articles spell it with."""
+    def labels(self, searcher) -> dict[str, dict[str, tuple[str, int]]]:
+        """For tags and categories: folded key → (the label most articles
+        spell it with, number of articles), over the whole generation."""
         with self.lock:
             if self._labels is None:
-                labels: dict[str, dict[str, str]] = {"tags": {}, "categories": {}}
+                labels: dict[str, dict[str, tuple[str, int]]] = {}
                 r = searcher.reader()
                 for col in ("tags", "categories"):
                     counts: dict[str, dict[str, int]] = {}
@@ -82,7 +83,7 @@ class _Generation:
                         for v in cr[docnum] or ():
                             c = counts.setdefault(fold_label(v), {})
                             c[v] = c.get(v, 0) + 1
-                    labels[col] = {k: max(v, key=v.get) for k, v in counts.items()}
+                    labels[col] = {k: (max(v, key=v.get), sum(v.values())) for k, v in counts.items()}
                 self._labels = labels
             return self._labels
 
@@ -302,7 +303,7 @@ def _facets(results, gen: _Generation, searcher) -> Facets:
             groups = results.groups(key)
         except (KeyError, ValueError):
             continue
-        values = [FacetValue(labels[key].get(k, k), n) for k, n in groups.items() if k and n]
+        values = [FacetValue(labels[key].get(k, (k, 0))[0], n) for k, n in groups.items() if k and n]
         values.sort(key=lambda f: (-f.count, f.value))
         setattr(out, key, values[:FACET_LIMIT])
     return out

@@ -105,9 +105,6 @@ def build_catalog(engine: Engine) -> Catalog:
     searcher = gen.searcher()
     reader = searcher.reader()
     cat = Catalog(gen.name)
-    counts: dict[str, dict[str, dict[str, int]]] = {"tags": {}, "categories": {}}
-    col_tags = reader.column_reader("tags")
-    col_cats = reader.column_reader("categories")
     col_display = reader.column_reader("display")
     col_path = reader.column_reader("path")
     for docnum in reader.all_doc_ids():
@@ -115,13 +112,10 @@ def build_catalog(engine: Engine) -> Catalog:
         title, url = col_display[docnum] or (path, "")
         folded = fold_query(title)
         cat.titles.append(TitleEntry(folded, title, path, url or "", _starts(folded)))
-        for key, col in (("tags", col_tags), ("categories", col_cats)):
-            for v in col[docnum] or ():
-                spelled = counts[key].setdefault(fold_label(v), {})
-                spelled[v] = spelled.get(v, 0) + 1
     cat.titles.sort(key=lambda e: e.folded)
+    labels = gen.labels(searcher)  # the engine's facet labels: one spelling rule
     for key in ("tags", "categories"):
-        items = [Counted(max(sp, key=sp.get), sum(sp.values()), f) for f, sp in counts[key].items()]
+        items = [Counted(label, count, f) for f, (label, count) in labels[key].items()]
         items.sort(key=lambda c: (-c.count, c.folded))
         setattr(cat, key, items)
     log.info("catalog of %s: %d titles, %d tags, %d categories (%.0f ms)", gen.name, len(cat.titles),
