@@ -15,8 +15,10 @@ import logging
 import hashlib
 import os
 import shutil
+import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -41,6 +43,9 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 512
 
 ProgressFn = Callable[[int, int], None]
+
+#: What an interrupted run tells the user (the CLI prints it too).
+INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
 
 
 @dataclass
@@ -242,7 +247,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             else:
                 ix = whoosh_index.open_dir(str(gen_path))
             analysis.get_jieba()  # load once here so forked writers inherit it
-            _write(ix, jobs, report, cfg, progress)
+            _write(ix, gen_path, jobs, report, cfg, progress)
             report.total = ix.doc_count()
             expected = len(set(manifest) - set(report.deleted) | set(report.added))
             if report.total != expected:
@@ -339,14 +344,68 @@ def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[Articl
         pool.join()
 
 
-def _write(ix, jobs: list[tuple[str, bytes, int]], report: IndexReport, cfg: IndexConfig,
-           progress: ProgressFn | None) -> None:
+@contextmanager
+def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
+    """While worker processes run, Ctrl-C ends the run at once instead of
+    raising ``KeyboardInterrupt``.
+
+    A ``KeyboardInterrupt`` can land anywhere in the main thread, including
+    between a lock's acquire and its ``try`` inside multiprocessing's queues
+    (the parse pool's, Whoosh's sub-writers'); unwinding from there left a
+    lock held that ``Pool.terminate`` or the queue finalizers at exit then
+    waited on for ever (one Ctrl-C in ~100 hung in CI).  So the handler does
+    not unwind: it kills the workers, removes the unpublished generation and
+    exits 130.  Nothing is lost, because nothing is published before this
+    context ends.  Installed only where Python's own Ctrl-C handling is in
+    place (main thread, default handler): a host application that set its
+    own handler keeps it.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def abort(signum, frame) -> None:
+        import multiprocessing
+
+        children = [p.pid for p in multiprocessing.active_children() if p.pid]
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:  # dead before the folder goes: no writer re-creates files in it
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        shutil.rmtree(gen_path, ignore_errors=True)
+        store.forget_lock_owner()
+        try:
+            os.write(2, f"\n{INTERRUPTED}\n".encode())
+        finally:
+            os._exit(130)
+
+    previous = signal.signal(signal.SIGINT, abort)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write(ix, gen_path: Path, jobs: list[tuple[str, bytes, int]], report: IndexReport,
+           cfg: IndexConfig, progress: ProgressFn | None) -> None:
     workers = cfg.workers or os.cpu_count() or 1
-    parallel = workers > 1 and len(jobs) >= PARALLEL_THRESHOLD
-    if parallel:
-        writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB)
+    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+        with _abort_on_interrupt(gen_path):
+            writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB)
+            _feed(writer, jobs, report, workers, progress)
     else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        _feed(ix.writer(limitmb=WRITER_LIMIT_MB), jobs, report, 1, progress)
+
+
+def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, workers: int,
+          progress: ProgressFn | None) -> None:
     updating = set(report.updated)
     try:
         for rel in report.deleted:

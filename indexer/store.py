@@ -290,6 +290,17 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)
 
 
+def forget_lock_owner() -> None:
+    """Blank the pid in the locks this process holds, for a process about to
+    ``os._exit`` inside ``writer_lock``: the next run then has no stale lock
+    to report (the ``flock`` itself dies with the process)."""
+    for fd in list(_held_lock_fds):
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+
+
 def _read_pid(fd: int) -> int | None:
     try:
         data = os.pread(fd, 32, 0).decode("ascii", "replace").strip()

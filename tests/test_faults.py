@@ -411,6 +411,35 @@ def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
     assert r.returncode == 0, r.stderr
 
 
+def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
+    """The same Ctrl-C landed at a spread of moments after the workers start
+    (CI once caught one, ~1 run in 100, that hung for ever: the interrupt
+    had landed inside a multiprocessing queue and left its lock held).
+    Each run must end 130 with the message, the index untouched, and must
+    leave no stale-lock story for the next run."""
+    corpus, index = _copy_built(built_70, tmp_path)
+    before, gen_before = index_state(index), current_name(index)
+    for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4):
+        proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
+        try:
+            assert _wait_for(lambda: len(group_members(proc.pid)) > 1, 30, proc), "no workers started"
+            time.sleep(delay)
+            os.kill(proc.pid, signal.SIGINT)
+            rc, _out, err = finish(proc, 20)
+            left = wait_group_empty(proc.pid, 10)
+        finally:
+            kill_group(proc.pid)
+        ctx = f"Ctrl-C {delay} s after the workers started: {err[-2000:]}"
+        assert rc == 130, ctx
+        assert INTERRUPTED in err, ctx
+        assert "stale lock" not in err, ctx
+        no_traceback(err)
+        assert not left, ctx
+        assert sorted(p.name for p in index.glob("gen-*")) == [gen_before], ctx
+    assert current_name(index) == gen_before
+    assert index_state(index) == before
+
+
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, phase):
     """``kill -9 PID`` (or the OOM killer) hits only the indexer process, not

@@ -57,7 +57,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
     Adds new articles, re-indexes changed ones (by content hash), deletes
     removed ones and leaves the rest alone; prints what it did.
     """
-    from indexer.build import IndexConfig, update_index
+    from indexer.build import INTERRUPTED, IndexConfig, update_index
     from indexer.store import IndexUnavailable
 
     settings = Settings.load(corpus, index_dir, userdict)
@@ -76,7 +76,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
     except RuntimeError as exc:
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: the index is unchanged (the live generation was not touched)", err=True)
+        click.echo(f"\n{INTERRUPTED}", err=True)
         sys.exit(130)
     finally:
         if bar:
@@ -186,7 +186,7 @@ def _print_results(result) -> None:
 @synonyms_option
 def serve_cmd(corpus, index_dir, host, port, threads, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
-    from indexer.build import IndexConfig, update_index
+    from indexer.build import INTERRUPTED, IndexConfig, update_index
     from indexer.store import read_current
     from web import create_app
 
@@ -230,7 +230,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
-    from indexer.build import IndexConfig, update_index
+    from indexer.build import INTERRUPTED, IndexConfig, update_index
     from search import Engine
     from search.evaluate import evaluate
 
