@@ -1,6 +1,11 @@
 """Compare ranking variants on the judged queries, in one process, one index.
 
-    python bench/tune.py --index /tmp/ix [--set backfill_below=10 ...]
+    python bench/tune.py --index /tmp/ix [--set backfill_below=10 ...] [--latency QUERIES.tsv]
+
+With ``--latency``, every variant also answers the queries of that file
+(``id<TAB>source<TAB>query``, as ``bench/latency.py`` writes them) — once to
+warm up, then ``--passes`` times — and its warm p50/p95/p99 are printed
+beside its relevance, so a ranking feature's cost and worth are seen together.
 
 Each --set builds a variant of ``search.Ranking``; every variant is scored
 with the same ir-measures code as ``zhsearch eval``.  This is for honest,
@@ -12,9 +17,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import statistics
+import time
 from pathlib import Path
 
-from search import DEFAULT_RANKING, Engine
+from search import DEFAULT_RANKING, Engine, search
 from search.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,20 +42,51 @@ def parse_variant(spec: str):
     return dataclasses.replace(DEFAULT_RANKING, **changes)
 
 
+def warm_latency(engine: Engine, queries: list[str], ranking, passes: int) -> list[float]:
+    """Warm per-query latency (ms): the median of ``passes`` runs of each query."""
+    for q in queries:
+        search(engine, q, ranking=ranking)
+    per_query = []
+    for q in queries:
+        runs = []
+        for _ in range(passes):
+            t0 = time.perf_counter()
+            search(engine, q, ranking=ranking)
+            runs.append((time.perf_counter() - t0) * 1000)
+        per_query.append(statistics.median(runs))
+    return per_query
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", required=True)
     ap.add_argument("--synonyms", help="synonyms file (default: the indexed corpus's synonyms.txt)")
     ap.add_argument("--set", action="append", default=[], help="k=v[,k=v] (w.title=8 for field weights)")
+    ap.add_argument("--latency", type=Path, help="also time each variant on these queries")
+    ap.add_argument("--passes", type=int, default=3)
     args = ap.parse_args()
     engine = Engine(args.index, args.synonyms)
+    queries = []
+    if args.latency:
+        queries = [line.split("\t")[-1].strip() for line in args.latency.read_text(encoding="utf-8").splitlines()
+                   if line.strip()]
     variants = [("default", DEFAULT_RANKING)] + [(s, parse_variant(s)) for s in args.set]
-    print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1")
+    lat_head = "  p50 ms  p95 ms  p99 ms" if queries else ""
+    print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1{lat_head}")
     for name, ranking in variants:
         res = evaluate(engine, QRELS / "queries.tsv", QRELS / "qrels.txt", ranking=ranking)
         a = res.aggregate
-        print(f"{name:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}")
+        line = f"{name:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}"
+        if queries:
+            lat = warm_latency(engine, queries, ranking, args.passes)
+            line += f"  {pct(lat, 50):6.1f}  {pct(lat, 95):6.1f}  {pct(lat, 99):6.1f}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

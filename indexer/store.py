@@ -34,6 +34,10 @@ from typing import Iterator
 
 from whoosh import index as whoosh_index
 
+from . import zerocopy
+
+zerocopy.install()  # every reader of a generation maps segments, never copies them
+
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"

@@ -58,7 +58,7 @@ def _word_fields(only: str | None, r: Ranking) -> dict[str, float]:
     w = r.field_weights
     if only == "title":
         return {"title": w["title"]}
-    return dict(w)
+    return {f: wt for f, wt in w.items() if wt > 0}  # a zero weight costs a matcher for nothing
 
 
 def _term_any(text: str, fields: dict[str, float], boost: float = 1.0) -> Q.Query:
@@ -115,7 +115,7 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
     alts = [_term_any(unit.text, fields)]
     if unit.parts:
         alts.append(Q.And([_term_any(p, fields) for p in unit.parts], boost=r.loose_weight))
-    if len(unit.text) >= 2 and len(fields) > 1:  # the bigram field is not per-field
+    if len(unit.text) >= 2 and len(fields) > 1 and r.bigram_weight > 0:  # the bigram field is not per-field
         grams = bigrams_of(unit.text)
         if grams:
             if len(grams) == 1:
@@ -224,7 +224,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
     if not required:
         return BuiltQuery(None, None, _filters(pq), _exclusions(pq, r), highlight, latin)
-    if len(prox_words) >= 2:
+    if len(prox_words) >= 2 and r.proximity_weight > 0:
         optional.append(Q.Or([
             Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
             Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
