@@ -159,7 +159,7 @@ def build_index(corpus: Path, index: Path) -> float:
 def ours_fn(index: Path) -> tuple[Callable[[str], int], object]:
     from search import Engine, search
 
-    engine = Engine(index)
+    engine = Engine(index, cache_size=0)
 
     def run(q: str) -> int:
         return len(search(engine, q).hits)
@@ -190,7 +190,7 @@ sys.path.insert(0, sys.argv[1])
 t0 = time.perf_counter()
 from search import Engine, search
 t1 = time.perf_counter()
-engine = Engine(sys.argv[2])
+engine = Engine(sys.argv[2], cache_size=0)
 page = search(engine, sys.argv[3])
 t2 = time.perf_counter()
 search(engine, sys.argv[3])

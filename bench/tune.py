@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--latency", type=Path, help="also time each variant on these queries")
     ap.add_argument("--passes", type=int, default=3)
     args = ap.parse_args()
-    engine = Engine(args.index, args.synonyms)
+    engine = Engine(args.index, args.synonyms, cache_size=0)
     queries = []
     if args.latency:
         queries = [line.split("\t")[-1].strip() for line in args.latency.read_text(encoding="utf-8").splitlines()

@@ -9,10 +9,12 @@ not meant to be shared across threads), and caches per-generation data
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,45 @@ FACET_LIMIT = 30
 #: A query is cut off after this long and partial results are shown.
 TIME_LIMIT_S = 5.0
 TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
+#: Result pages an engine keeps per generation (see :class:`ResultCache`).
+RESULT_CACHE_SIZE = 1024
+
+
+class ResultCache:
+    """Recently served result pages of one generation, least recently used
+    dropped first.
+
+    Searches on a site repeat: the same popular queries, the same page
+    reloaded, the next page of the same query.  A page depends only on the
+    generation, the request and the synonyms in force, so it is kept on the
+    generation (a new generation starts empty) and keyed by the synonyms
+    object (a reloaded synonyms file makes new keys).  Pages cut short by
+    the time limit are not kept.  Benchmarks of the engine itself turn it
+    off (``Engine(cache_size=0)``).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple, tuple[object, ResultPage]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ResultPage | None:
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            self._pages.move_to_end(key)
+        return copy.deepcopy(entry[1])  # callers may change what they get
+
+    def put(self, key: tuple, keep_alive: object, page: ResultPage) -> None:
+        if self.size <= 0:
+            return
+        page = copy.deepcopy(page)
+        with self._lock:
+            self._pages[key] = (keep_alive, page)  # keep_alive: ids in the key stay unique
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
 
 
 @dataclass
@@ -52,6 +93,7 @@ class _Generation:
     _vocab: Vocabulary | None = None
     _pinyin: PinyinIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
 
     def searcher(self):
         s = getattr(self.local, "searcher", None)
@@ -103,10 +145,13 @@ class _Generation:
 class Engine:
     """Searches the live generation of an index directory."""
 
-    def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None) -> None:
+    def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None, *,
+                 cache_size: int = RESULT_CACHE_SIZE) -> None:
         """``synonyms``: the synonyms file; by default ``synonyms.txt`` in the
-        corpus folder the index was built from."""
+        corpus folder the index was built from.  ``cache_size``: result pages
+        kept per generation (0: none)."""
         self.index_dir = Path(index_dir)
+        self.cache_size = cache_size
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
         self._synonyms_path = Path(synonyms) if synonyms else None
@@ -136,7 +181,7 @@ class Engine:
                 analysis.configure(cache_dir=store.jieba_cache_dir(self.index_dir),
                                    userdict=ud if ud.is_file() else None)
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
-                self._gen = _Generation(cur.name, ix, cur.meta)
+                self._gen = _Generation(cur.name, ix, cur.meta, results=ResultCache(self.cache_size))
             return self._gen
 
     def stats(self) -> dict:
@@ -159,9 +204,30 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     gen = engine.generation()  # applies the index's jieba dictionary before analysis
+    synonyms = engine.synonyms()
+    key = None
+    if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
+        key = (query, page, per_page, sort, id(synonyms),
+               tuple(sorted((str(k), tuple(v) if isinstance(v, (list, tuple)) else v)
+                            for k, v in (filters or {}).items())))
+        try:
+            cached = gen.results.get(key)
+        except TypeError:  # an unhashable filter value: not cacheable
+            key = cached = None
+        if cached is not None:
+            cached.took_ms = _ms(t0)
+            return cached
+    result = _search(gen, synonyms, query, page, per_page, filters, sort, ranking, t0)
+    if key is not None and TIMED_OUT_NOTE not in (result.note or ""):
+        gen.results.put(key, synonyms, result)
+    return result
+
+
+def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_page: int,
+            filters: dict | None, sort: str, ranking: qbuild.Ranking, t0: float) -> ResultPage:
     pq = syntax.parse(query or "")
     _apply_filters(pq, filters or {})
-    built = qbuild.build(pq, ranking, engine.synonyms())
+    built = qbuild.build(pq, ranking, synonyms)
     result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
     notes = list(pq.notes)
 

@@ -97,8 +97,9 @@ class SynonymFile:
         try:
             st = os.stat(self.path)
         except OSError:
-            self._stamp, self._syn = None, Synonyms()
-            return self._syn
+            if self._stamp is not None:  # the file went away: no synonyms from now on
+                self._stamp, self._syn = None, Synonyms()
+            return self._syn  # the same object while nothing changes (it keys cached pages)
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -181,10 +182,12 @@ def _print_results(result) -> None:
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True, help="WSGI worker threads.")
+@click.option("--threads", type=int, default=8, show_default=True, help="WSGI threads per process.")
+@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Server processes sharing the port (0: one per core). One process uses one core.")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
-def serve_cmd(corpus, index_dir, host, port, threads, dev, synonyms):
+def serve_cmd(corpus, index_dir, host, port, threads, workers, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
     from indexer.build import INTERRUPTED, IndexConfig, update_index
     from indexer.store import read_current
@@ -201,16 +204,18 @@ def serve_cmd(corpus, index_dir, host, port, threads, dev, synonyms):
             if bar:
                 bar.close()
         _print_report(report)
-    app = create_app({"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
-                      "ZHSEARCH_BASE_URL": settings.base_url,
-                      "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None})
-    click.echo(f"serving http://{host}:{port}/  (index {settings.index}; Ctrl-C to stop)", err=True)
+    config = {"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
+              "ZHSEARCH_BASE_URL": settings.base_url,
+              "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None}
+    workers = workers or os.cpu_count() or 1
+    procs = f", {workers} processes" if workers > 1 and not dev else ""
+    click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}; Ctrl-C to stop)", err=True)
     if dev:
-        app.run(host=host, port=port, debug=True, use_reloader=True)
+        create_app(config).run(host=host, port=port, debug=True, use_reloader=True)
         return
-    import waitress
+    from web.server import serve
 
-    waitress.serve(app, host=host, port=port, threads=threads, ident="zhsearch")
+    serve(lambda: create_app(config), host, port, threads, workers)
 
 
 # ------------------------------------------------------------------- eval

@@ -1,0 +1,80 @@
+"""The per-generation cache of result pages (search.engine.ResultCache).
+
+A cached page must be indistinguishable from a fresh one, must never
+outlive the generation or synonyms it was computed with, and must not be
+shared mutable state between callers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from search import Engine, search
+from search.engine import ResultCache
+from tests.conftest import build_index, write_article
+
+
+def _same(a, b) -> bool:
+    return dataclasses.replace(a, took_ms=0.0) == dataclasses.replace(b, took_ms=0.0)
+
+
+def test_a_repeated_query_is_answered_from_the_cache_with_the_same_page(corpus_index):
+    engine = Engine(corpus_index)
+    first = search(engine, "GPT-4 参数")
+    again = search(engine, "GPT-4 参数")
+    assert _same(first, again)
+    assert again.hits and again.hits[0].path == "chatgpt-info/what-is-chatgpt.md"
+    assert len(engine.generation().results._pages) == 1
+    # a different page, sort, size or filter is another entry, not a wrong answer
+    search(engine, "GPT-4 参数", page=2)
+    search(engine, "GPT-4 参数", sort="date")
+    search(engine, "GPT-4 参数", per_page=5)
+    search(engine, "GPT-4 参数", filters={"tag": ["ChatGPT"]})
+    assert len(engine.generation().results._pages) == 5
+    uncached = Engine(corpus_index, cache_size=0)
+    for kw in ({}, {"page": 2}, {"sort": "date"}, {"per_page": 5}, {"filters": {"tag": ["ChatGPT"]}}):
+        assert _same(search(engine, "GPT-4 参数", **kw), search(uncached, "GPT-4 参数", **kw)), kw
+    assert uncached.generation().results._pages == {}
+
+
+def test_changing_a_returned_page_does_not_change_the_cache(corpus_index):
+    engine = Engine(corpus_index)
+    page = search(engine, "部署")
+    expected = [h.path for h in page.hits]
+    page.hits.clear()
+    page.facets.tags.clear()
+    again = search(engine, "部署")
+    assert [h.path for h in again.hits] == expected and again.facets.tags
+
+
+def test_a_new_generation_and_new_synonyms_are_seen_at_once(tmp_path):
+    corpus, index = tmp_path / "c", tmp_path / "ix"
+    write_article(corpus, "a.md", "---\ntitle: 向量数据库\n---\n向量数据库的索引结构。\n")
+    build_index(corpus, index)
+    engine = Engine(index)
+    assert [h.path for h in search(engine, "索引").hits] == ["a.md"]
+    assert search(engine, "召回").total == 0
+    write_article(corpus, "b.md", "---\ntitle: 倒排索引\n---\n倒排索引与召回。\n")
+    build_index(corpus, index)
+    assert sorted(h.path for h in search(engine, "索引").hits) == ["a.md", "b.md"]
+    assert [h.path for h in search(engine, "召回").hits] == ["b.md"]
+    # a synonyms file written next to the corpus applies on the next search
+    assert search(engine, "检索").total == 0
+    syn = corpus / "synonyms.txt"
+    syn.write_text("检索 索引\n", encoding="utf-8")
+    os.utime(syn, ns=(1, 1))  # a stamp the engine has surely not seen
+    assert sorted(h.path for h in search(engine, "检索").hits) == ["a.md", "b.md"]
+
+
+def test_the_cache_keeps_only_its_size_most_recent_pages():
+    cache = ResultCache(2)
+    for key in ("a", "b", "c"):
+        cache.put((key,), None, key)  # any picklable value stands in for a page
+    assert cache.get(("a",)) is None
+    assert cache.get(("b",)) == "b"  # now the most recent
+    cache.put(("d",), None, "d")
+    assert cache.get(("c",)) is None and cache.get(("b",)) == "b" and cache.get(("d",)) == "d"
+    off = ResultCache(0)
+    off.put(("a",), None, "a")
+    assert off.get(("a",)) is None
