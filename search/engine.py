@@ -28,6 +28,7 @@ from indexer.analysis import fold_label
 
 from . import query as qbuild
 from . import syntax
+from .facets import CachedOverlapFacet, SegmentTermLists
 from .models import FacetValue, Facets, Hit, ResultPage
 from .snippets import highlight_title, make_snippet
 from .pinyin import PinyinIndex, looks_like_pinyin
@@ -94,6 +95,7 @@ class _Generation:
     _pinyin: PinyinIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
+    term_lists: SegmentTermLists = field(default_factory=SegmentTermLists)
 
     def searcher(self):
         s = getattr(self.local, "searcher", None)
@@ -259,9 +261,9 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         # rare synonym's higher IDF must not push them down.
         typed = qbuild.build(pq, ranking, None, with_alts=False).query
         if typed is not None:
-            add(_run(searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes,
+            add(_run(gen, searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes,
                      deadline))
-    results = _run(searcher, q, built, limit + len(seen), sort, notes, deadline)
+    results = _run(gen, searcher, q, built, limit + len(seen), sort, notes, deadline)
     add(results)
     total = strict_total = len(results)
     facet_source = results
@@ -271,7 +273,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
     elif total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": articles with all the words first, then those with
         # most of them, so a long question still finds its article.
-        relaxed = _run(searcher, built.relaxed, built, limit + total, sort, notes, deadline)
+        relaxed = _run(gen, searcher, built.relaxed, built, limit + total, sort, notes, deadline)
         if len(relaxed) > total:
             add(relaxed)
             if total == 0:
@@ -319,7 +321,7 @@ def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
             pq.date_range = rng
 
 
-def _run(searcher, q, built, limit: int, sort: str, notes: list[str], deadline: float):
+def _run(gen: _Generation, searcher, q, built, limit: int, sort: str, notes: list[str], deadline: float):
     # Filters and exclusions go into the query itself: Whoosh's
     # TimeLimitCollector bypasses a wrapped FilterCollector's filtering.
     if built.filter is not None:
@@ -329,8 +331,8 @@ def _run(searcher, q, built, limit: int, sort: str, notes: list[str], deadline: 
     # Facet grouping also switches off Whoosh's block-quality pruning, whose
     # top-k with our boosted fields measurably differs from exhaustive ranking.
     kwargs: dict = dict(limit=limit, groupedby={
-        "tags": sorting.FieldFacet("tag", allow_overlap=True, maptype=sorting.Count),
-        "categories": sorting.FieldFacet("category", allow_overlap=True, maptype=sorting.Count)})
+        "tags": CachedOverlapFacet("tag", gen.term_lists),
+        "categories": CachedOverlapFacet("category", gen.term_lists)})
     if sort == "date":
         kwargs["sortedby"] = sorting.MultiFacet([sorting.FieldFacet("date", reverse=True),
                                                  sorting.FieldFacet("path")])

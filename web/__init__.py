@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request, url_for
 
 from search import Engine
+from search.engine import RESULT_CACHE_SIZE
 from zhsearch.config import Settings
 
 from .catalog import CatalogCache
@@ -41,11 +42,12 @@ EXTENSION = "zhsearch"
 class State:
     """What every request needs: the engine, the catalog and the settings."""
 
-    def __init__(self, index: Path, corpus: Path, base_url: str | None) -> None:
+    def __init__(self, index: Path, corpus: Path, base_url: str | None,
+                 cache_size: int = RESULT_CACHE_SIZE) -> None:
         self.index = index
         self.corpus = corpus
         self.base_url = base_url
-        self.engine = Engine(index)
+        self.engine = Engine(index, cache_size=cache_size)
         self.catalog = CatalogCache(self.engine)
 
 
@@ -84,7 +86,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(dict(config))
     base_url = _clean_base_url(app.config.get("ZHSEARCH_BASE_URL"))
     app.config["ZHSEARCH_BASE_URL"] = base_url
-    state = State(Path(app.config["ZHSEARCH_INDEX"]), Path(app.config["ZHSEARCH_CORPUS"]), base_url)
+    state = State(Path(app.config["ZHSEARCH_INDEX"]), Path(app.config["ZHSEARCH_CORPUS"]), base_url,
+                  int(app.config.get("ZHSEARCH_RESULT_CACHE", RESULT_CACHE_SIZE)))
     app.extensions[EXTENSION] = state
 
     # "/a//etc/passwd" must not be "normalised" into a redirect: it is simply not a page

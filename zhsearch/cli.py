@@ -185,9 +185,11 @@ def _print_results(result) -> None:
 @click.option("--threads", type=int, default=8, show_default=True, help="WSGI threads per process.")
 @click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
               help="Server processes sharing the port (0: one per core). One process uses one core.")
+@click.option("--cache-size", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="Result pages kept per process for repeated queries (0: none).")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
-def serve_cmd(corpus, index_dir, host, port, threads, workers, dev, synonyms):
+def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
     from indexer.build import INTERRUPTED, IndexConfig, update_index
     from indexer.store import read_current
@@ -206,7 +208,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, dev, synonyms):
         _print_report(report)
     config = {"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
               "ZHSEARCH_BASE_URL": settings.base_url,
-              "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None}
+              "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None,
+              "ZHSEARCH_RESULT_CACHE": cache_size}
     workers = workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}; Ctrl-C to stop)", err=True)

@@ -1,0 +1,423 @@
+"""The speed benchmark of issue 6, one command, every figure beside its reference.
+
+    .venv/bin/python bench/run.py [--corpus ../shared/corpus] [--work DIR]
+        [--passes 3] [--http-duration 20] [--workers 2] [--skip-peer] [--scaling] [--json FILE]
+
+Sections, in this order (all on a private copy of the corpus in ``--work``,
+default a temp dir, so the shared corpus is never touched):
+
+1. **Full build**: the segmentation floor (jieba alone, one process, search
+   mode, the same text the indexer analyses; ``build_floor.py``), then a
+   ``zhsearch index --rebuild`` as a user runs it.  Wall time, articles/s,
+   MB/s, peak RSS of the whole process tree (sampled every 50 ms), size of the
+   live generation on disk against the markdown and the analysed text, and
+   build/floor.
+2. **Incremental**: ``zhsearch index`` in a new process (interpreter start,
+   dictionary load included) after one article was edited, after a ``touch``
+   only, and after 100 articles were edited; each run's ``--json`` report is
+   checked to have done exactly that.
+3. **Queries in-process**: ``latency.py`` on the built index (the 40 judged
+   queries plus 200 drawn from titles and tags, cold once then ``--passes``
+   warm, snippets and facets for 10 hits, result cache off), interleaved
+   with the stock Whoosh + jieba peer, ratios and start-up included.
+4. **HTTP**: ``zhsearch serve`` (``--workers`` processes, 8 threads each)
+   started on the index; time to its first answered ``/api/search``; then
+   ``wrk`` (Debian package) with 8 connections cycles through the same 240
+   queries: once with the result cache off (every request computed) and
+   once warm with the cache on (after one pass that filled it) - throughput,
+   p50/p99, non-2xx answers, socket errors and timeouts.
+5. ``--scaling``: build time, index size and warm query latency (cache off)
+   at 1/4, 1/2, 1x and 4x the corpus (the 4x copy repeats every article
+   under three more paths).
+
+Timings on this 2-core machine are noisy: compare ratios measured in the
+same run, never absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from build_floor import corpus_texts, segmentation_floor  # noqa: E402
+
+ZHSEARCH = str(Path(sys.executable).parent / "zhsearch")
+SHARED = ROOT.parent / "shared"
+
+
+def env() -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("ZHSEARCH_")}
+    e["PYTHONUNBUFFERED"] = "1"
+    return e
+
+
+# ------------------------------------------------------------------ helpers
+def tree_rss_kb(pgid: int) -> int:
+    """Summed RSS of the live processes of a process group."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid or fields[0] == "Z":
+                continue
+            with open(f"/proc/{entry}/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def run_timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Run ``cmd`` as its own process group; wall seconds and peak tree RSS (kB)."""
+    peak = 0
+    stop = threading.Event()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_kb(proc.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    cp = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return wall, peak, cp
+
+
+def generation_size(index: Path) -> int:
+    gen = index / (index / "CURRENT").read_text().strip()
+    return sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
+
+
+def markdown_files(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*") if p.suffix.lower() == ".md" and p.is_file())
+
+
+def edit(path: Path, stamp: str) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"\n\n基准测试编辑 {stamp}\n")
+
+
+# ------------------------------------------------------------------ 1. build
+def bench_build(corpus: Path, index: Path, workers: int) -> dict:
+    texts, raw_bytes = corpus_texts(corpus)
+    chars = sum(len(t) for t in texts)
+    text_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    print(f"corpus: {len(texts)} articles, {raw_bytes / 1e6:.1f} MB of markdown, "
+          f"{chars / 1e6:.2f} M characters ({text_bytes / 1e6:.1f} MB UTF-8) of analysed text", flush=True)
+    floor = segmentation_floor(texts)
+    print(f"segmentation floor (jieba search mode, 1 process): {floor:.1f} s", flush=True)
+    shutil.rmtree(index, ignore_errors=True)
+    cmd = [ZHSEARCH, "index", "--corpus", str(corpus), "--index", str(index), "--rebuild", "--json"]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    wall, peak_kb, cp = run_timed(cmd)
+    rep = json.loads(cp.stdout)
+    size = generation_size(index)
+    r = {"articles": rep["documents"], "markdown_bytes": raw_bytes, "text_chars": chars,
+         "text_bytes": text_bytes, "floor_s": floor, "build_s": wall,
+         "articles_per_s": rep["documents"] / wall, "mb_per_s": raw_bytes / 1e6 / wall,
+         "peak_rss_mib": peak_kb / 1024, "index_bytes": size,
+         "index_vs_markdown": size / raw_bytes, "index_vs_text": size / text_bytes,
+         "build_vs_floor": wall / floor}
+    print(f"full build: {wall:.1f} s = {r['build_vs_floor']:.2f}x the floor; {r['articles_per_s']:.0f} articles/s, "
+          f"{r['mb_per_s']:.2f} MB/s; peak RSS (process tree) {r['peak_rss_mib']:.0f} MiB; "
+          f"index {size / 1e6:.1f} MB = {r['index_vs_markdown']:.2f}x the markdown, "
+          f"{r['index_vs_text']:.2f}x the analysed text", flush=True)
+    return r
+
+
+# ------------------------------------------------------------------ 2. incremental
+def bench_incremental(corpus: Path, index: Path) -> dict:
+    files = markdown_files(corpus)
+    stamp = str(time.time_ns())
+    base = [ZHSEARCH, "index", "--corpus", str(corpus), "--index", str(index), "--json"]
+    out = {}
+
+    def one(label: str, change, expect: dict) -> None:
+        change()
+        wall, peak, cp = run_timed(base)
+        rep = json.loads(cp.stdout)
+        got = {k: len(rep[k]) if isinstance(rep[k], list) else rep[k] for k in expect}
+        if got != expect:
+            raise SystemExit(f"incremental '{label}': expected {expect}, the run reported {got}")
+        out[label] = {"wall_s": wall, "peak_rss_mib": peak / 1024, "elapsed_in_process_s": rep["elapsed_s"]}
+        print(f"incremental, {label}: {wall:.2f} s wall (in-process {rep['elapsed_s']:.2f} s), "
+              f"peak RSS {peak / 1024:.0f} MiB", flush=True)
+
+    one("nothing changed", lambda: None, {"updated": 0, "added": 0})
+    one("1 article edited", lambda: edit(files[len(files) // 2], stamp), {"updated": 1})
+    one("1 article touched (same bytes)", lambda: os.utime(files[len(files) // 3]), {"updated": 0, "added": 0})
+    step = max(1, len(files) // 100)
+    hundred = files[::step][:100]
+    one("100 articles edited", lambda: [edit(p, stamp + "b") for p in hundred], {"updated": len(hundred)})
+    return out
+
+
+# ------------------------------------------------------------------ 3. in-process
+def bench_queries(corpus: Path, index: Path, passes: int, skip_peer: bool, out_dir: Path) -> str:
+    cmd = [sys.executable, str(BENCH / "latency.py"), "--index", str(index), "--corpus", str(corpus),
+           "--passes", str(passes), "--out", str(out_dir)]
+    if skip_peer:
+        cmd.append("--skip-peer")
+    p = subprocess.run(cmd, env=env(), capture_output=True, text=True, cwd=str(ROOT))
+    if p.returncode != 0:
+        raise SystemExit(f"latency.py failed:\n{p.stderr[-3000:]}")
+    print(p.stdout, flush=True)
+    return p.stdout
+
+
+# ------------------------------------------------------------------ 4. HTTP
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_WRK_LAT = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(port: int, paths_file: Path, seconds: float, connections: int = 8) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s", "--latency",
+           "-s", str(BENCH / "wrk_paths.lua"), f"http://127.0.0.1:{port}"]
+    p = subprocess.run(cmd, env={**env(), "WRK_PATHS": str(paths_file)}, capture_output=True, text=True)
+    text = p.stdout
+    r = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+         "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+         "non_2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text)) else 0}
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    for q, v, u in _WRK_LAT.findall(text):
+        r[f"p{q}_ms"] = _ms(v, u)
+    return r
+
+
+def start_server(corpus: Path, index: Path, workers: int, cache: int) -> tuple[subprocess.Popen, int, float]:
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([ZHSEARCH, "serve", "--corpus", str(corpus), "--index", str(index), "--port", str(port),
+                             "--workers", str(workers), "--cache-size", str(cache)],
+                            env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api/search?q=" + urllib.parse.quote("事务 隔离级别")
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("zhsearch serve exited before answering")
+            time.sleep(0.05)
+    return proc, port, time.perf_counter() - t0
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def bench_http(corpus: Path, index: Path, queries_tsv: Path, workers: int, seconds: float) -> dict:
+    queries = [line.split("\t")[-1].strip() for line in queries_tsv.read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    paths_file = queries_tsv.with_name("http-paths.txt")
+    paths_file.write_text("".join(f"/api/search?q={urllib.parse.quote(q)}\n" for q in queries), encoding="utf-8")
+    out: dict = {"queries": len(queries), "workers": workers}
+    if not shutil.which("wrk"):
+        print("HTTP: wrk is not installed (apt-get install wrk); section skipped", flush=True)
+        return out
+    starts = []
+    for _ in range(3):
+        proc, port, started = start_server(corpus, index, workers, 1024)
+        starts.append(started)
+        stop_server(proc)
+    out["startup_s"] = statistics.median(starts)
+    print(f"serve start-up to first answered query (median of 3): {out['startup_s']:.2f} s "
+          f"[{', '.join(f'{s:.2f}' for s in starts)}]", flush=True)
+    for label, cache, warm in (("computed (cache off)", 0, False), ("warm (result cache on)", 1024, True)):
+        proc, port, _ = start_server(corpus, index, workers, cache)
+        try:
+            if warm:  # every worker sees every query once: one pass per worker, plus slack
+                run_wrk(port, paths_file, max(10.0, seconds))
+            r = run_wrk(port, paths_file, seconds)
+        finally:
+            stop_server(proc)
+        out[label] = r
+        print(f"HTTP {label}, {workers} worker(s) x 8 threads, wrk 8 connections {seconds:.0f} s: "
+              f"{r['rps']:.1f} req/s, p50 {r.get('p50_ms', float('nan')):.0f} ms, "
+              f"p99 {r.get('p99_ms', float('nan')):.0f} ms, {r['requests']} requests, "
+              f"non-2xx {r['non_2xx']}, socket errors/timeouts {r['socket_errors']}", flush=True)
+    return out
+
+
+# ------------------------------------------------------------------ 5. scaling
+def make_scaled(src: Path, dst: Path, factor: float) -> int:
+    shutil.rmtree(dst, ignore_errors=True)
+    files = markdown_files(src)
+    if factor <= 1:
+        step = round(1 / factor)
+        chosen = files[::step]
+        copies = 1
+    else:
+        chosen = files
+        copies = int(factor)
+    for c in range(copies):
+        for p in chosen:
+            rel = p.relative_to(src)
+            target = dst / (f"copy{c}" if copies > 1 else "") / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, target)
+    for extra in ("userdict.txt", "synonyms.txt"):
+        if (src / extra).is_file():
+            shutil.copyfile(src / extra, dst / extra)
+    return len(chosen) * copies
+
+
+def warm_latency(index: Path, queries: list[str], passes: int = 2) -> list[float]:
+    from search import Engine, search
+
+    engine = Engine(index, cache_size=0)
+    for q in queries:
+        search(engine, q)
+    lat = []
+    for q in queries:
+        runs = []
+        for _ in range(passes):
+            t0 = time.perf_counter()
+            search(engine, q)
+            runs.append((time.perf_counter() - t0) * 1000)
+        lat.append(min(runs))
+    return lat
+
+
+def bench_scaling(corpus: Path, work: Path, queries_tsv: Path) -> list[dict]:
+    queries = [line.split("\t")[-1].strip() for line in queries_tsv.read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    rows = []
+    for factor in (0.25, 0.5, 1, 4):
+        c = work / f"scale-{factor}"
+        ix = work / f"scale-{factor}-ix"
+        n = make_scaled(corpus, c, factor)
+        md = sum(p.stat().st_size for p in markdown_files(c))
+        shutil.rmtree(ix, ignore_errors=True)
+        wall, peak, _ = run_timed([ZHSEARCH, "index", "--corpus", str(c), "--index", str(ix), "--json"])
+        size = generation_size(ix)
+        lat = warm_latency(ix, queries)
+        row = {"factor": factor, "articles": n, "markdown_mb": md / 1e6, "build_s": wall,
+               "peak_rss_mib": peak / 1024, "index_mb": size / 1e6,
+               "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99)}
+        rows.append(row)
+        print(f"scale {factor}x: {n} articles, {md / 1e6:.1f} MB markdown; build {wall:.1f} s, "
+              f"peak RSS {peak / 1024:.0f} MiB, index {size / 1e6:.1f} MB; warm p50 {row['p50_ms']:.1f} ms, "
+              f"p95 {row['p95_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms", flush=True)
+        shutil.rmtree(c, ignore_errors=True)
+        shutil.rmtree(ix, ignore_errors=True)
+    return rows
+
+
+# ------------------------------------------------------------------ main
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=SHARED / "corpus", help="corpus to copy (never modified)")
+    ap.add_argument("--work", type=Path, help="where the copy and the index go (default: a temp dir, removed)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="index and serve processes")
+    ap.add_argument("--passes", type=int, default=3, help="warm passes of the in-process query timing")
+    ap.add_argument("--http-duration", type=float, default=20.0, help="seconds per wrk run")
+    ap.add_argument("--skip-peer", action="store_true", help="no stock Whoosh peer (saves ~3 min)")
+    ap.add_argument("--scaling", action="store_true", help="also measure 1/4, 1/2, 1x and 4x corpora (~10 min)")
+    ap.add_argument("--only", default="build,incremental,queries,http",
+                    help="comma-separated sections to run (build is needed by the others on a fresh --work)")
+    ap.add_argument("--json", type=Path, help="write every figure here")
+    args = ap.parse_args()
+    if not args.corpus.is_dir():
+        sys.exit(f"corpus {args.corpus} not found")
+    sections = set(args.only.split(","))
+    work = args.work or Path(tempfile.mkdtemp(prefix="zhsearch-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus, index, out_dir = work / "corpus", work / "ix", work / "out"
+    out_dir.mkdir(exist_ok=True)
+    results: dict = {"machine": {"cpus": os.cpu_count(), "load_at_start": os.getloadavg()}}
+    try:
+        if not corpus.is_dir():
+            shutil.copytree(args.corpus, corpus)
+        if "build" in sections:
+            print("\n## 1. Full build\n", flush=True)
+            results["build"] = bench_build(corpus, index, args.workers)
+        if "incremental" in sections:
+            print("\n## 2. Incremental\n", flush=True)
+            results["incremental"] = bench_incremental(corpus, index)
+        if "queries" in sections:
+            print("\n## 3. Queries in-process (latency.py)\n", flush=True)
+            results["queries_report"] = bench_queries(corpus, index, args.passes, args.skip_peer, out_dir)
+        if "http" in sections:
+            print("\n## 4. HTTP (zhsearch serve + wrk)\n", flush=True)
+            qtsv = out_dir / "latency-queries.tsv"
+            if not qtsv.is_file():
+                qtsv = BENCH / "out" / "latency-queries.tsv"
+            results["http"] = bench_http(corpus, index, qtsv, args.workers, args.http_duration)
+        if args.scaling:
+            print("\n## 5. Scaling\n", flush=True)
+            qtsv = out_dir / "latency-queries.tsv"
+            if not qtsv.is_file():
+                qtsv = BENCH / "out" / "latency-queries.tsv"
+            results["scaling"] = bench_scaling(args.corpus, work, qtsv)
+    finally:
+        results["machine"]["load_at_end"] = os.getloadavg()
+        if args.json:
+            args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"\nload average at start {results['machine']['load_at_start']}, at end {results['machine']['load_at_end']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
