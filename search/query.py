@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, replace
 from whoosh import query as Q
 
 from indexer.analysis import QueryUnit, bigrams_of, fold_label, fold_query, query_units, word_tokens_roles
-from indexer.schema import WORD_FIELDS
 
 from .synonyms import Synonyms
-from .syntax import Clause, ParsedQuery
+from .syntax import ParsedQuery
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def _print_results(result) -> None:
 @synonyms_option
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
-    from indexer.build import INTERRUPTED, IndexConfig, update_index
+    from indexer.build import IndexConfig, update_index
     from indexer.store import read_current
     from web import create_app
 
@@ -238,7 +238,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
-    from indexer.build import INTERRUPTED, IndexConfig, update_index
+    from indexer.build import IndexConfig, update_index
     from search import Engine
     from search.evaluate import evaluate
 
