@@ -9,7 +9,9 @@ default a temp dir, so the shared corpus is never touched):
 1. **Full build**: the segmentation floor (jieba alone, one process, search
    mode, the same text the indexer analyses; ``build_floor.py``), then a
    ``zhsearch index --rebuild`` as a user runs it.  Wall time, articles/s,
-   MB/s, peak RSS of the whole process tree (sampled every 50 ms), size of the
+   MB/s, peak memory of the whole process tree (summed PSS, so pages the forked
+   workers share are counted once; sampled every 50 ms) and of its largest
+   process (RSS), size of the
    live generation on disk against the markdown and the analysed text, and
    build/floor.
 2. **Incremental**: ``zhsearch index`` in a new process (interpreter start,
@@ -71,9 +73,11 @@ def env() -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ helpers
-def tree_rss_kb(pgid: int) -> int:
-    """Summed RSS of the live processes of a process group."""
-    total = 0
+def tree_memory_kb(pgid: int) -> tuple[int, int]:
+    """Memory of the live processes of a process group: the summed PSS (pages
+    shared by several processes - jieba's dictionary inherited by every
+    forked worker - counted once, split between them) and the largest RSS."""
+    total = largest = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -82,27 +86,32 @@ def tree_rss_kb(pgid: int) -> int:
                 fields = f.read().rsplit(")", 1)[1].split()
             if int(fields[2]) != pgid or fields[0] == "Z":
                 continue
-            with open(f"/proc/{entry}/status", encoding="ascii") as f:
+            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Rss:"):
+                        largest = max(largest, int(line.split()[1]))
+                    elif line.startswith("Pss:"):
                         total += int(line.split()[1])
         except (OSError, ValueError, IndexError):
             continue
-    return total
+    return total, largest
 
 
-def run_timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Run ``cmd`` as its own process group; wall seconds and peak tree RSS (kB)."""
+def run_timed(cmd: list[str]) -> tuple[float, tuple[int, int], subprocess.CompletedProcess]:
+    """Run ``cmd`` as its own process group: wall seconds, (peak summed PSS,
+    peak single-process RSS) in kB, and the completed process."""
     peak = 0
+    peak_one = 0
     stop = threading.Event()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_one
         while not stop.is_set():
-            peak = max(peak, tree_rss_kb(proc.pid))
+            pss, rss = tree_memory_kb(proc.pid)
+            peak, peak_one = max(peak, pss), max(peak_one, rss)
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -114,7 +123,7 @@ def run_timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
     cp = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return wall, peak, cp
+    return wall, (peak, peak_one), cp
 
 
 def generation_size(index: Path) -> int:
@@ -149,17 +158,18 @@ def bench_build(corpus: Path, index: Path, workers: int) -> dict:
     cmd = [ZHSEARCH, "index", "--corpus", str(corpus), "--index", str(index), "--rebuild", "--json"]
     if workers:
         cmd += ["--workers", str(workers)]
-    wall, peak_kb, cp = run_timed(cmd)
+    wall, (peak_kb, peak_one_kb), cp = run_timed(cmd)
     rep = json.loads(cp.stdout)
     size = generation_size(index)
     r = {"articles": rep["documents"], "markdown_bytes": raw_bytes, "text_chars": chars,
          "text_bytes": text_bytes, "floor_s": floor, "build_s": wall,
          "articles_per_s": rep["documents"] / wall, "mb_per_s": raw_bytes / 1e6 / wall,
-         "peak_rss_mib": peak_kb / 1024, "index_bytes": size,
+         "peak_pss_mib": peak_kb / 1024, "peak_rss_one_process_mib": peak_one_kb / 1024, "index_bytes": size,
          "index_vs_markdown": size / raw_bytes, "index_vs_text": size / text_bytes,
          "build_vs_floor": wall / floor}
     print(f"full build: {wall:.1f} s = {r['build_vs_floor']:.2f}x the floor; {r['articles_per_s']:.0f} articles/s, "
-          f"{r['mb_per_s']:.2f} MB/s; peak RSS (process tree) {r['peak_rss_mib']:.0f} MiB; "
+          f"{r['mb_per_s']:.2f} MB/s; peak memory: {r['peak_pss_mib']:.0f} MiB PSS summed over the process "
+          f"tree, {r['peak_rss_one_process_mib']:.0f} MiB RSS of the largest process; "
           f"index {size / 1e6:.1f} MB = {r['index_vs_markdown']:.2f}x the markdown, "
           f"{r['index_vs_text']:.2f}x the analysed text", flush=True)
     return r
@@ -174,14 +184,14 @@ def bench_incremental(corpus: Path, index: Path) -> dict:
 
     def one(label: str, change, expect: dict) -> None:
         change()
-        wall, peak, cp = run_timed(base)
+        wall, (peak, _one), cp = run_timed(base)
         rep = json.loads(cp.stdout)
         got = {k: len(rep[k]) if isinstance(rep[k], list) else rep[k] for k in expect}
         if got != expect:
             raise SystemExit(f"incremental '{label}': expected {expect}, the run reported {got}")
-        out[label] = {"wall_s": wall, "peak_rss_mib": peak / 1024, "elapsed_in_process_s": rep["elapsed_s"]}
+        out[label] = {"wall_s": wall, "peak_pss_mib": peak / 1024, "elapsed_in_process_s": rep["elapsed_s"]}
         print(f"incremental, {label}: {wall:.2f} s wall (in-process {rep['elapsed_s']:.2f} s), "
-              f"peak RSS {peak / 1024:.0f} MiB", flush=True)
+              f"peak {peak / 1024:.0f} MiB PSS", flush=True)
 
     one("nothing changed", lambda: None, {"updated": 0, "added": 0})
     one("1 article edited", lambda: edit(files[len(files) // 2], stamp), {"updated": 1})
@@ -348,15 +358,15 @@ def bench_scaling(corpus: Path, work: Path, queries_tsv: Path) -> list[dict]:
         n = make_scaled(corpus, c, factor)
         md = sum(p.stat().st_size for p in markdown_files(c))
         shutil.rmtree(ix, ignore_errors=True)
-        wall, peak, _ = run_timed([ZHSEARCH, "index", "--corpus", str(c), "--index", str(ix), "--json"])
+        wall, (peak, _one), _ = run_timed([ZHSEARCH, "index", "--corpus", str(c), "--index", str(ix), "--json"])
         size = generation_size(ix)
         lat = warm_latency(ix, queries)
         row = {"factor": factor, "articles": n, "markdown_mb": md / 1e6, "build_s": wall,
-               "peak_rss_mib": peak / 1024, "index_mb": size / 1e6,
+               "peak_pss_mib": peak / 1024, "index_mb": size / 1e6,
                "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99)}
         rows.append(row)
         print(f"scale {factor}x: {n} articles, {md / 1e6:.1f} MB markdown; build {wall:.1f} s, "
-              f"peak RSS {peak / 1024:.0f} MiB, index {size / 1e6:.1f} MB; warm p50 {row['p50_ms']:.1f} ms, "
+              f"peak {peak / 1024:.0f} MiB PSS, index {size / 1e6:.1f} MB; warm p50 {row['p50_ms']:.1f} ms, "
               f"p95 {row['p95_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms", flush=True)
         shutil.rmtree(c, ignore_errors=True)
         shutil.rmtree(ix, ignore_errors=True)

@@ -21,6 +21,20 @@ from .synonyms import Synonyms
 from .syntax import ParsedQuery
 
 
+class UnionOr(Q.Or):
+    """``Or`` matched by a tree of union matchers.
+
+    On a segment of fewer than 5,000 documents Whoosh's ``Or`` instead
+    pre-reads every sub-matcher into 2,048-slot score arrays, per ``Or`` node
+    and segment, clearing the array slot by slot in Python: with the dozens
+    of ``Or`` nodes a query here builds, that set-up was the largest single
+    cost in cProfile.  Scores are the same sums either way (the 240
+    benchmark queries return identical pages).
+    """
+
+    matcher_type = Q.Or.DEFAULT_MATCHER
+
+
 @dataclass(frozen=True)
 class Ranking:
     """Ranking knobs, tuned with ``zhsearch eval`` on the judged queries."""
@@ -61,7 +75,7 @@ def _word_fields(only: str | None, r: Ranking) -> dict[str, float]:
 
 
 def _term_any(text: str, fields: dict[str, float], boost: float = 1.0) -> Q.Query:
-    return Q.Or([Q.Term(f, text, boost=wt * boost) for f, wt in fields.items()])
+    return UnionOr([Q.Term(f, text, boost=wt * boost) for f, wt in fields.items()])
 
 
 def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
@@ -70,7 +84,7 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
             for f, wt in fields.items() if f != "code"]
     if "code" in fields:
         subs.append(Q.And([Q.Term("code", w) for w in words], boost=fields["code"] * boost))
-    return Q.Or(subs)
+    return UnionOr(subs)
 
 
 def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query:
@@ -83,7 +97,7 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_R
         sub = [_unit_forms(u, fields, r) for u in query_units(alt)]
         if sub:
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
-    return Q.Or(alts)
+    return UnionOr(alts)
 
 
 def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
@@ -96,7 +110,7 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
         han = "".join(unit.parts)
         if all("\u3400" <= ch <= "\U0002ffff" for ch in han) and len(han) > 2:
             alts.append(Q.Phrase("bigram", bigrams_of(han), boost=r.bigram_weight))
-        return Q.Or(alts) if len(alts) > 1 else alts[0]
+        return UnionOr(alts) if len(alts) > 1 else alts[0]
     if unit.kind == "compound":
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -104,12 +118,12 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
             joined = "".join(unit.parts)
             if joined != unit.text:
                 alts.append(_term_any(joined, fields, r.loose_weight))
-        return Q.Or(alts)
+        return UnionOr(alts)
     if unit.kind == "latin":
         alts = [_term_any(unit.text, fields)]
         if unit.parts:
             alts.append(_phrase_any(unit.parts, fields, r.loose_weight))
-        return Q.Or(alts) if len(alts) > 1 else alts[0]
+        return UnionOr(alts) if len(alts) > 1 else alts[0]
     # Han word
     alts = [_term_any(unit.text, fields)]
     if unit.parts:
@@ -121,7 +135,7 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
                 alts.append(Q.Term("bigram", grams[0], boost=r.bigram_weight))
             else:
                 alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
-    return Q.Or(alts) if len(alts) > 1 else alts[0]
+    return UnionOr(alts) if len(alts) > 1 else alts[0]
 
 
 def phrase_query(text: str, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query | None:
@@ -139,7 +153,7 @@ def phrase_query(text: str, fields: dict[str, float], r: Ranking = DEFAULT_RANKI
     grams = bigrams_of(han)
     if grams and all("\u3400" <= ch <= "\U0002ffff" for ch in han):
         alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
-    return Q.Or(alts)
+    return UnionOr(alts)
 
 
 @dataclass
@@ -216,7 +230,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
                 group_optional = False
         if not alts:
             continue
-        node = Q.Or(alts) if len(alts) > 1 else alts[0]
+        node = UnionOr(alts) if len(alts) > 1 else alts[0]
         (optional if group_optional else required).append(node)
 
     if capped and with_alts:
@@ -224,14 +238,14 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
     if not required:
         return BuiltQuery(None, None, _filters(pq), _exclusions(pq, r), highlight, latin)
     if len(prox_words) >= 2 and r.proximity_weight > 0:
-        optional.append(Q.Or([
+        optional.append(UnionOr([
             Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
             Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
         ]))
     main = Q.And(required) if len(required) > 1 else required[0]
-    relaxed = Q.Or(required) if len(required) > 1 else None
+    relaxed = UnionOr(required) if len(required) > 1 else None
     if optional:
-        opt = Q.Or(optional)
+        opt = UnionOr(optional)
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
@@ -286,7 +300,7 @@ def _exclusions(pq: ParsedQuery, r: Ranking) -> Q.Query | None:
             q = Q.And([_exclude_unit(u, fields) for u in units]) if units else None
         if q is not None:
             subs.append(q)
-    return Q.Or(subs) if subs else None
+    return UnionOr(subs) if subs else None
 
 
 def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
@@ -297,4 +311,4 @@ def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
         alts.append(Q.Term("bigram", grams[0]))
     elif grams:
         alts.append(Q.Phrase("bigram", grams))
-    return Q.Or(alts)
+    return UnionOr(alts)
