@@ -217,10 +217,11 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
             subs = [unit_query(u, fields, r) for u in strong]
             for u in strong:
                 highlight.append(_unit_highlight(u))
-                prox_words.append(u.text)
+                if not _weak(u):  # "的" near anything says nothing, and its positions are costly
+                    prox_words.append(u.text)
                 if u.kind == "latin":
                     latin.append(u.text)
-            for u in weak:
+            for u in weak if r.optional_weight > 0 else ():
                 optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
