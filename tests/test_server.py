@@ -103,3 +103,30 @@ def test_serve_workers_die_with_a_killed_parent(corpus_index):
     finally:
         kill_group(proc.pid)
     assert not _healthy(port)
+
+
+def test_a_crash_loop_stops_the_server_with_a_message(corpus_index):
+    """Workers that keep dying (a broken deployment) are not restarted for
+    ever: after more than MAX_RESTARTS deaths within the window the server
+    stops and says why."""
+    from web.server import MAX_RESTARTS
+
+    port = _free_port()
+    proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),
+                     "--port", str(port), "--workers", "2")
+    try:
+        assert _wait(lambda: _healthy(port), 60)
+        killed: set[int] = set()
+        for _ in range(MAX_RESTARTS + 1):
+            assert _wait(lambda: len(_children(proc.pid) - killed) == 2, 10), "no replacement started"
+            victim = min(_children(proc.pid) - killed)
+            killed.add(victim)
+            os.kill(victim, signal.SIGKILL)
+        rc, _out, err = finish(proc, 20)
+        left = wait_group_empty(proc.pid, 10)
+    finally:
+        kill_group(proc.pid)
+    assert "stopping the server" in err, err
+    assert "Traceback" not in err, err
+    assert not left
+    assert rc == 0

@@ -38,7 +38,7 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
         waitress.serve(app_factory(), host=host, port=port, threads=threads, ident="zhsearch")
         return
     sock = socket.create_server((host, port), backlog=2048)
-    pids: dict[int, float] = {}
+    pids: set[int] = set()
     deaths: list[float] = []
     stopping = False
 
@@ -54,7 +54,7 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
                 code = 1
             finally:
                 os._exit(code)
-        pids[pid] = time.monotonic()
+        pids.add(pid)
 
     def stop(signum, frame) -> None:
         nonlocal stopping
@@ -77,8 +77,9 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
                 break
             except InterruptedError:
                 continue
-            started = pids.pop(pid, None)
-            if started is None or stopping:
+            known = pid in pids
+            pids.discard(pid)
+            if not known or stopping:
                 continue
             why = f"exit status {os.waitstatus_to_exitcode(status)}"
             now = time.monotonic()
