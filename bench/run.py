@@ -44,7 +44,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,15 +60,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from build_floor import corpus_texts, segmentation_floor  # noqa: E402
+from load import _env as env  # noqa: E402
+from load import free_port  # noqa: E402
+from load import percentile as pct  # noqa: E402
+from tune import warm_latency  # noqa: E402
 
 ZHSEARCH = str(Path(sys.executable).parent / "zhsearch")
 SHARED = ROOT.parent / "shared"
-
-
-def env() -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("ZHSEARCH_")}
-    e["PYTHONUNBUFFERED"] = "1"
-    return e
 
 
 # ------------------------------------------------------------------ helpers
@@ -129,11 +126,6 @@ def run_timed(cmd: list[str]) -> tuple[float, tuple[int, int], subprocess.Comple
 def generation_size(index: Path) -> int:
     gen = index / (index / "CURRENT").read_text().strip()
     return sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
 
 
 def markdown_files(corpus: Path) -> list[Path]:
@@ -216,12 +208,6 @@ def bench_queries(corpus: Path, index: Path, passes: int, skip_peer: bool, out_d
 
 
 # ------------------------------------------------------------------ 4. HTTP
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 _WRK_LAT = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
@@ -331,23 +317,6 @@ def make_scaled(src: Path, dst: Path, factor: float) -> int:
     return len(chosen) * copies
 
 
-def warm_latency(index: Path, queries: list[str], passes: int = 2) -> list[float]:
-    from search import Engine, search
-
-    engine = Engine(index, cache_size=0)
-    for q in queries:
-        search(engine, q)
-    lat = []
-    for q in queries:
-        runs = []
-        for _ in range(passes):
-            t0 = time.perf_counter()
-            search(engine, q)
-            runs.append((time.perf_counter() - t0) * 1000)
-        lat.append(min(runs))
-    return lat
-
-
 def bench_scaling(corpus: Path, work: Path, queries_tsv: Path) -> list[dict]:
     queries = [line.split("\t")[-1].strip() for line in queries_tsv.read_text(encoding="utf-8").splitlines()
                if line.strip()]
@@ -360,7 +329,9 @@ def bench_scaling(corpus: Path, work: Path, queries_tsv: Path) -> list[dict]:
         shutil.rmtree(ix, ignore_errors=True)
         wall, (peak, _one), _ = run_timed([ZHSEARCH, "index", "--corpus", str(c), "--index", str(ix), "--json"])
         size = generation_size(ix)
-        lat = warm_latency(ix, queries)
+        from search import DEFAULT_RANKING, Engine
+
+        lat = warm_latency(Engine(ix, cache_size=0), queries, DEFAULT_RANKING, passes=2)
         row = {"factor": factor, "articles": n, "markdown_mb": md / 1e6, "build_s": wall,
                "peak_pss_mib": peak / 1024, "index_mb": size / 1e6,
                "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99)}

@@ -21,6 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
+from load import percentile as pct
 from search import DEFAULT_RANKING, Engine, search
 from search.evaluate import evaluate
 
@@ -55,11 +56,6 @@ def warm_latency(engine: Engine, queries: list[str], ranking, passes: int) -> li
             runs.append((time.perf_counter() - t0) * 1000)
         per_query.append(statistics.median(runs))
     return per_query
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def main() -> None:

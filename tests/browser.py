@@ -115,6 +115,20 @@ def launch_browser(playwright, **kwargs):
     return playwright.chromium.launch(executable_path=exe, args=args, **kwargs)
 
 
+def watch(pg) -> dict[str, list[str]]:
+    """Collect dialogs (a script ran), CSP violations and page errors."""
+    seen: dict[str, list[str]] = {"dialogs": [], "csp": [], "errors": []}
+
+    def on_dialog(d):
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.on("console", lambda m: "Content Security Policy" in m.text and seen["csp"].append(m.text))
+    pg.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    return seen
+
+
 def _unavailable(reason: str):
     if _in_ci():
         pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)

@@ -22,6 +22,7 @@ from urllib.request import urlopen
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
 SEED_PATH = "/a/chatgpt-info/what-is-chatgpt.md"
@@ -81,20 +82,6 @@ def save_screenshot(pg, tmp_path: Path, name: str) -> Path:
         DOCS.mkdir(exist_ok=True)
         shutil.copy(shot, DOCS / shot.name)
     return shot
-
-
-def watch(pg) -> dict[str, list[str]]:
-    """Collect dialogs (a script ran), CSP violations and page errors."""
-    seen: dict[str, list[str]] = {"dialogs": [], "csp": [], "errors": []}
-
-    def on_dialog(d):
-        seen["dialogs"].append(d.message)
-        d.dismiss()
-
-    pg.on("dialog", on_dialog)
-    pg.on("console", lambda m: "Content Security Policy" in m.text and seen["csp"].append(m.text))
-    pg.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    return seen
 
 
 def total(pg) -> int:

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.browser import watch
 from tests.conftest import CORPUS, build_index, write_article
 
 # ------------------------------------------------------------------ payloads
@@ -575,19 +576,6 @@ INJECTED_JS = """() => document.querySelectorAll(
     + ' a[href^="javascript" i], [src^="javascript" i], [action^="javascript" i]').length"""
 
 
-def _watch(pg) -> dict[str, list[str]]:
-    seen: dict[str, list[str]] = {"dialogs": [], "csp": [], "errors": []}
-
-    def on_dialog(d):
-        seen["dialogs"].append(d.message)
-        d.dismiss()
-
-    pg.on("dialog", on_dialog)
-    pg.on("console", lambda m: "Content Security Policy" in m.text and seen["csp"].append(m.text))
-    pg.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    return seen
-
-
 def _assert_clean(pg, where: str) -> None:
     assert pg.evaluate("() => typeof window.__xss") == "undefined", where
     assert pg.evaluate(INJECTED_JS) == 0, where
@@ -622,7 +610,7 @@ def _visit_all(pg, live: str) -> None:
 
 
 def test_browser_runs_no_payload(page, live):  # noqa: F811
-    seen = _watch(page)
+    seen = watch(page)
     _visit_all(page, live)
     # a CSP violation report would mean something injected tried to run and was blocked
     assert seen == {"dialogs": [], "csp": [], "errors": []}, seen
@@ -634,7 +622,7 @@ def test_browser_runs_no_payload_even_without_csp(browser, live):  # noqa: F811
     ctx.set_default_timeout(15_000)
     try:
         pg = ctx.new_page()
-        seen = _watch(pg)
+        seen = watch(pg)
         _visit_all(pg, live)
         assert seen["dialogs"] == [] and seen["errors"] == [], seen
     finally:
@@ -646,7 +634,7 @@ def test_browser_did_you_mean_and_suggestions(browser, live):  # noqa: F811
     ctx.set_default_timeout(15_000)
     try:
         pg = ctx.new_page()
-        seen = _watch(pg)
+        seen = watch(pg)
         # the suggestion echoes the payload: shown as text, its link is a search
         pg.goto(live + "/search?q=" + quote(f"{TYPO} {SCRIPT}"))
         dym = pg.locator("[data-zs-didyoumean] a")
