@@ -16,19 +16,19 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as Q
-from whoosh import sorting
-from whoosh.collectors import WrappingCollector
-from whoosh.searching import TimeLimit
 
 from indexer import analysis, store
 from indexer.analysis import fold_label
 
 from . import query as qbuild
 from . import syntax
-from .facets import CachedOverlapFacet, SegmentTermLists
+from . import vector
+from .facets import SegmentTermLists
 from .models import FacetValue, Facets, Hit, ResultPage
 from .snippets import highlight_title, make_snippet
 from .pinyin import PinyinIndex, looks_like_pinyin
@@ -96,6 +96,25 @@ class _Generation:
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     term_lists: SegmentTermLists = field(default_factory=SegmentTermLists)
+    _arrays: dict = field(default_factory=dict)
+
+    def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
+        """One evaluator per segment, in document number order."""
+        out = []
+        base = 0
+        for leaf, offset in searcher.leaf_searchers():
+            reader = leaf.reader()
+            assert offset == base, "segments are numbered contiguously"
+            key = reader.segment().segment_id() if hasattr(reader, "segment") else id(reader)
+            arrays = self._arrays.get(key)
+            if arrays is None:
+                arrays = vector.SegmentArrays(reader)
+                with self.lock:
+                    arrays = self._arrays.setdefault(key, arrays)
+            ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline)
+            out.append(ev)
+            base += ev.n
+        return out
 
     def searcher(self):
         s = getattr(self.local, "searcher", None)
@@ -245,49 +264,52 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         if sort == "relevance":
             sort = "date"  # nothing to rank by: newest first
 
-    limit = page * per_page
     deadline = time.perf_counter() + TIME_LIMIT_S
-    ranked: list = []
-    seen: set[int] = set()
+    evs = gen.evaluators(searcher, deadline)
+    restrict = _restriction(evs, built)
+    main = _evaluate(evs, q, restrict)
+    strict_total = total = int(main.mask.sum())
+    facet_mask = main.mask
+    if sort == "date":
+        ranked = _by_date(gen, main.mask)
+    else:
+        typed = None
+        if built.has_alts:
+            # Articles with the words as typed come before synonym-only ones: a
+            # rare synonym's higher IDF must not push them down.
+            typed_q = qbuild.build(pq, ranking, None, with_alts=False).query
+            if typed_q is not None:
+                typed = _evaluate(evs, typed_q, restrict, need_score=False).mask
+        ranked = _by_score(main, typed, page * per_page)
 
-    def add(hits) -> None:
-        for h in hits:
-            if h.docnum not in seen:
-                seen.add(h.docnum)
-                ranked.append(h)
-
-    if built.has_alts and sort == "relevance":
-        # Articles with the words as typed come before synonym-only ones: a
-        # rare synonym's higher IDF must not push them down.
-        typed = qbuild.build(pq, ranking, None, with_alts=False).query
-        if typed is not None:
-            add(_run(gen, searcher, Q.And([q, Q.ConstantScoreQuery(typed, 0.0)]), built, limit, sort, notes,
-                     deadline))
-    results = _run(gen, searcher, q, built, limit + len(seen), sort, notes, deadline)
-    add(results)
-    total = strict_total = len(results)
-    facet_source = results
     if total < ranking.backfill_below and built.relaxed is not None and time.perf_counter() >= deadline:
-        if TIMED_OUT_NOTE not in notes:  # no time left for the "most words" pass
-            notes.append(TIMED_OUT_NOTE)
+        for ev in evs:
+            ev.cut = True  # no time left for the "most words" pass
     elif total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": articles with all the words first, then those with
         # most of them, so a long question still finds its article.
-        relaxed = _run(gen, searcher, built.relaxed, built, limit + total, sort, notes, deadline)
-        if len(relaxed) > total:
-            add(relaxed)
+        relaxed = _evaluate(evs, built.relaxed, restrict)
+        more = int(relaxed.mask.sum())
+        if more > total:
+            seen = set(ranked)
+            extra = _by_date(gen, relaxed.mask) if sort == "date" else _by_score(relaxed, None, page * per_page + total)
+            ranked += [d for d in extra if d not in seen]
             if total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
             else:
                 notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
-            total = len(relaxed)
-            facet_source = relaxed
+            # each article keeps the score of the pass that ranked it
+            main = _Scores(relaxed.mask, np.where(main.mask, main.score, relaxed.score))
+            total = more
+            facet_mask = relaxed.mask
+    if any(ev.cut for ev in evs) and TIMED_OUT_NOTE not in notes:
+        notes.append(TIMED_OUT_NOTE)
 
     result.total = total
     terms = built.highlight_terms
-    for hit in ranked[(page - 1) * per_page:page * per_page]:
-        result.hits.append(_make_hit(hit, terms, gen))
-    result.facets = _facets(facet_source, gen, searcher)
+    for docnum in ranked[(page - 1) * per_page:page * per_page]:
+        result.hits.append(_make_hit(searcher, docnum, float(main.score[docnum]), terms, gen))
+    result.facets = _facets(gen, searcher, evs, facet_mask)
 
     if built.latin_words and strict_total < 3:
         result.suggestion = _suggest(pq.cleaned, built.latin_words, gen, searcher, strict_total)
@@ -321,85 +343,102 @@ def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
             pq.date_range = rng
 
 
-class DeadlineCollector(WrappingCollector):
-    """Stops collecting with :class:`TimeLimit` once ``time.perf_counter()``
-    passes an absolute deadline, checked before every matched document.
+@dataclass
+class _Scores:
+    """Over the whole index (global document numbers)."""
 
-    Whoosh's own ``TimeLimitCollector`` sets a flag from a timer thread,
-    which only runs when the searching thread gives up the GIL: a search of
-    a few milliseconds could outrun a limit it had already passed, so
-    whether a query was cut depended on thread scheduling.  Reading the
-    clock per document costs well under a microsecond and makes the cut
-    exact; it also spares a thread start per search.  Like Whoosh's
-    collector it cannot interrupt a matcher between two matches, and the
-    documents collected so far stay available from :meth:`results`.
-    """
-
-    def __init__(self, child, deadline: float):
-        super().__init__(child)
-        self.deadline = deadline
-
-    def collect_matches(self) -> None:
-        child = self.child
-        deadline = self.deadline
-        clock = time.perf_counter
-        for sub_docnum in child.matches():
-            if clock() >= deadline:
-                raise TimeLimit
-            child.collect(sub_docnum)
+    mask: np.ndarray
+    score: np.ndarray
 
 
-def _run(gen: _Generation, searcher, q, built, limit: int, sort: str, notes: list[str], deadline: float):
-    # Filters and exclusions go into the query itself: a wrapping collector
-    # (ours, like Whoosh's TimeLimitCollector) bypasses a wrapped
-    # FilterCollector's filtering.
-    if built.filter is not None:
-        q = Q.And([q, Q.ConstantScoreQuery(built.filter, 0.0)])
-    if built.exclude is not None:
-        q = Q.AndNot(q, built.exclude)
-    # Facet grouping also switches off Whoosh's block-quality pruning, whose
-    # top-k with our boosted fields measurably differs from exhaustive ranking.
-    kwargs: dict = dict(limit=limit, groupedby={
-        "tags": CachedOverlapFacet("tag", gen.term_lists),
-        "categories": CachedOverlapFacet("category", gen.term_lists)})
-    if sort == "date":
-        kwargs["sortedby"] = sorting.MultiFacet([sorting.FieldFacet("date", reverse=True),
-                                                 sorting.FieldFacet("path")])
-    timed = DeadlineCollector(searcher.collector(**kwargs), deadline)
-    try:
-        searcher.search_with_collector(q, timed)
-    except TimeLimit:
-        if TIMED_OUT_NOTE not in notes:
-            notes.append(TIMED_OUT_NOTE)
-    return timed.results()
+def _evaluate(evs: list[vector.SegmentEvaluator], q, restrict: list[np.ndarray | None],
+              need_score: bool = True) -> _Scores:
+    masks, scores = [], []
+    for ev, keep in zip(evs, restrict):
+        node = ev.evaluate(q, need_score)
+        mask = node.mask if keep is None else node.mask & keep
+        masks.append(mask)
+        scores.append(node.score * mask if need_score else np.zeros(ev.n))
+    if len(masks) == 1:
+        return _Scores(masks[0], scores[0])
+    return _Scores(np.concatenate(masks), np.concatenate(scores))
 
 
-def _make_hit(hit, terms: list[list[str]], gen: _Generation) -> Hit:
-    stored = hit.fields()
+def _restriction(evs: list[vector.SegmentEvaluator], built) -> list[np.ndarray | None]:
+    """Per segment: the documents filters and exclusions leave (None: all)."""
+    out: list[np.ndarray | None] = []
+    for ev in evs:
+        keep = None
+        if built.filter is not None:
+            keep = ev.evaluate(built.filter, need_score=False).mask
+        if built.exclude is not None:
+            drop = ev.evaluate(built.exclude, need_score=False).mask
+            keep = ~drop if keep is None else keep & ~drop
+        out.append(keep)
+    return out
+
+
+def _by_score(s: _Scores, first: np.ndarray | None, limit: int) -> list[int]:
+    """Matching documents by score, then document number (Whoosh's order);
+    those in ``first`` (when given) ahead of the rest."""
+    out: list[int] = []
+    for part in ((s.mask & first, s.mask & ~first) if first is not None else (s.mask,)):
+        docs = np.flatnonzero(part)
+        if len(docs) > limit:  # only the best ``limit`` need sorting
+            cut = np.argpartition(-s.score[docs], limit - 1)[:limit]
+            kth = s.score[docs[cut]].min()
+            docs = docs[s.score[docs] >= kth]  # keep ties at the edge: docnum decides
+        order = np.lexsort((docs, -s.score[docs]))
+        out.extend(docs[order][:limit - len(out)].tolist())
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
+    """Newest first, then by path."""
+    dates, paths = gen.column("date"), gen.column("path")
+    docs = sorted(np.flatnonzero(mask).tolist(), key=lambda d: paths[d])
+    docs.sort(key=lambda d: dates[d] or _NO_DATE, reverse=True)  # stable: ties stay by path
+    return docs
+
+
+_NO_DATE = datetime.min
+
+
+def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation) -> Hit:
+    stored = searcher.stored_fields(docnum)
     title = stored.get("title_text") or stored.get("path", "")
     sections = stored.get("sections") or []
     snippet = make_snippet(sections, terms, fallback=stored.get("description_text") or "")
-    tags = gen.column("tags")[hit.docnum] or []
-    cats = gen.column("categories")[hit.docnum] or []
+    tags = gen.column("tags")[docnum] or []
+    cats = gen.column("categories")[docnum] or []
     date = stored.get("date")
     return Hit(
         path=stored["path"], title=title, url=stored.get("url") or "",
         date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
-        score=round(hit.score, 4) if isinstance(hit.score, (int, float)) else 0.0,
+        score=round(score, 4),
         title_html=highlight_title(title, terms), snippet_html=snippet.html,
         section=snippet.section, anchor=snippet.anchor,
     )
 
 
-def _facets(results, gen: _Generation, searcher) -> Facets:
+def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask: np.ndarray) -> Facets:
     labels = gen.labels(searcher)
     out = Facets()
-    for key in ("tags", "categories"):
-        try:
-            groups = results.groups(key)
-        except (KeyError, ValueError):
-            continue
-        values = [FacetValue(labels[key].get(k, (k, 0))[0], n) for k, n in groups.items() if k and n]
+    for key, fieldname in (("tags", "tag"), ("categories", "category")):
+        counts: dict[str, int] = {}
+        base = 0
+        for ev in evs:
+            seg_mask = mask[base:base + ev.n]
+            base += ev.n
+            docs, vals, names = ev.arrays.facet(fieldname, gen.term_lists.get(ev.leaf, fieldname))
+            if not len(docs):
+                continue
+            n = np.bincount(vals[seg_mask[docs]], minlength=len(names))
+            for i in np.flatnonzero(n).tolist():
+                counts[names[i]] = counts.get(names[i], 0) + int(n[i])
+        values = [FacetValue(labels[key].get(k, (k, 0))[0], c) for k, c in counts.items() if k and c]
         values.sort(key=lambda f: (-f.count, f.value))
         setattr(out, key, values[:FACET_LIMIT])
     return out

@@ -1,0 +1,391 @@
+"""Evaluating a query over whole posting lists at once, with numpy.
+
+Whoosh evaluates a query document by document through a tree of matcher
+objects: every ``next``/``skip_to``/``score`` call walks the tree in
+Python.  The queries :mod:`search.query` builds are wide (each unit a
+person typed is a word in six fields, its looser forms and a bigram
+phrase), so that walk was three quarters of a search's time (cProfile in
+bench/README.md).  Here each node is evaluated for all documents of a
+segment at once: a term is a dense array of BM25F scores computed from its
+posting block arrays, ``Or``/``And``/``AndMaybe``/``AndNot`` are array
+operations, and only phrases look at positions — and only for documents
+that contain every word of the phrase.
+
+The scores are Whoosh's own, term for term: the same BM25F formula,
+statistics (``searcher.idf``, ``avg_field_length``) and quantised field
+lengths, boosts applied where Whoosh applies them (including that a
+compound query of one subquery ignores its boost), phrase semantics of
+``SpanNear2`` (each next word 1..slop positions after the previous one)
+and phrase scores as the sum of their words' scores.  Ranking is by score,
+then document number, like Whoosh's top-N collector; a test compares whole
+result lists with Whoosh's collector on the same queries.
+
+Query types this module does not know (date ranges, say) are evaluated by
+their Whoosh matcher, so any query still works.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import query as Q
+from whoosh.util.numeric import byte_to_length
+
+#: Field length bytes → lengths, as Whoosh decodes them for scoring.
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+class SegmentArrays:
+    """What scoring needs of one segment that only changes with the segment:
+    which documents are live and each scored field's length per document."""
+
+    def __init__(self, reader) -> None:
+        self.n = reader.doc_count_all()
+        live = np.ones(self.n, dtype=bool)
+        if reader.has_deletions():
+            live[:] = False
+            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True  # the undeleted ones
+        self.live = live
+        self._reader = reader
+        self._lengths: dict[str, np.ndarray] = {}
+        self._facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        arr = self._lengths.get(fieldname)
+        if arr is None:
+            raw = np.zeros(self.n, dtype=np.uint8)
+            for i in range(self.n):
+                # doc_field_length returns None for a zero byte: no such text
+                raw[i] = _length_byte(self._reader, i, fieldname)
+            arr = _BYTE_LENGTHS[raw]
+            with self._lock:
+                self._lengths[fieldname] = arr
+        return arr
+
+    def facet(self, fieldname: str, term_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(document of each entry, value id of each entry, values) for counting."""
+        got = self._facets.get(fieldname)
+        if got is None:
+            ids: dict[str, int] = {}
+            docs: list[int] = []
+            vals: list[int] = []
+            for d, terms in enumerate(term_lists):
+                for t in terms:
+                    docs.append(d)
+                    vals.append(ids.setdefault(t, len(ids)))
+            got = (np.array(docs, dtype=np.int64), np.array(vals, dtype=np.int64), list(ids))
+            with self._lock:
+                self._facets[fieldname] = got
+        return got
+
+
+def _length_byte(reader, docnum: int, fieldname: str) -> int:
+    from whoosh.util.numeric import length_to_byte
+
+    length = reader.doc_field_length(docnum, fieldname, 0)
+    return length_to_byte(length) if length else 0
+
+
+@dataclass
+class Postings:
+    """One term's postings in one segment."""
+
+    ids: np.ndarray  # ascending document numbers
+    weights: np.ndarray  # term frequency per document (float64)
+    values: list  # encoded per-document values (positions), as stored
+    fmt: object  # the field's format, to decode ``values``
+
+    def positions(self, docnum: int) -> list[int]:
+        i = int(np.searchsorted(self.ids, docnum))
+        value = self.values[i]
+        return self.fmt.decode_positions(value) if value else []
+
+
+def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
+    """All postings of a term, block by block (not posting by posting)."""
+    if (fieldname, btext) not in reader:
+        return None
+    fmt = reader.schema[fieldname].format
+    m = reader.postings(fieldname, btext)
+    inner = getattr(m, "child", m)  # deletions are masked by the caller
+    ids_parts: list = []
+    w_parts: list = []
+    values: list = []
+    if type(inner).__name__ == "W3LeafMatcher":
+        while inner.is_active():
+            inner._read_ids()
+            inner._read_weights()
+            inner._read_values()
+            ids_parts.append(inner._ids)
+            w_parts.append(inner._weights)
+            values.extend(inner._values)
+            inner._next_block()
+        ids = np.concatenate([np.asarray(p, dtype=np.int64) for p in ids_parts]) if ids_parts else _EMPTY_I
+        weights = (np.concatenate([_float_array(p) for p in w_parts]) if w_parts else _EMPTY_F)
+    else:  # inlined postings and other matcher types: the generic way
+        id_list: list[int] = []
+        w_list: list[float] = []
+        while inner.is_active():
+            id_list.append(inner.id())
+            w_list.append(inner.weight())
+            values.append(inner.value())
+            inner.next()
+        ids = np.array(id_list, dtype=np.int64)
+        weights = np.array(w_list, dtype=np.float64)
+    return Postings(ids, weights, values, fmt)
+
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
+
+
+def _float_array(p) -> np.ndarray:
+    if isinstance(p, array) and p.typecode == "f":
+        return np.frombuffer(p, dtype=np.float32).astype(np.float64)
+    return np.asarray(p, dtype=np.float64)
+
+
+class TimedOut(Exception):
+    pass
+
+
+@dataclass
+class _Node:
+    mask: np.ndarray
+    score: np.ndarray | None  # zero outside ``mask``; None when only the mask was asked for
+
+
+@dataclass
+class Evaluation:
+    """Per segment: which documents match and their scores."""
+
+    masks: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+    cut: bool = False  # the deadline passed: some optional or phrase work was skipped
+
+
+class SegmentEvaluator:
+    """Evaluates query trees against one segment (one leaf searcher)."""
+
+    def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float) -> None:
+        self.top = top_searcher
+        self.leaf = leaf_searcher
+        self.reader = leaf_searcher.reader()
+        self.arrays = arrays
+        self.n = arrays.n
+        self.deadline = deadline
+        self.cut = False
+        w = top_searcher.weighting
+        self._B = getattr(w, "B", 0.75)
+        self._field_B = getattr(w, "_field_B", {})
+        self._K1 = getattr(w, "K1", 1.2)
+        self._postings: dict[tuple[str, str], Postings | None] = {}
+        self._term_scores: dict[tuple[str, str], _Node] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}
+
+    # -- leaves ----------------------------------------------------------
+
+    def postings(self, fieldname: str, text: str) -> Postings | None:
+        key = (fieldname, text)
+        if key not in self._postings:
+            schema = self.reader.schema
+            p = None
+            if fieldname in schema:
+                try:
+                    btext = schema[fieldname].to_bytes(text)
+                except ValueError:
+                    btext = None
+                if btext is not None:
+                    p = read_postings(self.reader, fieldname, btext)
+            self._postings[key] = p
+        return self._postings[key]
+
+    def _empty(self, need_score: bool) -> _Node:
+        return _Node(np.zeros(self.n, dtype=bool), np.zeros(self.n) if need_score else None)
+
+    def term(self, fieldname: str, text: str, need_score: bool) -> _Node:
+        key = (fieldname, text)
+        node = self._term_scores.get(key)
+        if node is not None and (node.score is not None or not need_score):
+            return node
+        p = self.postings(fieldname, text)
+        if p is None or not len(p.ids):
+            return self._empty(need_score)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[p.ids] = True
+        score = None
+        if need_score:
+            score = np.zeros(self.n)
+            if self.reader.schema[fieldname].scorable:
+                score[p.ids] = self._bm25(fieldname, text, p)
+            else:
+                score[p.ids] = p.weights
+        node = _Node(mask, score)
+        self._term_scores[key] = node
+        return node
+
+    def _bm25(self, fieldname: str, text: str, p: Postings) -> np.ndarray:
+        idf = self.top.idf(fieldname, text)
+        avgfl = self.top.avg_field_length(fieldname) or 1
+        B = self._field_B.get(fieldname, self._B)
+        K1 = self._K1
+        fl = self.arrays.lengths(fieldname)[p.ids]
+        tf = p.weights
+        return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+
+    def phrase(self, q: Q.Phrase, need_score: bool) -> _Node:
+        words = list(q.words)
+        fieldname = q.fieldname
+        terms = [self.term(fieldname, w, need_score) for w in words]
+        mask = self._phrase_mask(fieldname, words, q.slop, terms)
+        score = None
+        if need_score:
+            score = np.zeros(self.n)
+            for t in terms:
+                score += t.score
+            score *= mask
+        return _Node(mask, score)
+
+    def _phrase_mask(self, fieldname: str, words: list[str], slop: int, terms: list[_Node]) -> np.ndarray:
+        key = (fieldname, tuple(words), slop)
+        got = self._phrases.get(key)
+        if got is not None:
+            return got
+        cand = terms[0].mask.copy()
+        for t in terms[1:]:
+            cand &= t.mask
+        cand &= self.arrays.live
+        mask = np.zeros(self.n, dtype=bool)
+        docs = np.flatnonzero(cand)
+        if len(docs):
+            plist = [self.postings(fieldname, w) for w in words]
+            clock = time.perf_counter
+            deadline = self.deadline
+            for d in docs.tolist():
+                if clock() >= deadline:
+                    self.cut = True  # the rest counts as not matching
+                    break
+                if _chain(plist, d, slop):
+                    mask[d] = True
+        self._phrases[key] = mask
+        return mask
+
+    def generic(self, q: Q.Query, need_score: bool) -> _Node:
+        """Any other query, through its Whoosh matcher."""
+        node = self._empty(need_score)
+        m = q.matcher(self.leaf, self.leaf.context())
+        while m.is_active():
+            d = m.id()
+            node.mask[d] = True
+            if need_score:
+                try:
+                    node.score[d] = m.score()
+                except Exception:  # unscorable leaves (filters): they only select
+                    node.score[d] = 0.0
+            m.next()
+        return node
+
+    # -- the tree --------------------------------------------------------
+
+    def evaluate(self, q: Q.Query | None, need_score: bool = True) -> _Node:
+        if q is None or isinstance(q, Q.NullQuery.__class__):
+            return self._empty(need_score)
+        node = self._eval(q, need_score)
+        mask = node.mask & self.arrays.live
+        score = node.score * mask if need_score else None
+        return _Node(mask, score)
+
+    def _eval(self, q: Q.Query, need_score: bool) -> _Node:
+        if isinstance(q, Q.Term):
+            node = self.term(q.fieldname, q.text, need_score)
+            return self._boosted(node, q.boost, need_score)
+        if isinstance(q, Q.Phrase):
+            return self._boosted(self.phrase(q, need_score), q.boost, need_score)
+        if _is_sum_compound(q):
+            subs = q.subqueries
+            if not subs:
+                return self._empty(need_score)
+            if len(subs) == 1:  # Whoosh returns the child's matcher: the boost is lost
+                return self._eval(subs[0], need_score)
+            nodes = [self._eval(s, need_score) for s in subs]
+            if isinstance(q, Q.And):
+                mask = nodes[0].mask.copy()
+                for nd in nodes[1:]:
+                    mask &= nd.mask
+            else:
+                mask = nodes[0].mask.copy()
+                for nd in nodes[1:]:
+                    mask |= nd.mask
+            score = None
+            if need_score:
+                score = _tree_sum([nd.score for nd in nodes])
+                if isinstance(q, Q.And):
+                    score *= mask
+            return self._boosted(_Node(mask, score), q.boost, need_score)
+        if isinstance(q, Q.AndMaybe):
+            a = self._eval(q.a, need_score)
+            if not need_score:
+                return a
+            if time.perf_counter() >= self.deadline:
+                self.cut = True  # the optional part only adds score: skip it
+                return a
+            b = self._eval(q.b, True)
+            score = a.score + b.score * a.mask
+            return self._boosted(_Node(a.mask, score), q.boost, need_score)
+        if isinstance(q, Q.AndNot):
+            a = self._eval(q.a, need_score)
+            b = self._eval(q.b, False)
+            mask = a.mask & ~b.mask
+            score = a.score * mask if need_score else None
+            return self._boosted(_Node(mask, score), q.boost, need_score)
+        if isinstance(q, Q.ConstantScoreQuery):
+            child = self._eval(q.child, False)
+            score = child.mask * float(q.score) if need_score else None
+            return _Node(child.mask, score)
+        if isinstance(q, Q.Every):
+            mask = self.arrays.live.copy()
+            return _Node(mask, mask.astype(np.float64) if need_score else None)
+        return self.generic(q, need_score)
+
+    @staticmethod
+    def _boosted(node: _Node, boost: float, need_score: bool) -> _Node:
+        if need_score and boost != 1.0:
+            return _Node(node.mask, node.score * boost)
+        return node
+
+
+def _is_sum_compound(q: Q.Query) -> bool:
+    """``And`` and plain ``Or`` (any matcher type): the score is the sum of
+    the matching subqueries' scores."""
+    if type(q) is Q.And:
+        return True
+    return (isinstance(q, Q.Or) and not isinstance(q, Q.DisjunctionMax)
+            and getattr(q, "scale", None) is None and not getattr(q, "minmatch", 0))
+
+
+def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """Sum in the order of Whoosh's binary matcher tree (halves, recursively)."""
+    if len(arrays) == 1:
+        return arrays[0].copy()
+    half = len(arrays) // 2
+    return _tree_sum(arrays[:half]) + _tree_sum(arrays[half:])
+
+
+def _chain(plist: list[Postings], docnum: int, slop: int) -> bool:
+    """Each word 1..slop positions after the previous one (``SpanNear2``,
+    ordered, ``mindist=1``)."""
+    ends = set(plist[0].positions(docnum))
+    for p in plist[1:]:
+        nxt = p.positions(docnum)
+        if slop == 1:
+            ends = {x for x in nxt if x - 1 in ends}
+        else:
+            ends = {x for x in nxt if any(x - k in ends for k in range(1, slop + 1))}
+        if not ends:
+            return False
+    return True

@@ -1,0 +1,108 @@
+"""The numpy evaluator must rank exactly as Whoosh's own matchers would.
+
+Every query the builder makes for a set of real queries is run twice on a
+real index of the embedded corpus: through :mod:`search.vector` and through
+Whoosh's exhaustive collector (``limit=None``: score descending, then
+document number).  Same documents, same order, same scores.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from whoosh import query as Q
+
+from search import query as qbuild
+from search import syntax, vector
+from search.engine import Engine, search
+from tests.conftest import CORPUS, build_index, write_article
+
+QUERIES = [
+    "GPT-4 参数", "ChatGPT", "gpt4", "GPT 4", "自然语言处理", "人民共和国", "大模型 微调",
+    "如何在本地部署大模型", '"强化学习"', "模型 -训练", "lora OR 微调", "title:chatgpt",
+    "Transformer 注意力 机制", "的", "模型的训练", "python 装饰器", "数据库 事务 隔离",
+    "OpenAI 发布 了 什么 模型", "深度学习框架", "zzzqqq 模型", "微調 模型", "ＧＰＴ－４",
+]
+
+
+def _whoosh_ranking(searcher, q) -> list[tuple[int, float]]:
+    results = searcher.search(q, limit=None)
+    return [(hit.docnum, hit.score) for hit in results]
+
+
+def _vector_ranking(searcher, q) -> list[tuple[int, float]]:
+    out: list[tuple[int, float]] = []
+    base = 0
+    for leaf, _offset in searcher.leaf_searchers():
+        ev = vector.SegmentEvaluator(searcher, leaf, vector.SegmentArrays(leaf.reader()), deadline=float("inf"))
+        node = ev.evaluate(q)
+        for d in np.flatnonzero(node.mask).tolist():
+            out.append((base + d, float(node.score[d])))
+        base += ev.n
+    out.sort(key=lambda x: (-x[1], x[0]))
+    return out
+
+
+def _queries_of(engine: Engine, text: str) -> list[Q.Query]:
+    built = qbuild.build(syntax.parse(text), qbuild.DEFAULT_RANKING, engine.synonyms())
+    return [q for q in (built.query, built.relaxed, built.exclude) if q is not None]
+
+
+def _assert_same(searcher, q) -> int:
+    want = _whoosh_ranking(searcher, q)
+    got = _vector_ranking(searcher, q)
+    assert [d for d, _ in got] == [d for d, _ in want], q
+    for (_, a), (_, b) in zip(got, want):
+        assert a == pytest.approx(b, rel=1e-9), q
+    return len(want)
+
+
+def test_vector_ranking_equals_whoosh_on_real_queries(engine):
+    searcher = engine.generation().searcher()
+    matched = 0
+    for text in QUERIES:
+        for q in _queries_of(engine, text):
+            matched += _assert_same(searcher, q)
+    assert matched > 500  # the queries really match articles
+
+
+def test_vector_ranking_equals_whoosh_with_several_segments_and_deletions(tmp_path):
+    """An incremental update leaves several segments and deleted documents."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "chatgpt-info", corpus / "chatgpt-info")
+    index = tmp_path / "ix"
+    build_index(corpus, index)
+    seed = corpus / "chatgpt-info" / "what-is-chatgpt.md"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n\n## 补充\n\nGPT-4 的参数量没有公开。\n", encoding="utf-8")
+    write_article(corpus, "new/一篇新文章.md", "# 大模型参数\n\nGPT-4 参数 与 模型 微调，自然语言处理。\n")
+    build_index(corpus, index)
+    engine = Engine(index)
+    searcher = engine.generation().searcher()
+    if len(searcher.leaf_searchers()) < 2:
+        pytest.skip("the update merged everything into one segment")
+    for text in ("GPT-4 参数", "自然语言处理", "模型 微调", "ChatGPT"):
+        for q in _queries_of(engine, text):
+            _assert_same(searcher, q)
+
+
+def test_phrase_slop_follows_span_near_semantics(engine):
+    """Sloppy phrases (the proximity boost) match like Whoosh's SpanNear2."""
+    searcher = engine.generation().searcher()
+    for words, slop in ((["模型", "训练"], 8), (["gpt", "模型"], 3), (["chatgpt", "openai"], 8),
+                        (["语言", "模型", "训练"], 8), (["模型", "模型"], 2)):
+        for f in ("body", "title"):
+            _assert_same(searcher, Q.Phrase(f, words, slop=slop, boost=2.0))
+
+
+def test_a_passed_deadline_cuts_optional_work_with_a_note(engine, monkeypatch):
+    """The time limit is checked between phrase candidates and before optional
+    clauses: with no time at all, a query still answers, marked as partial."""
+    import search.engine as engine_mod
+
+    monkeypatch.setattr(engine_mod, "TIME_LIMIT_S", 0.0)
+    cold = Engine(engine.index_dir, cache_size=0)
+    res = search(cold, "OpenAI 发布 了 什么 模型")
+    assert res.note and engine_mod.TIMED_OUT_NOTE in res.note
+    assert res.total > 0
