@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import analysis, store
+from . import analysis, store, stored
 from .analysis import fold_label
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .schema import build_schema, versions
@@ -164,7 +164,7 @@ def article_fields(a: Article) -> dict:
         tags=a.tags,
         categories=a.categories,
         display=(a.title, a.permalink),
-        sections=[(s.heading, s.anchor, s.text) for s in a.sections],
+        sections=[stored.encode(s.heading, s.anchor, s.text) for s in a.sections],
     )
 
 

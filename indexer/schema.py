@@ -13,7 +13,7 @@ from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer, code_
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Word fields searched by a plain query, in order of display importance.
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")

@@ -146,7 +146,9 @@ class _Generation:
                         for v in cr[docnum] or ():
                             c = counts.setdefault(fold_label(v), {})
                             c[v] = c.get(v, 0) + 1
-                    labels[col] = {k: (max(v, key=v.get), sum(v.values())) for k, v in counts.items()}
+                    # the most used spelling (ties: the same whatever the document order)
+                    labels[col] = {k: (min(v, key=lambda s: (-v[s], s)), sum(v.values()))
+                                   for k, v in counts.items()}
                 self._labels = labels
             return self._labels
 

@@ -1,5 +1,5 @@
-"""Tag and category counts over a whole result set, without re-reading the
-index for every query.
+"""Each document's tags and categories, for counting facets over a whole
+result set without re-reading the index for every query.
 
 Whoosh's overlapping facet (``FieldFacet(..., allow_overlap=True)``) builds,
 for every query and every segment, a list of each document's terms by
@@ -7,14 +7,13 @@ walking every term and posting list of the field: ~4 ms per facet and
 segment, a fifth of a query's time on the development corpus (cProfile in
 bench/README.md).  Those lists only change with the segment, so
 :class:`SegmentTermLists` keeps them per segment for the life of a
-generation, and :class:`CachedOverlapFacet` is the same facet reading them.
+generation; ``search.vector.SegmentArrays.facet`` turns them into arrays
+that one ``numpy.bincount`` per query counts.
 """
 
 from __future__ import annotations
 
 import threading
-
-from whoosh import sorting
 
 
 class SegmentTermLists:
@@ -44,25 +43,3 @@ def _term_lists(segment_searcher, fieldname: str) -> list[list[str]]:
         for docid in reader.postings(fieldname, btext).all_ids():
             lists[docid].append(text)
     return lists
-
-
-class _Categorizer(sorting.OverlappingCategorizer):
-    def __init__(self, global_searcher, fieldname: str, cache: SegmentTermLists) -> None:
-        super().__init__(global_searcher, fieldname)
-        self._use_vectors = self._use_column = False
-        self._cache = cache
-
-    def set_searcher(self, segment_searcher, docoffset):
-        self._segment_searcher = segment_searcher
-        self._lists = self._cache.get(segment_searcher, self._fieldname)
-
-
-class CachedOverlapFacet(sorting.FieldFacet):
-    """``FieldFacet(fieldname, allow_overlap=True, maptype=Count)`` over cached term lists."""
-
-    def __init__(self, fieldname: str, cache: SegmentTermLists) -> None:
-        super().__init__(fieldname, allow_overlap=True, maptype=sorting.Count)
-        self._cache = cache
-
-    def categorizer(self, global_searcher):
-        return _Categorizer(global_searcher, self.fieldname, self._cache)

@@ -1,8 +1,10 @@
 """Choosing the passage to show and marking the query words in it.
 
-No jieba at query time: the stored section texts are folded with the same
-character table as the index (a C-speed ``str.translate``) and the query's
-folded terms are found by substring search.  Latin terms must sit on word
+No jieba and, for sections, no folding at query time: the indexer stores
+section texts already folded (``indexer.stored``) and the query's folded
+terms are found there by substring search; only the passage shown is
+restored to the article's own characters.  Titles and headings are short
+and folded here with the same character table.  Latin terms must sit on word
 boundaries, so ``gpt-4`` never marks inside ``gpt-4o`` and ``lora`` never
 inside ``explorable``.  At each position the longest term wins, so a whole
 compound (``GPT-4``) is marked rather than ``GPT`` followed by ``-4``.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from html import escape
 
 from indexer.analysis import fold
+from indexer.stored import folded_text, original_text
 
 SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
 SNIPPET_MAX = 160
@@ -42,6 +45,12 @@ class Snippet:
 def find_matches(text: str, terms: list[list[str]]) -> list[Match]:
     """Non-overlapping matches of the query terms in ``text`` (original offsets)."""
     folded, offsets = fold(text)
+    return find_folded(folded, offsets, terms)
+
+
+def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]]) -> list[Match]:
+    """As :func:`find_matches`, in already folded text (``offsets`` as
+    :func:`indexer.analysis.fold` returns them)."""
     raw: list[Match] = []
     for ui, alternatives in enumerate(terms):
         for term in alternatives:
@@ -157,31 +166,39 @@ def _render(text: str, start: int, end: int, matches: list[Match]) -> str:
     return prefix + body + suffix
 
 
-def make_snippet(sections: list[tuple[str, str, str]], terms: list[list[str]],
-                 fallback: str = "") -> Snippet:
-    """The passage with the most distinct query units close together."""
+def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> Snippet:
+    """The passage with the most distinct query units close together.
+
+    ``sections`` are stored sections (``indexer.stored``): searched folded,
+    and only the chosen one is restored to its original characters."""
     best: tuple | None = None
-    for si, (heading, anchor, text) in enumerate(sections):
+    for si, section in enumerate(sections):
+        heading, text = section[0], section[2]
         if not text:
             continue
-        matches = find_matches(text, terms)
+        folded, offsets = folded_text(section)
+        matches = find_folded(folded, offsets, terms)
         if not matches:
             continue
-        wkey, a, b = _best_window(text, matches, SNIPPET_TARGET)
+        # Windows and sentence edges are found in the folded text: folding keeps
+        # line breaks and maps full-width punctuation to forms also listed.
+        wkey, a, b = _best_window(folded, matches, SNIPPET_TARGET)
         heading_units = {m.unit for m in find_matches(heading, terms)} if heading else set()
         key = (wkey[0], len(heading_units), wkey[1], wkey[2], -si)
         if best is None or key > best[0]:
             best = (key, si, a, b, matches)
     if best is None:
-        for heading, anchor, text in sections:
-            if text:
+        for section in sections:
+            if section[2]:
+                text = original_text(section)
                 start, end = _expand(text, 0, 0)
-                return Snippet(_render(text, 0, end, []), heading or None, anchor or None, 0)
+                return Snippet(_render(text, 0, end, []), section[0] or None, section[1] or None, 0)
         text = fallback
         end = min(len(text), SNIPPET_TARGET)
         return Snippet(_render(text, 0, end, find_matches(text, terms)), None, None, 0)
     key, si, a, b, matches = best
     units = key[0]
-    heading, anchor, text = sections[si]
+    heading, anchor = sections[si][0], sections[si][1]
+    text = original_text(sections[si])
     start, end = _expand(text, a, b)
     return Snippet(_render(text, start, end, matches), heading or None, anchor or None, units)

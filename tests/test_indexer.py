@@ -17,6 +17,7 @@ from whoosh import query as Q
 
 from indexer import analysis, schema, store
 from indexer.build import IndexConfig, update_index
+from indexer.stored import sections_as_written
 from search import Engine, search
 from tests.conftest import ROOT, build_index, write_article
 
@@ -100,7 +101,7 @@ def test_stored_fields(basic):
     assert doc["title_text"] == "大模型发展"
     assert doc["url"] == "/gpt4.html"
     assert doc["date"].year == 2024
-    assert any("5000亿参数" in text for _h, _a, text in doc["sections"])
+    assert any("5000亿参数" in text for _h, _a, text in sections_as_written(doc["sections"]))
     assert e.stored("名字 有空格.md")["url"] == "/名字 有空格.html"
     assert e.stored("missing.md") is None
 

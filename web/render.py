@@ -41,6 +41,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from indexer.article import decode, markdown_sections, slugify, split_front_matter
+from indexer.stored import sections_as_written
 from search.snippets import find_matches, mark
 
 log = logging.getLogger(__name__)
@@ -374,11 +375,11 @@ def _strip_custom_id(inline: Token) -> None:
             break
 
 
-def render_stored_sections(sections: list[tuple[str, str, str]]) -> RenderedArticle:
+def render_stored_sections(sections: list) -> RenderedArticle:
     """Fallback when the source file is gone: the indexed plain text, escaped."""
     parts: list[str] = []
     out = RenderedArticle(html="")
-    for heading, anchor, text in sections:
+    for heading, anchor, text in sections_as_written(sections):
         if heading:
             a = html.escape(anchor or slugify(heading))
             parts.append(f'<h2 id="{a}">{html.escape(heading)}'

@@ -1,0 +1,75 @@
+"""How an article's section texts are stored: folded, plus what folding changed.
+
+Snippets look for the query's folded words in the folded text (what the
+index matched), then show the original characters.  Folding every section
+of every hit at query time was half of a search's remaining time (cProfile
+in bench/README.md), so the indexer stores each section already folded,
+with the runs of characters folding changed (upper-case letters,
+full-width forms, traditional characters): enough to restore the original
+of the one passage shown.  Folding keeps the length in the overwhelmingly
+common case; a text where it does not (ligatures, some compatibility
+characters) is stored as written, marked, and folded at query time.
+
+A stored section is ``(heading, anchor, text, runs)``: ``runs`` is a tuple
+of ``(start, original characters)`` and ``text`` is folded, or ``runs`` is
+``None`` and ``text`` is the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .analysis import fold
+
+StoredSection = tuple[str, str, str, tuple[tuple[int, str], ...] | None]
+
+
+def encode(heading: str, anchor: str, text: str) -> StoredSection:
+    folded, offsets = fold(text)
+    if offsets is not None:  # folding changed the length: keep the original
+        return heading, anchor, text, None
+    if folded == text:
+        return heading, anchor, folded, ()
+    a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    b = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    diff = np.flatnonzero(a != b)
+    runs: list[tuple[int, str]] = []
+    if len(diff):
+        # split the differing positions into runs of consecutive positions
+        breaks = np.flatnonzero(np.diff(diff) != 1) + 1
+        for chunk in np.split(diff, breaks):
+            start, end = int(chunk[0]), int(chunk[-1]) + 1
+            runs.append((start, text[start:end]))
+    return heading, anchor, folded, tuple(runs)
+
+
+def folded_text(section: StoredSection) -> tuple[str, list[int] | None]:
+    """The folded text and, when its offsets differ from the original's, the
+    original offset of each folded character (as :func:`analysis.fold`)."""
+    _h, _a, text, runs = section
+    if runs is None:
+        return fold(text)
+    return text, None
+
+
+def original_text(section: StoredSection) -> str:
+    """The section's text as the article has it."""
+    _h, _a, text, runs = section
+    if not runs:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for start, orig in runs:
+        parts.append(text[pos:start])
+        parts.append(orig)
+        pos = start + len(orig)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def sections_as_written(sections) -> Iterator[tuple[str, str, str]]:
+    """``(heading, anchor, original text)`` of stored sections."""
+    for s in sections or ():
+        yield s[0], s[1], original_text(s)
