@@ -127,10 +127,22 @@ def _rel(path: Path, root: Path) -> str:
 
 # --------------------------------------------------------------- parsing
 
-def _parse_job(job: tuple[str, bytes, int]) -> Article | tuple[str, str]:
+@dataclass
+class _Parsed:
+    """An article already turned into index fields, in a parse worker:
+    folding its sections for storage is per-character work that belongs in
+    parallel, not in the process feeding the writer."""
+
+    path: str
+    warnings: list[str]
+    fields: dict
+
+
+def _parse_job(job: tuple[str, bytes, int]) -> _Parsed | tuple[str, str]:
     rel, raw, mtime_ns = job
     try:
-        return parse_article(raw, rel, mtime_ns=mtime_ns)
+        a = parse_article(raw, rel, mtime_ns=mtime_ns)
+        return _Parsed(a.path, list(a.warnings), article_fields(a))
     except ArticleError as exc:
         return rel, str(exc)
     except Exception as exc:  # never lose the corpus over one file
@@ -326,7 +338,7 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
     return jobs, keep_old
 
 
-def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[Article | tuple[str, str]]:
+def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[_Parsed | tuple[str, str]]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         yield from map(_parse_job, jobs)
         return
@@ -420,9 +432,9 @@ def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, worke
                 for w in item.warnings:
                     report.warnings.append((item.path, w))
                 if item.path in updating:  # a failed re-parse keeps the old version
-                    writer.update_document(**article_fields(item))
+                    writer.update_document(**item.fields)
                 else:
-                    writer.add_document(**article_fields(item))
+                    writer.add_document(**item.fields)
             if progress:
                 progress(done, len(jobs))
         writer.commit()
