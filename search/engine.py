@@ -45,6 +45,8 @@ TIME_LIMIT_S = 5.0
 TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
 #: Result pages an engine keeps per generation (see :class:`ResultCache`).
 RESULT_CACHE_SIZE = 1024
+#: Decoded posting lists kept per generation and process (``vector.PostingsCache``).
+POSTINGS_CACHE_MB = 64
 
 
 class ResultCache:
@@ -97,6 +99,7 @@ class _Generation:
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     term_lists: SegmentTermLists = field(default_factory=SegmentTermLists)
     _arrays: dict = field(default_factory=dict)
+    postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
 
     def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
         """One evaluator per segment, in document number order."""
@@ -111,7 +114,7 @@ class _Generation:
                 arrays = vector.SegmentArrays(reader)
                 with self.lock:
                     arrays = self._arrays.setdefault(key, arrays)
-            ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline)
+            ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline, self.postings, key)
             out.append(ev)
             base += ev.n
         return out
@@ -169,12 +172,14 @@ class Engine:
     """Searches the live generation of an index directory."""
 
     def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None, *,
-                 cache_size: int = RESULT_CACHE_SIZE) -> None:
+                 cache_size: int = RESULT_CACHE_SIZE, postings_cache_mb: int = POSTINGS_CACHE_MB) -> None:
         """``synonyms``: the synonyms file; by default ``synonyms.txt`` in the
         corpus folder the index was built from.  ``cache_size``: result pages
-        kept per generation (0: none)."""
+        kept per generation (0: none).  ``postings_cache_mb``: decoded posting
+        lists kept per generation (0: none; see ``vector.PostingsCache``)."""
         self.index_dir = Path(index_dir)
         self.cache_size = cache_size
+        self.postings_cache_mb = postings_cache_mb
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
         self._synonyms_path = Path(synonyms) if synonyms else None
@@ -204,7 +209,8 @@ class Engine:
                 analysis.configure(cache_dir=store.jieba_cache_dir(self.index_dir),
                                    userdict=ud if ud.is_file() else None)
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
-                self._gen = _Generation(cur.name, ix, cur.meta, results=ResultCache(self.cache_size))
+                self._gen = _Generation(cur.name, ix, cur.meta, results=ResultCache(self.cache_size),
+                                        postings=vector.PostingsCache(self.postings_cache_mb << 20))
             return self._gen
 
     def stats(self) -> dict:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,20 +114,22 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     fmt = reader.schema[fieldname].format
     m = reader.postings(fieldname, btext)
     inner = getattr(m, "child", m)  # deletions are masked by the caller
-    ids_parts: list = []
-    w_parts: list = []
     values: list = []
-    if type(inner).__name__ == "W3LeafMatcher":
+    if type(inner).__name__ == "W3LeafMatcher" and not inner._byteids:
+        ids_parts: list[np.ndarray] = []
+        w_parts: list[np.ndarray] = []
         while inner.is_active():
-            inner._read_ids()
+            inner._read_data()
+            # the block's IDs are stored as deltas: decode them in C, not
+            # with Whoosh's per-ID generator
+            ids_parts.append(np.cumsum(np.array(inner._data[0], dtype=np.int64)))
             inner._read_weights()
+            w_parts.append(_float_array(inner._weights))
             inner._read_values()
-            ids_parts.append(inner._ids)
-            w_parts.append(inner._weights)
             values.extend(inner._values)
             inner._next_block()
-        ids = np.concatenate([np.asarray(p, dtype=np.int64) for p in ids_parts]) if ids_parts else _EMPTY_I
-        weights = (np.concatenate([_float_array(p) for p in w_parts]) if w_parts else _EMPTY_F)
+        ids = np.concatenate(ids_parts) if ids_parts else _EMPTY_I
+        weights = np.concatenate(w_parts) if w_parts else _EMPTY_F
     else:  # inlined postings and other matcher types: the generic way
         id_list: list[int] = []
         w_list: list[float] = []
@@ -138,6 +141,44 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
         ids = np.array(id_list, dtype=np.int64)
         weights = np.array(w_list, dtype=np.float64)
     return Postings(ids, weights, values, fmt)
+
+
+class PostingsCache:
+    """Decoded posting lists of one generation, least recently used dropped
+    first once their estimated size passes ``max_bytes``.
+
+    Reading a posting list means unpickling and inflating Whoosh's blocks in
+    Python: a third of a search's time after the evaluator itself went to
+    arrays (cProfile in bench/README.md).  The words people search for
+    repeat (a Zipf law), so their decoded lists are kept.  Entries never
+    change once made; a new generation starts with a new cache.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple, tuple[Postings | None, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, load):
+        if self.max_bytes <= 0:
+            return load()
+        with self._lock:
+            got = self._items.get(key)
+            if got is not None:
+                self._items.move_to_end(key)
+                return got[0]
+        p = load()
+        size = 64 if p is None else 200 + p.ids.nbytes + p.weights.nbytes + sum(
+            40 + len(v) for v in p.values if v is not None)
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = (p, size)
+                self.bytes += size
+                while self.bytes > self.max_bytes and self._items:
+                    _k, (_p, s) = self._items.popitem(last=False)
+                    self.bytes -= s
+        return p
 
 
 _EMPTY_I = np.zeros(0, dtype=np.int64)
@@ -172,7 +213,8 @@ class Evaluation:
 class SegmentEvaluator:
     """Evaluates query trees against one segment (one leaf searcher)."""
 
-    def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float) -> None:
+    def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float,
+                 cache: PostingsCache | None = None, segment_key: object = None) -> None:
         self.top = top_searcher
         self.leaf = leaf_searcher
         self.reader = leaf_searcher.reader()
@@ -180,6 +222,8 @@ class SegmentEvaluator:
         self.n = arrays.n
         self.deadline = deadline
         self.cut = False
+        self._cache = cache
+        self._segment_key = segment_key
         w = top_searcher.weighting
         self._B = getattr(w, "B", 0.75)
         self._field_B = getattr(w, "_field_B", {})
@@ -201,7 +245,11 @@ class SegmentEvaluator:
                 except ValueError:
                     btext = None
                 if btext is not None:
-                    p = read_postings(self.reader, fieldname, btext)
+                    if self._cache is None:
+                        p = read_postings(self.reader, fieldname, btext)
+                    else:
+                        p = self._cache.get((self._segment_key, fieldname, btext),
+                                            lambda: read_postings(self.reader, fieldname, btext))
             self._postings[key] = p
         return self._postings[key]
 

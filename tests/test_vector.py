@@ -106,3 +106,35 @@ def test_a_passed_deadline_cuts_optional_work_with_a_note(engine, monkeypatch):
     res = search(cold, "OpenAI 发布 了 什么 模型")
     assert res.note and engine_mod.TIMED_OUT_NOTE in res.note
     assert res.total > 0
+
+
+def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
+    """Decoded lists are reused, the oldest dropped once over budget, and
+    results are the same with the cache on or off."""
+    searcher = engine.generation().searcher()
+    leaf = searcher.leaf_searchers()[0][0]
+    reader = leaf.reader()
+    cache = vector.PostingsCache(max_bytes=20_000)
+    loads = []
+
+    def loader(word):
+        def load():
+            loads.append(word)
+            return vector.read_postings(reader, "body", word.encode())
+        return load
+
+    first = cache.get(("s", "body", "模型"), loader("模型"))
+    assert cache.get(("s", "body", "模型"), loader("模型")) is first and loads == ["模型"]
+    for w in ("训练", "数据", "参数", "语言", "问题", "方法", "使用"):
+        cache.get(("s", "body", w), loader(w))
+    assert cache.bytes <= 20_000 and ("s", "body", "模型") not in cache._items
+
+    off = Engine(engine.index_dir, cache_size=0, postings_cache_mb=0)
+    on = Engine(engine.index_dir, cache_size=0)
+    for q in ("GPT-4 参数", "自然语言处理", "模型 训练 数据"):
+        a, b = search(off, q), search(on, q)
+        search(on, q)  # now from cached lists
+        c = search(on, q)
+        assert [h.path for h in a.hits] == [h.path for h in b.hits] == [h.path for h in c.hits]
+        assert a.total == b.total == c.total
+    assert off.generation().postings.bytes == 0 and on.generation().postings.bytes > 0
