@@ -27,6 +27,7 @@ from whoosh import index as whoosh_index
 
 from . import analysis, store, stored
 from .analysis import fold_label
+from .codec import ZhCodec
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .schema import build_schema, versions
 
@@ -410,10 +411,10 @@ def _write(ix, gen_path: Path, jobs: list[tuple[str, bytes, int]], report: Index
     workers = cfg.workers or os.cpu_count() or 1
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
         with _abort_on_interrupt(gen_path):
-            writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB)
+            writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB, codec=ZhCodec())
             _feed(writer, jobs, report, workers, progress)
     else:
-        _feed(ix.writer(limitmb=WRITER_LIMIT_MB), jobs, report, 1, progress)
+        _feed(ix.writer(limitmb=WRITER_LIMIT_MB, codec=ZhCodec()), jobs, report, 1, progress)
 
 
 def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, workers: int,

@@ -10,13 +10,21 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer, code_analyzer
+from .codec import CompactPositions
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: Word fields searched by a plain query, in order of display importance.
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
+
+
+def _text(analyzer, **kw) -> TEXT:
+    """A text field whose positions are stored compactly."""
+    f = TEXT(analyzer=analyzer, phrase=True, **kw)
+    f.format = CompactPositions(field_boost=f.format.field_boost)
+    return f
 
 
 def build_schema() -> Schema:
@@ -28,13 +36,13 @@ def build_schema() -> Schema:
         mtime_ns=COLUMN(columns.NumericColumn("q", default=0)),
         size=COLUMN(columns.NumericColumn("q", default=0)),
         # searchable text
-        title=TEXT(analyzer=zh, phrase=True),
-        keywords=TEXT(analyzer=zh, phrase=True),
-        headings=TEXT(analyzer=zh, phrase=True),
-        description=TEXT(analyzer=zh, phrase=True),
-        body=TEXT(analyzer=zh, phrase=True),
+        title=_text(zh),
+        keywords=_text(zh),
+        headings=_text(zh),
+        description=_text(zh),
+        body=_text(zh),
         code=TEXT(analyzer=code_analyzer(), phrase=False),
-        bigram=TEXT(analyzer=bigram_analyzer(), phrase=True),
+        bigram=_text(bigram_analyzer()),
         # filters and facets (values folded like the text: NFKC + lower case)
         tag=KEYWORD(commas=True, lowercase=False, scorable=False),
         category=KEYWORD(commas=True, lowercase=False, scorable=False),
