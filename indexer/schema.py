@@ -10,7 +10,7 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer, code_analyzer
-from .codec import CompactPositions
+from .codec import CompactPositions, InterningText
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
@@ -20,10 +20,11 @@ SCHEMA_VERSION = 8
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
 
 
-def _text(analyzer, **kw) -> TEXT:
-    """A text field whose positions are stored compactly."""
-    f = TEXT(analyzer=analyzer, phrase=True, **kw)
-    f.format = CompactPositions(field_boost=f.format.field_boost)
+def _text(analyzer, phrase: bool = True) -> TEXT:
+    """A text field whose positions (if any) are stored compactly."""
+    f = InterningText(analyzer=analyzer, phrase=phrase)
+    if phrase:
+        f.format = CompactPositions(field_boost=f.format.field_boost)
     return f
 
 
@@ -41,7 +42,7 @@ def build_schema() -> Schema:
         headings=_text(zh),
         description=_text(zh),
         body=_text(zh),
-        code=TEXT(analyzer=code_analyzer(), phrase=False),
+        code=_text(code_analyzer(), phrase=False),
         bigram=_text(bigram_analyzer()),
         # filters and facets (values folded like the text: NFKC + lower case)
         tag=KEYWORD(commas=True, lowercase=False, scorable=False),

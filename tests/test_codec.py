@@ -39,3 +39,30 @@ def test_short_posting_lists_are_inlined_and_still_found(tmp_path):
     # Whoosh's own matchers read the same postings (spans from inlined positions)
     with ix.searcher() as s:
         assert len(s.search(Q.Phrase("body", ["今天", "开张"]))) == 1
+
+
+def test_interning_text_shares_equal_posting_objects_and_pickles_clean():
+    import pickle
+
+    from indexer.schema import build_schema
+
+    field = build_schema()["body"]
+    first = {t: (w, v) for t, _f, w, v in field.index("模型训练需要数据，数据决定模型。")}
+    second = {t: (w, v) for t, _f, w, v in field.index("数据和模型。")}
+    shared = [t for t in second if t in first]
+    assert shared, "the two texts share words"
+    for t in shared:
+        t1 = next(k for k in first if k == t)
+        t2 = next(k for k in second if k == t)
+        assert t1 is t2  # one bytes object for the term across articles
+    # the sharing table stays in the writer process: not pickled with the schema
+    assert "_shared" in field.__dict__
+    assert "_shared" not in pickle.loads(pickle.dumps(field)).__dict__
+    # same weights and positions as Whoosh's own Positions format would give
+    from whoosh import formats
+    plain = formats.Positions()
+    fmt = field.format
+    for word, freq, weight, value in fmt.word_values("数据和模型，模型和数据。", field.analyzer):
+        ref = {w: (f, wt, plain.decode_positions(v)) for w, f, wt, v in
+               plain.word_values("数据和模型，模型和数据。", field.analyzer)}[word]
+        assert (freq, weight, fmt.decode_positions(value)) == ref
