@@ -30,14 +30,10 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as Q
-from whoosh.util.numeric import byte_to_length
-
-#: Field length bytes → lengths, as Whoosh decodes them for scoring.
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 class SegmentArrays:
@@ -57,13 +53,12 @@ class SegmentArrays:
         self._lock = threading.Lock()
 
     def lengths(self, fieldname: str) -> np.ndarray:
+        """Each document's length of the field as Whoosh scores with it (the
+        stored byte, decoded: lengths are quantised)."""
         arr = self._lengths.get(fieldname)
         if arr is None:
-            raw = np.zeros(self.n, dtype=np.uint8)
-            for i in range(self.n):
-                # doc_field_length returns None for a zero byte: no such text
-                raw[i] = _length_byte(self._reader, i, fieldname)
-            arr = _BYTE_LENGTHS[raw]
+            length = self._reader.doc_field_length  # None when the document has no such text
+            arr = np.array([length(i, fieldname, 0) or 0 for i in range(self.n)], dtype=np.float64)
             with self._lock:
                 self._lengths[fieldname] = arr
         return arr
@@ -83,13 +78,6 @@ class SegmentArrays:
             with self._lock:
                 self._facets[fieldname] = got
         return got
-
-
-def _length_byte(reader, docnum: int, fieldname: str) -> int:
-    from whoosh.util.numeric import length_to_byte
-
-    length = reader.doc_field_length(docnum, fieldname, 0)
-    return length_to_byte(length) if length else 0
 
 
 @dataclass
@@ -191,23 +179,10 @@ def _float_array(p) -> np.ndarray:
     return np.asarray(p, dtype=np.float64)
 
 
-class TimedOut(Exception):
-    pass
-
-
 @dataclass
 class _Node:
     mask: np.ndarray
     score: np.ndarray | None  # zero outside ``mask``; None when only the mask was asked for
-
-
-@dataclass
-class Evaluation:
-    """Per segment: which documents match and their scores."""
-
-    masks: list[np.ndarray] = field(default_factory=list)
-    scores: list[np.ndarray] = field(default_factory=list)
-    cut: bool = False  # the deadline passed: some optional or phrase work was skipped
 
 
 class SegmentEvaluator:
