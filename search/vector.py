@@ -47,17 +47,18 @@ class SegmentArrays:
             live[:] = False
             live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True  # the undeleted ones
         self.live = live
-        self._reader = reader
         self._lengths: dict[str, np.ndarray] = {}
         self._facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         self._lock = threading.Lock()
 
-    def lengths(self, fieldname: str) -> np.ndarray:
+    def lengths(self, reader, fieldname: str) -> np.ndarray:
         """Each document's length of the field as Whoosh scores with it (the
-        stored byte, decoded: lengths are quantised)."""
+        stored byte, decoded: lengths are quantised).  ``reader`` is the
+        calling thread's reader of this segment: readers are not shared
+        between threads."""
         arr = self._lengths.get(fieldname)
         if arr is None:
-            length = self._reader.doc_field_length  # None when the document has no such text
+            length = reader.doc_field_length  # None when the document has no such text
             arr = np.array([length(i, fieldname, 0) or 0 for i in range(self.n)], dtype=np.float64)
             with self._lock:
                 self._lengths[fieldname] = arr
@@ -257,7 +258,7 @@ class SegmentEvaluator:
         avgfl = self.top.avg_field_length(fieldname) or 1
         B = self._field_B.get(fieldname, self._B)
         K1 = self._K1
-        fl = self.arrays.lengths(fieldname)[p.ids]
+        fl = self.arrays.lengths(self.reader, fieldname)[p.ids]
         tf = p.weights
         return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
 

@@ -138,3 +138,18 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
         assert [h.path for h in a.hits] == [h.path for h in b.hits] == [h.path for h in c.hits]
         assert a.total == b.total == c.total
     assert off.generation().postings.bytes == 0 and on.generation().postings.bytes > 0
+
+
+def test_threads_searching_a_fresh_generation_get_the_sequential_answers(engine):
+    """Per-segment arrays and decoded lists are filled lazily by whichever
+    thread comes first, each through its own reader: eight threads starting
+    together on a fresh engine answer exactly as one thread does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = QUERIES * 2
+    want = {q: [h.path for h in search(Engine(engine.index_dir, cache_size=0), q).hits] for q in QUERIES}
+    fresh = Engine(engine.index_dir, cache_size=0)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda q: (q, [h.path for h in search(fresh, q).hits]), queries))
+    for q, paths in got:
+        assert paths == want[q], q
