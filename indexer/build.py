@@ -282,8 +282,11 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             })
             store.publish(cfg.index, gen_path)
         except BaseException:
-            # unfinished generation: never published, removed now or next run
-            shutil.rmtree(gen_path, ignore_errors=True)
+            # unfinished generation: never published, removed now or next run.
+            # A Ctrl-C can land inside publish() after CURRENT already names it:
+            # then it is the live index and must stay.
+            if not store.is_live(cfg.index, gen_path):
+                shutil.rmtree(gen_path, ignore_errors=True)
             raise
         report.generation = gen_path.name
         store.collect_garbage(cfg.index)

@@ -157,6 +157,18 @@ def publish(index_dir: Path, gen_path: Path) -> None:
     _fsync_dir(index_dir)
 
 
+def is_live(index_dir: Path, gen_path: Path) -> bool:
+    """Whether ``CURRENT`` names ``gen_path`` (True when it cannot be read:
+    an unfinished generation left behind is removed by the next run, a live
+    one removed is a lost index)."""
+    try:
+        return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() == Path(gen_path).name
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
 def collect_garbage(index_dir: Path, keep_previous: bool = True) -> None:
     """Remove unfinished and superseded generations.
 

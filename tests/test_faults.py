@@ -507,6 +507,41 @@ def test_stale_lock_of_a_dead_process_is_recovered_with_a_message(tmp_path):
     assert (index / store.LOCK).read_text() == ""
 
 
+@pytest.mark.parametrize("moment", ["before CURRENT is replaced", "after CURRENT is replaced"])
+def test_ctrl_c_inside_publish_never_deletes_the_live_generation(tmp_path, monkeypatch, moment):
+    """A Ctrl-C can land anywhere in publish(): before CURRENT names the new
+    generation it is dropped and the old one answers; after, it is the live
+    index and must stay (CI found the new generation removed under CURRENT)."""
+    corpus = small_articles(tmp_path / "c", 4)
+    index = new_index_dir(tmp_path / "ix")
+    update_index(IndexConfig(corpus, index, workers=1))
+    old = index_state(index)
+    write_article(corpus, "new.md", "# 新文章\n\n模型 训练 的新内容。\n")
+    real_replace = os.replace
+
+    def replace(src, dst, *a, **kw):
+        if Path(dst).name == store.CURRENT:
+            if moment == "before CURRENT is replaced":
+                raise KeyboardInterrupt
+            real_replace(src, dst, *a, **kw)
+            raise KeyboardInterrupt
+        return real_replace(src, dst, *a, **kw)
+
+    monkeypatch.setattr(store.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        update_index(IndexConfig(corpus, index, workers=1))
+    monkeypatch.undo()
+    live = store.read_current(index)  # raises IndexUnavailable if the live generation is gone
+    assert live is not None and (live.path / store.META).is_file()
+    state = index_state(index)
+    if moment == "before CURRENT is replaced":
+        assert state == old
+    else:
+        assert state == corpus_state(corpus)
+    update_index(IndexConfig(corpus, index, workers=1))  # converges
+    assert index_state(index) == corpus_state(corpus)
+
+
 # ------------------------------------------------------- messy and moving files
 
 
