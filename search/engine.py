@@ -86,6 +86,16 @@ class ResultCache:
                 self._pages.popitem(last=False)
 
 
+class _NoValues:
+    """The column of an index without documents."""
+
+    def __getitem__(self, docnum: int) -> None:
+        return None
+
+
+_NO_VALUES = _NoValues()
+
+
 @dataclass
 class _Generation:
     name: str
@@ -108,13 +118,17 @@ class _Generation:
         for leaf, offset in searcher.leaf_searchers():
             reader = leaf.reader()
             assert offset == base, "segments are numbered contiguously"
-            key = reader.segment().segment_id() if hasattr(reader, "segment") else id(reader)
-            arrays = self._arrays.get(key)
-            if arrays is None:
-                arrays = vector.SegmentArrays(reader)
-                with self.lock:
-                    arrays = self._arrays.setdefault(key, arrays)
-            ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline, self.postings, key)
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            if segment is None:  # an empty index's reader: nothing worth keeping
+                ev = vector.SegmentEvaluator(searcher, leaf, vector.SegmentArrays(reader), deadline)
+            else:
+                key = segment.segment_id()
+                arrays = self._arrays.get(key)
+                if arrays is None:
+                    arrays = vector.SegmentArrays(reader)
+                    with self.lock:
+                        arrays = self._arrays.setdefault(key, arrays)
+                ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline, self.postings, key)
             out.append(ev)
             base += ev.n
         return out
@@ -132,7 +146,9 @@ class _Generation:
         cols = self.local.columns
         cr = cols.get(name)
         if cr is None:
-            cr = cols[name] = self.searcher().reader().column_reader(name)
+            reader = self.searcher().reader()
+            # an index of no articles has no segments, so no columns: every value is missing
+            cr = cols[name] = reader.column_reader(name) if reader.has_column(name) else _NO_VALUES
         return cr
 
     def labels(self, searcher) -> dict[str, dict[str, tuple[str, int]]]:
@@ -369,6 +385,8 @@ def _evaluate(evs: list[vector.SegmentEvaluator], q, restrict: list[np.ndarray |
         scores.append(node.score * mask if need_score else np.zeros(ev.n))
     if len(masks) == 1:
         return _Scores(masks[0], scores[0])
+    if not masks:  # no segments: an index of no articles
+        return _Scores(np.zeros(0, dtype=bool), np.zeros(0))
     return _Scores(np.concatenate(masks), np.concatenate(scores))
 
 
@@ -405,8 +423,11 @@ def _by_score(s: _Scores, first: np.ndarray | None, limit: int) -> list[int]:
 
 def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
     """Newest first, then by path."""
+    docs = np.flatnonzero(mask).tolist()
+    if not docs:
+        return []
     dates, paths = gen.column("date"), gen.column("path")
-    docs = sorted(np.flatnonzero(mask).tolist(), key=lambda d: paths[d])
+    docs.sort(key=lambda d: paths[d])
     docs.sort(key=lambda d: dates[d] or _NO_DATE, reverse=True)  # stable: ties stay by path
     return docs
 
@@ -432,8 +453,10 @@ def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: 
 
 
 def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask: np.ndarray) -> Facets:
-    labels = gen.labels(searcher)
     out = Facets()
+    if not mask.any():  # nothing to count (and an empty index has no columns to read)
+        return out
+    labels = gen.labels(searcher)
     for key, fieldname in (("tags", "tag"), ("categories", "category")):
         counts: dict[str, int] = {}
         base = 0

@@ -705,3 +705,21 @@ def test_indexed_article_whose_file_is_gone_shows_the_indexed_text(tmp_path):
     page = text_of(r)
     assert "原文件已无法读取" in page and '<h2 id="第一节">' in page
     assert "<mark>删除</mark>" in page
+
+
+def test_an_index_of_no_articles_answers_every_page(tmp_path):
+    """An empty corpus folder (a new site) indexes to zero articles: every page
+    and endpoint answers, none with a 500 (an index without segments has no
+    columns to read)."""
+    corpus = tmp_path / "empty"
+    corpus.mkdir()
+    index = tmp_path / "ix"
+    build_index(corpus, index)
+    client = make_app(index, corpus).test_client()
+    for path in ("/", "/search?q=模型", "/search?q=模型&sort=date", "/search?tag=x", "/search?q=canshu",
+                 '/search?q="自然语言"+-模型', "/api/suggest?q=模", "/healthz"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+    r = client.get("/api/search?q=" + quote(QUERY))
+    assert r.status_code == 200 and r.get_json()["total"] == 0 and r.get_json()["hits"] == []
+    assert client.get("/a/x.md").status_code == 404

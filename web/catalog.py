@@ -105,8 +105,8 @@ def build_catalog(engine: Engine) -> Catalog:
     searcher = gen.searcher()
     reader = searcher.reader()
     cat = Catalog(gen.name)
-    col_display = reader.column_reader("display")
-    col_path = reader.column_reader("path")
+    col_display = gen.column("display")
+    col_path = gen.column("path")
     for docnum in reader.all_doc_ids():
         path = col_path[docnum]
         title, url = col_display[docnum] or (path, "")
