@@ -298,12 +298,10 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         ranked = _by_date(gen, main.mask)
     else:
         typed = None
-        if built.has_alts:
+        if built.typed is not None:
             # Articles with the words as typed come before synonym-only ones: a
             # rare synonym's higher IDF must not push them down.
-            typed_q = qbuild.build(pq, ranking, None, with_alts=False).query
-            if typed_q is not None:
-                typed = _evaluate(evs, typed_q, restrict, need_score=False).mask
+            typed = _evaluate(evs, built.typed, restrict, need_score=False).mask
         ranked = _by_score(main, typed, page * per_page)
 
     if total < ranking.backfill_below and built.relaxed is not None and time.perf_counter() >= deadline:

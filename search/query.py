@@ -165,19 +165,29 @@ class BuiltQuery:
     highlight_terms: list[list[str]]  # per unit: alternatives, best first
     latin_words: list[str]  # for "did you mean"
     has_alts: bool = False  # some unit also matches synonyms / region words
+    #: when ``has_alts``: the query of only what was typed (no synonyms, no
+    #: region words); the engine ranks articles matching it first
+    typed: Q.Query | None = None
 
 
-def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
-          with_alts: bool = True) -> BuiltQuery:
-    """``with_alts=False``: only what was typed (no synonyms, no region
-    words) — the engine ranks articles matching that first."""
+def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None) -> BuiltQuery:
+    """The query for ``pq``, and its typed-words-only form when they differ.
+    The query text is segmented once for both."""
+    clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
+    built = _build(pq, r, synonyms, True, clause_units)
+    if built.has_alts:
+        built.typed = _build(pq, r, None, False, clause_units).query
+    return built
+
+
+def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
+           clause_units: dict[int, list[QueryUnit]]) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
     latin: list[str] = []
     has_alts = False
     prox_words: list[str] = []
-    clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
     seen_units: set[str] = set()
     capped = False
 
@@ -236,8 +246,10 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
 
     if capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
+    # filters and exclusions are the main query's (the typed-words form is only ranked within it)
+    filt, excl = (_filters(pq), _exclusions(pq, r)) if with_alts else (None, None)
     if not required:
-        return BuiltQuery(None, None, _filters(pq), _exclusions(pq, r), highlight, latin)
+        return BuiltQuery(None, None, filt, excl, highlight, latin)
     if len(prox_words) >= 2 and r.proximity_weight > 0:
         optional.append(UnionOr([
             Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
@@ -250,7 +262,7 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, _filters(pq), _exclusions(pq, r), highlight, latin, has_alts)
+    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts)
 
 
 def _weak(u: QueryUnit) -> bool:
