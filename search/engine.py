@@ -28,7 +28,6 @@ from indexer.analysis import fold_label
 from . import query as qbuild
 from . import syntax
 from . import vector
-from .facets import SegmentTermLists
 from .models import FacetValue, Facets, Hit, ResultPage
 from .snippets import highlight_title, make_snippet
 from .pinyin import PinyinIndex, looks_like_pinyin
@@ -107,7 +106,6 @@ class _Generation:
     _pinyin: PinyinIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
-    term_lists: SegmentTermLists = field(default_factory=SegmentTermLists)
     _arrays: dict = field(default_factory=dict)
     postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
 
@@ -461,7 +459,7 @@ def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask
         for ev in evs:
             seg_mask = mask[base:base + ev.n]
             base += ev.n
-            docs, vals, names = ev.arrays.facet(fieldname, gen.term_lists.get(ev.leaf, fieldname))
+            docs, vals, names = ev.arrays.facet(ev.reader, fieldname)
             if not len(docs):
                 continue
             n = np.bincount(vals[seg_mask[docs]], minlength=len(names))

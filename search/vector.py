@@ -64,18 +64,28 @@ class SegmentArrays:
                 self._lengths[fieldname] = arr
         return arr
 
-    def facet(self, fieldname: str, term_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(document of each entry, value id of each entry, values) for counting."""
+    def facet(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """For counting a tag or category facet over any set of documents:
+        (document of each entry, value id of each entry, the values), read
+        once per segment from the field's posting lists.
+
+        Whoosh's overlapping ``FieldFacet`` walked every term and posting list
+        of the field for every query (~4 ms per facet and segment, a fifth of
+        a query's time once); a result set's counts are now one ``bincount``.
+        ``reader``: the calling thread's reader of this segment."""
         got = self._facets.get(fieldname)
         if got is None:
-            ids: dict[str, int] = {}
-            docs: list[int] = []
-            vals: list[int] = []
-            for d, terms in enumerate(term_lists):
-                for t in terms:
-                    docs.append(d)
-                    vals.append(ids.setdefault(t, len(ids)))
-            got = (np.array(docs, dtype=np.int64), np.array(vals, dtype=np.int64), list(ids))
+            field = reader.schema[fieldname]
+            docs: list[np.ndarray] = []
+            vals: list[np.ndarray] = []
+            values: list[str] = []
+            for btext in field.sortable_terms(reader, fieldname):
+                ids = np.fromiter(reader.postings(fieldname, btext).all_ids(), dtype=np.int64)
+                docs.append(ids)
+                vals.append(np.full(len(ids), len(values), dtype=np.int64))
+                values.append(field.from_bytes(btext))
+            got = ((np.concatenate(docs), np.concatenate(vals), values) if values
+                   else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), values))
             with self._lock:
                 self._facets[fieldname] = got
         return got
