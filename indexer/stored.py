@@ -34,15 +34,11 @@ def encode(heading: str, anchor: str, text: str) -> StoredSection:
         return heading, anchor, folded, ()
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     b = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
-    diff = np.flatnonzero(a != b)
-    runs: list[tuple[int, str]] = []
-    if len(diff):
-        # split the differing positions into runs of consecutive positions
-        breaks = np.flatnonzero(np.diff(diff) != 1) + 1
-        for chunk in np.split(diff, breaks):
-            start, end = int(chunk[0]), int(chunk[-1]) + 1
-            runs.append((start, text[start:end]))
-    return heading, anchor, folded, tuple(runs)
+    diff = np.flatnonzero(a != b)  # not empty: the texts differ, at equal length
+    # split the differing positions into runs of consecutive positions
+    chunks = np.split(diff, np.flatnonzero(np.diff(diff) != 1) + 1)
+    runs = tuple((int(c[0]), text[int(c[0]):int(c[-1]) + 1]) for c in chunks)
+    return heading, anchor, folded, runs
 
 
 def folded_text(section: StoredSection) -> tuple[str, list[int] | None]:
