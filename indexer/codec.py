@@ -1,19 +1,25 @@
-"""How postings are laid out on disk: Whoosh's W3 codec, made smaller.
+"""How the index is laid out on disk: Whoosh's W3 codec with our own
+inverted files.
 
-Two changes, both measured on the development corpus (bench/README.md):
+Whoosh keeps everything per document (stored fields, field lengths,
+columns) in W3's files, which :class:`ZhCodec` inherits.  The inverted part
+is ours, because W3's framing was most of the index (149 MB for 34 MB of
+markdown on the development corpus, bench/README.md "Index size"):
 
 * :class:`CompactPositions`: a posting's positions as a machine array of
   gaps instead of a 4-byte count plus a pickled list.
-* :class:`ZhCodec`: posting lists of up to ``INLINE_LIMIT`` documents are
-  kept inside the term dictionary entry, as W3 means to do ("inlinelimit"),
-  instead of in a block of their own: about 100 bytes of block framing for
-  a list of one posting, and most bigram terms occur in one or two articles.
-  Whoosh's W3 writer cannot inline at all — it compares with ``<`` (so its
-  default limit of 1 inlines only empty lists) and then calls a misspelt
-  ``set_inline`` — so the writer is fixed here.
+* ``.trm``: a front-coded term dictionary (:mod:`indexer.termdict`) whose
+  values are :class:`ZhTermInfo` varints (~9 bytes where W3 spends 35, plus
+  ~36 bytes of hash-file framing per term).
+* ``.pst``: each term's posting list as one compact byte string
+  (:mod:`indexer.postings`) instead of W3's blocks (~100 bytes of header for
+  a list of one posting; most terms are bigrams found in one or two
+  articles).
 
-Segments remember their codec, so an index written this way is read with
-the same classes; reading needs nothing else.
+Readers see Whoosh's ``TermsReader`` API, so Whoosh's matchers, merges,
+prefix walks and spelling cursors work unchanged; :mod:`search.vector` asks
+:meth:`ZhTermsReader.decoded` for whole lists as arrays.  Segments remember
+their codec, so an index written this way is read with the same classes.
 
 :class:`InterningText` is about the writer's memory, not the disk: Whoosh's
 posting pool holds one tuple per (term, article) pair until the segment is
@@ -25,17 +31,24 @@ peak memory down (bench/README.md).
 
 from __future__ import annotations
 
+import io
+import mmap
+import struct
 import sys
 from array import array
 from collections import defaultdict
 from itertools import accumulate
 
 from whoosh import formats
+from whoosh.codec import base
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.matching import ListMatcher
+from whoosh.reading import TermInfo, TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
-#: Posting lists this long or shorter are inlined into the term dictionary.
-INLINE_LIMIT = 3
+from . import postings
+from .termdict import TermDictReader, TermDictWriter
 
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -87,26 +100,313 @@ class CompactPositions(formats.Positions):
         return self.decode_frequency(valuestring) * self.field_boost
 
 
-class _InliningPostingsWriter(W3PostingsWriter):
-    def finish_postings(self):
-        terminfo = self._terminfo
-        if not self.written() and len(self) <= self._inlinelimit:
-            terminfo.add_block(self)
-            terminfo.set_inlined(self._ids, self._weights, self._values)
-            self._terminfo = None
-            return terminfo
-        return super().finish_postings()
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return _SMALL[n]
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL = [bytes((i,)) for i in range(0x80)]
+
+
+def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    b = buf[pos]
+    if b < 0x80:
+        return b, pos + 1
+    result, shift = b & 0x7F, 7
+    while True:
+        pos += 1
+        b = buf[pos]
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos + 1
+        shift += 7
+
+
+_DOUBLES = struct.Struct("<dd")
+
+
+class ZhTermInfo(TermInfo):
+    """A term's statistics plus where its postings start in the ``.pst`` file.
+
+    On disk (the term dictionary's value): the offset from the block's base,
+    the document frequency (doubled, plus one when the weights are not whole
+    numbers), the first ID and the span to the last, the shortest and longest
+    field lengths (Whoosh's one-byte approximation), the total and the largest
+    weight — varints throughout, ~9 bytes for a term of one article where W3
+    spends 35.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.offset = 0
+
+    def to_bytes(self, base: int) -> bytes:
+        weight, maxweight = self._weight, self._maxweight
+        whole = weight == int(weight) and maxweight == int(maxweight)
+        parts = [
+            _varint(self.offset - base),
+            _varint(self._df << 1 | (not whole)),
+            _varint(self._minid),
+            _varint(self._maxid - self._minid),
+            bytes((length_to_byte(self._minlength), length_to_byte(self._maxlength))),
+            _varint(int(weight)) + _varint(int(maxweight)) if whole else _DOUBLES.pack(weight, maxweight),
+        ]
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, value: bytes, base: int) -> "ZhTermInfo":
+        ti = cls()
+        delta, pos = _read_varint(value, 0)
+        ti.offset = base + delta
+        df2, pos = _read_varint(value, pos)
+        ti._df = df2 >> 1
+        ti._minid, pos = _read_varint(value, pos)
+        span, pos = _read_varint(value, pos)
+        ti._maxid = ti._minid + span
+        ti._minlength = byte_to_length(value[pos])
+        ti._maxlength = byte_to_length(value[pos + 1])
+        pos += 2
+        if df2 & 1:
+            ti._weight, ti._maxweight = _DOUBLES.unpack_from(value, pos)
+        else:
+            weight, pos = _read_varint(value, pos)
+            maxweight, pos = _read_varint(value, pos)
+            ti._weight, ti._maxweight = float(weight), float(maxweight)
+        return ti
+
+    @staticmethod
+    def doc_frequency_of(value: bytes) -> int:
+        """The document frequency alone, without decoding the rest."""
+        _, pos = _read_varint(value, 0)
+        return _read_varint(value, pos)[0] >> 1
+
+
+class MissingTerm(TermNotFound, KeyError):
+    """A term not in the dictionary: ``TermNotFound`` for Whoosh's callers
+    that expect it, ``KeyError`` for those (``SegmentReader.frequency``,
+    ``doc_frequency``) that catch that instead, as W3's hash lookups raise."""
+
+
+def _term_key(fieldid: int, btext: bytes) -> bytes:
+    # big-endian field number first: keys sort by field, then by term, as
+    # Whoosh's writer hands them over
+    return fieldid.to_bytes(2, "big") + btext
+
+
+class ZhFieldWriter(base.FieldWriter):
+    """Writes the term dictionary (``.trm``) and the posting lists (``.pst``)."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        self._tdict = TermDictWriter(segment.create_file(storage, ZhCodec.TERMS_EXT))
+        self._fieldmap: dict[str, int] = {}
+        self._tdict.extras["fieldmap"] = self._fieldmap
+        self._postfile = segment.create_file(storage, ZhCodec.POSTS_EXT)
+        self._written = 0  # bytes in the postings file so far
+        self._base = 0  # postings offset at the start of the dictionary block
+        self._fieldid = 0
+        self._btext = b""
+        self._ids: list[int] = []
+        self._weights: list[float] = []
+        self._values: list[bytes] = []
+        self._lengths: list[int] = []
+        self.is_closed = False
+
+    def start_field(self, fieldname, fieldobj) -> None:
+        self._fieldid = self._fieldmap.setdefault(fieldname, len(self._fieldmap))
+
+    def start_term(self, btext: bytes) -> None:
+        self._btext = btext
+        self._ids, self._weights, self._values, self._lengths = [], [], [], []
+
+    def add(self, docnum, weight, vbytes, length) -> None:
+        self._ids.append(docnum)
+        self._weights.append(weight)
+        self._values.append(vbytes or b"")
+        self._lengths.append(length or 0)
+
+    def finish_term(self) -> None:
+        ids = self._ids
+        if not ids:
+            return
+        blob = postings.encode(ids, self._weights, self._values)
+        tdict = self._tdict
+        if tdict.starts_block():
+            self._base = self._written
+        ti = ZhTermInfo(weight=sum(self._weights), df=len(ids), minlength=min(self._lengths),
+                        maxlength=max(self._lengths), maxweight=max(self._weights),
+                        minid=ids[0], maxid=ids[-1])
+        ti.offset = self._written
+        tdict.add(_term_key(self._fieldid, self._btext), ti.to_bytes(self._base), self._base)
+        self._postfile.write(blob)
+        self._written += len(blob)
+
+    def finish_field(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._tdict.close()
+        self._postfile.close()
+        self.is_closed = True
+
+
+def _buffer(dbfile):
+    """The whole file as a buffer that slices without seeking (thread-safe)."""
+    buf = getattr(dbfile, "_buf", None)  # a sub-file of a memory-mapped compound segment
+    if buf is not None:
+        return memoryview(buf)
+    try:
+        return mmap.mmap(dbfile.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        dbfile.seek(0)
+        return dbfile.read()
+
+
+class ZhCursor(base.FieldCursor):
+    """Walks one field's terms in order (Whoosh's spelling automata use it)."""
+
+    def __init__(self, reader: "ZhTermsReader", fieldname: str, fieldobj) -> None:
+        self._reader = reader
+        self._fieldobj = fieldobj
+        self._prefix = reader._key(fieldname, b"")
+        self._it = iter(())
+        self._text = None
+        self._value: tuple[bytes, int] | None = None
+        self.first()
+
+    def _seek(self, key: bytes):
+        self._it = self._reader._tdict.items_from(key)
+        return self.next()
+
+    def first(self):
+        return self._seek(self._prefix)
+
+    def find(self, term):
+        if not isinstance(term, bytes):
+            term = self._fieldobj.to_bytes(term)
+        return self._seek(self._prefix + term)
+
+    def next(self):
+        for key, value, base in self._it:
+            if key.startswith(self._prefix):
+                self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
+                self._value = (value, base)
+                return self._text
+            break
+        self._text = self._value = None
+        self._it = iter(())
+        return None
+
+    def text(self):
+        return self._text
+
+    def term_info(self):
+        return None if self._value is None else ZhTermInfo.from_bytes(*self._value)
+
+    def is_valid(self) -> bool:
+        return self._text is not None
+
+
+class ZhTermsReader(base.TermsReader):
+    """Reads what :class:`ZhFieldWriter` wrote."""
+
+    def __init__(self, tifile, postfile) -> None:
+        self._files = (tifile, postfile)
+        self._tdict = TermDictReader(_buffer(tifile))
+        self._postings = _buffer(postfile)
+        self._fieldmap: dict[str, int] = self._tdict.extras["fieldmap"]
+        self._fieldnames = {num: name for name, num in self._fieldmap.items()}
+
+    def _key(self, fieldname: str, tbytes: bytes) -> bytes:
+        return _term_key(self._fieldmap.get(fieldname, 0xFFFF), tbytes)
+
+    def _split(self, key: bytes) -> tuple[str, bytes]:
+        return self._fieldnames[int.from_bytes(key[:2], "big")], key[2:]
+
+    def _find(self, fieldname: str, tbytes: bytes) -> tuple[bytes, int]:
+        if fieldname not in self._fieldmap:
+            raise MissingTerm(f"{fieldname}:{tbytes!r}")
+        found = self._tdict.find(self._key(fieldname, tbytes))
+        if found is None:
+            raise MissingTerm(f"{fieldname}:{tbytes!r}")
+        return found
+
+    def __contains__(self, term) -> bool:
+        fieldname, tbytes = term
+        return fieldname in self._fieldmap and self._tdict.find(self._key(fieldname, tbytes)) is not None
+
+    def indexed_field_names(self):
+        return self._fieldmap.keys()
+
+    def cursor(self, fieldname, fieldobj):
+        return ZhCursor(self, fieldname, fieldobj)
+
+    def terms(self):
+        return (self._split(key) for key, _, _ in self._tdict.items_from(b""))
+
+    def terms_from(self, fieldname, prefix):
+        return (self._split(key) for key, _, _ in self._tdict.items_from(self._key(fieldname, prefix)))
+
+    def items(self):
+        return ((self._split(key), ZhTermInfo.from_bytes(value, base))
+                for key, value, base in self._tdict.items_from(b""))
+
+    def items_from(self, fieldname, prefix):
+        return ((self._split(key), ZhTermInfo.from_bytes(value, base))
+                for key, value, base in self._tdict.items_from(self._key(fieldname, prefix)))
+
+    def term_info(self, fieldname, tbytes):
+        return ZhTermInfo.from_bytes(*self._find(fieldname, tbytes))
+
+    def frequency(self, fieldname, tbytes):
+        return self.term_info(fieldname, tbytes).weight()
+
+    def doc_frequency(self, fieldname, tbytes):
+        return ZhTermInfo.doc_frequency_of(self._find(fieldname, tbytes)[0])
+
+    def decoded(self, fieldname: str, tbytes: bytes) -> postings.Decoded | None:
+        """A term's whole posting list as arrays (``search.vector`` reads this)."""
+        try:
+            ti = self.term_info(fieldname, tbytes)
+        except TermNotFound:
+            return None
+        return postings.decode(self._postings[ti.offset:], ti.doc_frequency())
+
+    def matcher(self, fieldname, tbytes, format_, scorer=None):
+        ti = self.term_info(fieldname, tbytes)
+        d = postings.decode(self._postings[ti.offset:], ti.doc_frequency())
+        return ListMatcher(d.ids.tolist(), d.weights.tolist(), d.values(), format_, scorer=scorer,
+                           term=(fieldname, tbytes), terminfo=ti)
+
+    def close(self) -> None:
+        self._tdict = None
+        self._postings = None
+        for f in self._files:
+            f.close()
 
 
 class ZhCodec(W3Codec):
-    """W3 with short posting lists inlined into the term dictionary."""
+    """W3's per-document files (stored fields, lengths, columns) with our own
+    term dictionary and posting lists (``termdict``, ``postings``)."""
 
-    def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = INLINE_LIMIT) -> None:
-        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+    def field_writer(self, storage, segment):
+        return ZhFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
-        return _InliningPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                                       compression=self._compression, inlinelimit=self._inlinelimit)
+        raise NotImplementedError("ZhCodec writes postings through ZhFieldWriter")
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        raise NotImplementedError("ZhCodec reads postings through ZhTermsReader")
+
+    def terms_reader(self, storage, segment):
+        tifile = segment.open_file(storage, self.TERMS_EXT)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        return ZhTermsReader(tifile, postfile)
 
 
 class InterningText(TEXT):

@@ -14,7 +14,7 @@ from .codec import CompactPositions, InterningText
 
 #: Bump when fields change; together with the analysis version and the user
 #: dictionary it decides whether an existing index can be updated in place.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: Word fields searched by a plain query, in order of display importance.
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")

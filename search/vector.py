@@ -7,7 +7,7 @@ person typed is a word in six fields, its looser forms and a bigram
 phrase), so that walk was three quarters of a search's time (cProfile in
 bench/README.md).  Here each node is evaluated for all documents of a
 segment at once: a term is a dense array of BM25F scores computed from its
-posting block arrays, ``Or``/``And``/``AndMaybe``/``AndNot`` are array
+posting arrays, ``Or``/``And``/``AndMaybe``/``AndNot`` are array
 operations, and only phrases look at positions — and only for documents
 that contain every word of the phrase.
 
@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import threading
 import time
-from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as Q
+
+from indexer.codec import ZhTermsReader
+from indexer.postings import Decoded
 
 
 class SegmentArrays:
@@ -97,49 +99,43 @@ class Postings:
 
     ids: np.ndarray  # ascending document numbers
     weights: np.ndarray  # term frequency per document (float64)
-    values: list  # encoded per-document values (positions), as stored
-    fmt: object  # the field's format, to decode ``values``
+    values: Decoded | list  # encoded per-document values (positions), as stored
+    fmt: object  # the field's format, to decode the values
 
     def positions(self, docnum: int) -> list[int]:
         i = int(np.searchsorted(self.ids, docnum))
-        value = self.values[i]
+        values = self.values
+        value = values.value(i) if isinstance(values, Decoded) else values[i]
         return self.fmt.decode_positions(value) if value else []
+
+    @property
+    def nbytes(self) -> int:
+        values = self.values
+        if isinstance(values, Decoded):
+            return values.nbytes
+        return self.ids.nbytes + self.weights.nbytes + sum(40 + len(v) for v in values if v is not None)
 
 
 def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
-    """All postings of a term, block by block (not posting by posting)."""
-    if (fieldname, btext) not in reader:
-        return None
+    """All postings of a term, as arrays (deletions are masked by the caller)."""
     fmt = reader.schema[fieldname].format
+    terms = getattr(reader, "_terms", None)
+    if isinstance(terms, ZhTermsReader):  # our codec: decoded in C, no matcher
+        d = terms.decoded(fieldname, btext)
+        return None if d is None else Postings(d.ids, d.weights, d, fmt)
+    if (fieldname, btext) not in reader:  # another codec: the generic way
+        return None
     m = reader.postings(fieldname, btext)
-    inner = getattr(m, "child", m)  # deletions are masked by the caller
+    inner = getattr(m, "child", m)
     values: list = []
-    if type(inner).__name__ == "W3LeafMatcher" and not inner._byteids:
-        ids_parts: list[np.ndarray] = []
-        w_parts: list[np.ndarray] = []
-        while inner.is_active():
-            inner._read_data()
-            # the block's IDs are stored as deltas: decode them in C, not
-            # with Whoosh's per-ID generator
-            ids_parts.append(np.cumsum(np.array(inner._data[0], dtype=np.int64)))
-            inner._read_weights()
-            w_parts.append(_float_array(inner._weights))
-            inner._read_values()
-            values.extend(inner._values)
-            inner._next_block()
-        ids = np.concatenate(ids_parts) if ids_parts else _EMPTY_I
-        weights = np.concatenate(w_parts) if w_parts else _EMPTY_F
-    else:  # inlined postings and other matcher types: the generic way
-        id_list: list[int] = []
-        w_list: list[float] = []
-        while inner.is_active():
-            id_list.append(inner.id())
-            w_list.append(inner.weight())
-            values.append(inner.value())
-            inner.next()
-        ids = np.array(id_list, dtype=np.int64)
-        weights = np.array(w_list, dtype=np.float64)
-    return Postings(ids, weights, values, fmt)
+    id_list: list[int] = []
+    w_list: list[float] = []
+    while inner.is_active():
+        id_list.append(inner.id())
+        w_list.append(inner.weight())
+        values.append(inner.value())
+        inner.next()
+    return Postings(np.array(id_list, dtype=np.int64), np.array(w_list, dtype=np.float64), values, fmt)
 
 
 class PostingsCache:
@@ -168,8 +164,7 @@ class PostingsCache:
                 self._items.move_to_end(key)
                 return got[0]
         p = load()
-        size = 64 if p is None else 200 + p.ids.nbytes + p.weights.nbytes + sum(
-            40 + len(v) for v in p.values if v is not None)
+        size = 64 if p is None else 200 + p.nbytes
         with self._lock:
             if key not in self._items:
                 self._items[key] = (p, size)
@@ -178,16 +173,6 @@ class PostingsCache:
                     _k, (_p, s) = self._items.popitem(last=False)
                     self.bytes -= s
         return p
-
-
-_EMPTY_I = np.zeros(0, dtype=np.int64)
-_EMPTY_F = np.zeros(0, dtype=np.float64)
-
-
-def _float_array(p) -> np.ndarray:
-    if isinstance(p, array) and p.typecode == "f":
-        return np.frombuffer(p, dtype=np.float32).astype(np.float64)
-    return np.asarray(p, dtype=np.float64)
 
 
 @dataclass

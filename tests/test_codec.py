@@ -1,4 +1,4 @@
-"""The on-disk posting layout: compact positions and inlined short lists."""
+"""The on-disk layout: compact positions, our posting lists and term dictionary."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ import pytest
 from whoosh import query as Q
 
 from indexer import store
-from indexer.codec import INLINE_LIMIT, CompactPositions
+import random
+import shutil
+
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.reading import TermNotFound
+
+from indexer import postings
+from indexer.codec import CompactPositions
+from indexer.termdict import TermDictReader, TermDictWriter
 from search import Engine, search
-from tests.conftest import build_index, write_article
+from tests.conftest import CORPUS, build_index, write_article
 
 
 @pytest.mark.parametrize("positions", [[], [0], [5, 9, 300], [1, 70_000, 70_001], list(range(0, 5000, 7))])
@@ -20,25 +28,90 @@ def test_compact_positions_round_trip(positions):
     assert len(value) <= 1 + 4 * len(positions)
 
 
-def test_short_posting_lists_are_inlined_and_still_found(tmp_path):
+def test_terms_and_postings_read_back_exactly_as_whoosh_w3_writes_them(tmp_path, monkeypatch):
+    """The same articles indexed with Whoosh's stock W3 codec and with ours:
+    every term, its statistics and its postings (IDs, weights, positions)
+    must read back the same through Whoosh's reader API."""
+    corpus = tmp_path / "corpus"
+    for rel in sorted(p.relative_to(CORPUS) for p in CORPUS.rglob("*.md"))[:25]:
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CORPUS / rel, corpus / rel)
+    ours, stock = tmp_path / "ours", tmp_path / "stock"
+    build_index(corpus, ours, workers=1)
+    monkeypatch.setattr("indexer.build.ZhCodec", W3Codec)
+    build_index(corpus, stock, workers=1)
+
+    ix_ours, _ = store.open_current(ours)
+    ix_stock, _ = store.open_current(stock)
+    with ix_ours.reader() as a, ix_stock.reader() as b:
+        assert type(a._terms).__name__ == "ZhTermsReader"
+        assert type(b._terms).__name__ == "W3TermsReader"
+        terms = list(a.all_terms())
+        assert terms == list(b.all_terms())
+        assert len(terms) > 10_000
+        for fieldname, btext in terms:
+            ta, tb = a.term_info(fieldname, btext), b.term_info(fieldname, btext)
+            assert (ta.doc_frequency(), ta.min_id(), ta.max_id(), ta.min_length(), ta.max_length()) == \
+                   (tb.doc_frequency(), tb.min_id(), tb.max_id(), tb.min_length(), tb.max_length())
+            assert ta.weight() == pytest.approx(tb.weight(), rel=1e-6)
+            assert ta.max_weight() == pytest.approx(tb.max_weight(), rel=1e-6)
+            assert a.doc_frequency(fieldname, btext) == tb.doc_frequency()
+            ma, mb = a.postings(fieldname, btext), b.postings(fieldname, btext)
+            assert _drain(ma) == _drain(mb), (fieldname, btext)
+        # prefix walks, as the spelling vocabulary and pinyin index read them
+        assert list(a.iter_field("body", "a")) and \
+            [t for t, _ in a.iter_field("body", "a")] == [t for t, _ in b.iter_field("body", "a")]
+        assert list(a.expand_prefix("body", "模")) == list(b.expand_prefix("body", "模"))
+        assert a.frequency("body", "没有这个词zz") == 0 and a.doc_frequency("body", "没有这个词zz") == 0
+        with pytest.raises(TermNotFound):
+            a.term_info("body", "没有这个词zz")
+        assert ("body", "没有这个词zz") not in a and ("nosuchfield", b"x") not in a
+
+
+def _drain(m) -> list[tuple]:
+    out = []
+    while m.is_active():
+        out.append((m.id(), m.weight(), m.value()))
+        m.next()
+    return out
+
+
+def test_the_term_cursor_walks_one_field_in_order(tmp_path):
+    corpus = tmp_path / "corpus"
+    write_article(corpus, "a.md", "# 标题\n\napple banana cherry 苹果\n")
+    write_article(corpus, "b.md", "# 其他\n\nbanana date\n")
+    build_index(corpus, tmp_path / "ix")
+    ix, _ = store.open_current(tmp_path / "ix")
+    with ix.reader() as r:
+        want = [t.decode("utf-8") for t, _ in r.iter_field("body")]
+        cur = r.cursor("body")
+        got = []
+        while cur.is_valid():
+            got.append(cur.text())
+            assert cur.term_info().doc_frequency() >= 1
+            cur.next()
+        assert got == want and "banana" in got
+        assert cur.find("c") == "cherry"
+        assert cur.first() == want[0]
+        assert cur.find("\uffff") is None and not cur.is_valid()
+
+
+def test_an_index_on_the_new_codec_searches_short_and_long_lists(tmp_path):
     corpus = tmp_path / "corpus"
     write_article(corpus, "a.md", "# 熊猫快递\n\n熊猫快递站今天开张，快递小哥很忙。\n")
     write_article(corpus, "b.md", "# 快递\n\n快递站的快递很多。\n")
-    for i in range(INLINE_LIMIT + 2):
-        write_article(corpus, f"c{i}.md", f"# 第{i}篇\n\n共同的词语出现在每一篇文章里。\n")
+    for i in range(300):  # one term in 300 articles: ID gaps, two-byte lengths
+        write_article(corpus, f"c{i:03d}.md", f"# 第{i}篇\n\n共同的词语出现在每一篇文章里。" + "词语。" * (i % 7) + "\n")
     index = tmp_path / "ix"
     build_index(corpus, index)
-    ix, _cur = store.open_current(index)
-    with ix.reader() as r:
-        assert r.term_info("body", "开张").is_inlined()  # one article
-        assert not r.term_info("body", "词语").is_inlined()  # more than INLINE_LIMIT
     engine = Engine(index)
     assert [h.path for h in search(engine, "开张").hits] == ["a.md"]
     assert [h.path for h in search(engine, '"熊猫快递站"').hits] == ["a.md"]
-    assert len(search(engine, "词语").hits) == INLINE_LIMIT + 2
-    # Whoosh's own matchers read the same postings (spans from inlined positions)
-    with ix.searcher() as s:
+    assert search(engine, "词语").total == 300
+    ix, _cur = store.open_current(index)
+    with ix.searcher() as s:  # Whoosh's own matchers read the same postings
         assert len(s.search(Q.Phrase("body", ["今天", "开张"]))) == 1
+        assert len(s.search(Q.Term("body", "词语"), limit=None)) == 300
 
 
 def test_interning_text_shares_equal_posting_objects_and_pickles_clean():
@@ -66,3 +139,74 @@ def test_interning_text_shares_equal_posting_objects_and_pickles_clean():
         ref = {w: (f, wt, plain.decode_positions(v)) for w, f, wt, v in
                plain.word_values("数据和模型，模型和数据。", field.analyzer)}[word]
         assert (freq, weight, fmt.decode_positions(value)) == ref
+
+
+@pytest.mark.parametrize("case", [
+    ([7], [1.0], [b""]),
+    ([0, 1, 2], [1.0, 2.0, 3.0], [b"\x02\x00\x00", b"", b"\x02\x01\x00\x02\x00"]),
+    ([3, 300, 70_000, 5_000_000], [1.0, 300.0, 1.0, 2.0], [b"x" * 300, b"y", b"", b"z" * 70_000]),
+    ([1, 2], [0.5, 1.25], [b"a", b"b"]),
+    ([5, 6], [70_000.0, 1.0], [b"", b""]),
+])
+def test_posting_lists_round_trip(case):
+    ids, weights, values = case
+    blob = postings.encode(ids, weights, values)
+    d = postings.decode(blob + b"trailing bytes of the next list", len(ids))
+    assert d.ids.tolist() == ids
+    assert d.weights.tolist() == weights
+    want = values if any(values) else [None] * len(values)  # no values: None, as in Whoosh
+    assert d.values() == want
+    assert [d.value(i) for i in range(len(ids))] == want
+
+
+def test_posting_lists_are_small():
+    # one article, one position: flags, a one-byte ID, the value and its length
+    assert len(postings.encode([5], [1.0], [b"\x02\x07\x00"])) == 1 + 1 + 1 + 3
+    # IDs as one-byte gaps, weights of one omitted, no values
+    assert len(postings.encode(list(range(0, 1000, 4)), [1.0] * 250, [b""] * 250)) == 1 + 250
+
+
+def _dictionary(tmp_path, items, block_size=4):
+    from whoosh.filedb.filestore import FileStorage
+
+    st = FileStorage(str(tmp_path))
+    w = TermDictWriter(st.create_file("t.trm"), block_size=block_size)
+    w.extras["hello"] = "世界"
+    for i, (k, v) in enumerate(items):
+        w.add(k, v, base=i // block_size)
+    w.close()
+    return TermDictReader((tmp_path / "t.trm").read_bytes())
+
+
+def test_term_dictionary_finds_every_key_and_no_other(tmp_path):
+    rng = random.Random(7)
+    keys = sorted({bytes(rng.choice(b"abc\xe4\xb8") for _ in range(rng.randint(0, 6))) for _ in range(400)})
+    keys.append(b"\xff" * 300 + b"1")  # a suffix over 255 bytes
+    keys.append(b"\xff" * 300 + b"2")
+    items = [(k, k[::-1][:200]) for k in keys]
+    r = _dictionary(tmp_path, items)
+    assert len(r) == len(items) and r.extras == {"hello": "世界"}
+    for i, (k, v) in enumerate(items):
+        assert r.find(k) == (v, i // 4)
+    for probe in (b"abd", b"\xff", b"\xff" * 300, b"c" * 9):
+        assert (r.find(probe) is None) == (probe not in keys)
+    if keys[0] != b"":
+        assert r.find(b"") is None
+    assert [(k, v) for k, v, _ in r.items_from(b"")] == items
+    for start in (b"", b"b", b"b\xe4", b"\xb9", b"\xff\xff"):
+        assert [k for k, _, _ in r.items_from(start)] == [k for k in keys if k >= start]
+
+
+def test_term_dictionary_refuses_keys_out_of_order_and_reads_empty(tmp_path):
+    from whoosh.filedb.filestore import FileStorage
+
+    w = TermDictWriter(FileStorage(str(tmp_path)).create_file("bad.trm"))
+    w.add(b"b", b"1")
+    with pytest.raises(ValueError, match="out of order"):
+        w.add(b"a", b"2")
+    with pytest.raises(ValueError, match="out of order"):
+        w.add(b"b", b"2")
+    empty = _dictionary(tmp_path, [])
+    assert len(empty) == 0 and empty.find(b"a") is None and list(empty.items_from(b"")) == []
+    with pytest.raises(ValueError, match="magic"):
+        TermDictReader(b"\0" * 64)

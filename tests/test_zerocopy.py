@@ -48,8 +48,14 @@ def test_readers_of_a_generation_share_the_mapping(engine, corpus_index):
         seg_reader = s.reader() if not s.subsearchers else s.subsearchers[0][0].reader()
         holders = [seg_reader._terms, seg_reader._perdoc]
         holders += [v for h in list(holders) for v in vars(h).values() if hasattr(v, "dbfile")]
-        files = [v for h in holders for v in vars(h).values() if isinstance(v, StructFile)]
+        values = [v for h in holders for v in vars(h).values()]
+        values += [f for v in values if isinstance(v, tuple) for f in v]
+        files = [v for v in values if isinstance(v, StructFile)]
         assert files, "no segment files found on the reader"
+        # the term dictionary and postings are read as views of the mapping too
+        terms = seg_reader._terms
+        for buf in (terms._tdict._buf, terms._postings):
+            assert isinstance(buf, memoryview) and isinstance(buf.obj, mmap.mmap)
         for f in files:
             assert isinstance(f, ZeroCopyBufferFile), type(f)
             assert isinstance(f.file, MemoryViewFile)
