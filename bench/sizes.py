@@ -1,0 +1,56 @@
+"""Where an index's bytes go: the sub-files of every compound segment of the
+live generation, summed by kind.
+
+    .venv/bin/python bench/sizes.py INDEX_DIR
+
+Kinds: ``.pst`` posting lists and ``.trm`` term dictionaries (ours,
+``indexer/codec.py``), ``stored`` (Whoosh's stored fields: titles, URLs,
+section texts) and ``column:NAME`` (per-document columns).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from whoosh import index as whoosh_index  # noqa: E402
+
+from indexer import store  # noqa: E402
+
+
+def sizes(index_dir: Path) -> Counter:
+    gen = store.read_current(index_dir)
+    if gen is None:
+        raise SystemExit(f"no index in {index_dir}")
+    ix = whoosh_index.open_dir(str(gen.path))
+    out: Counter = Counter()
+    for seg in ix._segments():
+        cfile = seg.open_compound_file(ix.storage)
+        for name, info in cfile._dir.items():
+            if name.endswith(".col"):
+                field = name.split(".")[-2]
+                kind = "stored" if field == "_stored" else f"column:{field}"
+            else:
+                kind = "." + name.rsplit(".", 1)[-1]
+            out[kind] += info["length"]
+        cfile.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("index", type=Path)
+    args = ap.parse_args()
+    got = sizes(args.index)
+    total = sum(got.values())
+    for kind, n in got.most_common():
+        print(f"{kind:24s} {n / 1e6:8.2f} MB  {100 * n / total:5.1f} %")
+    print(f"{'total':24s} {total / 1e6:8.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
