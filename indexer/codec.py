@@ -46,6 +46,7 @@ from whoosh.fields import TEXT
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermInfo, TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.varints import varint
 
 from . import postings
 from .termdict import TermDictReader, TermDictWriter
@@ -100,21 +101,9 @@ class CompactPositions(formats.Positions):
         return self.decode_frequency(valuestring) * self.field_boost
 
 
-def _varint(n: int) -> bytes:
-    if n < 0x80:
-        return _SMALL[n]
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_SMALL = [bytes((i,)) for i in range(0x80)]
-
-
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``buf[pos]`` and the position after it (Whoosh's own
+    ``read_varint`` reads from a file, one call per byte)."""
     b = buf[pos]
     if b < 0x80:
         return b, pos + 1
@@ -150,12 +139,12 @@ class ZhTermInfo(TermInfo):
         weight, maxweight = self._weight, self._maxweight
         whole = weight == int(weight) and maxweight == int(maxweight)
         parts = [
-            _varint(self.offset - base),
-            _varint(self._df << 1 | (not whole)),
-            _varint(self._minid),
-            _varint(self._maxid - self._minid),
+            varint(self.offset - base),
+            varint(self._df << 1 | (not whole)),
+            varint(self._minid),
+            varint(self._maxid - self._minid),
             bytes((length_to_byte(self._minlength), length_to_byte(self._maxlength))),
-            _varint(int(weight)) + _varint(int(maxweight)) if whole else _DOUBLES.pack(weight, maxweight),
+            varint(int(weight)) + varint(int(maxweight)) if whole else _DOUBLES.pack(weight, maxweight),
         ]
         return b"".join(parts)
 
@@ -369,17 +358,19 @@ class ZhTermsReader(base.TermsReader):
     def doc_frequency(self, fieldname, tbytes):
         return ZhTermInfo.doc_frequency_of(self._find(fieldname, tbytes)[0])
 
+    def _decode(self, ti: ZhTermInfo) -> postings.Decoded:
+        return postings.decode(self._postings[ti.offset:], ti.doc_frequency())
+
     def decoded(self, fieldname: str, tbytes: bytes) -> postings.Decoded | None:
         """A term's whole posting list as arrays (``search.vector`` reads this)."""
         try:
-            ti = self.term_info(fieldname, tbytes)
+            return self._decode(self.term_info(fieldname, tbytes))
         except TermNotFound:
             return None
-        return postings.decode(self._postings[ti.offset:], ti.doc_frequency())
 
     def matcher(self, fieldname, tbytes, format_, scorer=None):
         ti = self.term_info(fieldname, tbytes)
-        d = postings.decode(self._postings[ti.offset:], ti.doc_frequency())
+        d = self._decode(ti)
         return ListMatcher(d.ids.tolist(), d.weights.tolist(), d.values(), format_, scorer=scorer,
                            term=(fieldname, tbytes), terminfo=ti)
 
@@ -396,12 +387,6 @@ class ZhCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         return ZhFieldWriter(self, storage, segment)
-
-    def postings_writer(self, dbfile, byteids=False):
-        raise NotImplementedError("ZhCodec writes postings through ZhFieldWriter")
-
-    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        raise NotImplementedError("ZhCodec reads postings through ZhTermsReader")
 
     def terms_reader(self, storage, segment):
         tifile = segment.open_file(storage, self.TERMS_EXT)

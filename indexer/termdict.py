@@ -149,23 +149,9 @@ class TermDictReader:
         i = bisect_right(self._first_keys, key) - 1
         if i < 0:
             return None
-        block = self._block_bytes(i)
-        end = len(block)
-        pos = 0
-        current = b""
-        while pos < end:
-            prefix, slen, vlen = block[pos], block[pos + 1], block[pos + 2]
-            pos += 3
-            if slen == 255:
-                slen = block[pos] | block[pos + 1] << 8
-                pos += 2
-            current = current[:prefix] + block[pos: pos + slen]
-            pos += slen
-            if current == key:
-                return block[pos: pos + vlen], self._bases[i]
-            if current > key:
-                return None
-            pos += vlen
+        for k, value in self._entries(i):
+            if k >= key:
+                return (value, self._bases[i]) if k == key else None
         return None
 
     def _entries(self, i: int) -> Iterator[tuple[bytes, bytes]]:

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
-from indexer.codec import ZhTermsReader
 from indexer.postings import Decoded
 
 
@@ -99,43 +98,19 @@ class Postings:
 
     ids: np.ndarray  # ascending document numbers
     weights: np.ndarray  # term frequency per document (float64)
-    values: Decoded | list  # encoded per-document values (positions), as stored
+    decoded: Decoded  # the list as read, for the per-document values (positions)
     fmt: object  # the field's format, to decode the values
 
     def positions(self, docnum: int) -> list[int]:
-        i = int(np.searchsorted(self.ids, docnum))
-        values = self.values
-        value = values.value(i) if isinstance(values, Decoded) else values[i]
+        value = self.decoded.value(int(np.searchsorted(self.ids, docnum)))
         return self.fmt.decode_positions(value) if value else []
-
-    @property
-    def nbytes(self) -> int:
-        values = self.values
-        if isinstance(values, Decoded):
-            return values.nbytes
-        return self.ids.nbytes + self.weights.nbytes + sum(40 + len(v) for v in values if v is not None)
 
 
 def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
-    """All postings of a term, as arrays (deletions are masked by the caller)."""
-    fmt = reader.schema[fieldname].format
-    terms = getattr(reader, "_terms", None)
-    if isinstance(terms, ZhTermsReader):  # our codec: decoded in C, no matcher
-        d = terms.decoded(fieldname, btext)
-        return None if d is None else Postings(d.ids, d.weights, d, fmt)
-    if (fieldname, btext) not in reader:  # another codec: the generic way
-        return None
-    m = reader.postings(fieldname, btext)
-    inner = getattr(m, "child", m)
-    values: list = []
-    id_list: list[int] = []
-    w_list: list[float] = []
-    while inner.is_active():
-        id_list.append(inner.id())
-        w_list.append(inner.weight())
-        values.append(inner.value())
-        inner.next()
-    return Postings(np.array(id_list, dtype=np.int64), np.array(w_list, dtype=np.float64), values, fmt)
+    """All postings of a term, as arrays, straight from our codec's terms
+    reader (no matcher; deletions are masked by the caller)."""
+    d = reader._terms.decoded(fieldname, btext)
+    return None if d is None else Postings(d.ids, d.weights, d, reader.schema[fieldname].format)
 
 
 class PostingsCache:
@@ -165,7 +140,7 @@ class PostingsCache:
                 self._items.move_to_end(key)
                 return got[0]
         p = load()
-        size = 64 if p is None else 200 + p.nbytes
+        size = 64 if p is None else 200 + p.decoded.nbytes
         with self._lock:
             if key not in self._items:
                 self._items[key] = (p, size)
