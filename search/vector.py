@@ -109,7 +109,8 @@ class Postings:
 def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     """All postings of a term, as arrays, straight from our codec's terms
     reader (no matcher; deletions are masked by the caller)."""
-    d = reader._terms.decoded(fieldname, btext)
+    terms = getattr(reader, "_terms", None)  # Whoosh's EmptyReader (no segments) has none
+    d = None if terms is None else terms.decoded(fieldname, btext)
     return None if d is None else Postings(d.ids, d.weights, d, reader.schema[fieldname].format)
 
 
@@ -375,12 +376,10 @@ def _chain(plist: list[Postings], docnum: int, slop: int) -> bool:
     """Each word 1..slop positions after the previous one (``SpanNear2``,
     ordered, ``mindist=1``)."""
     ends = set(plist[0].positions(docnum))
+    steps = range(1, slop + 1)
     for p in plist[1:]:
-        nxt = p.positions(docnum)
-        if slop == 1:
-            ends = {x for x in nxt if x - 1 in ends}
-        else:
-            ends = {x for x in nxt if any(x - k in ends for k in range(1, slop + 1))}
+        # the positions one word may take next, met with where it stands
+        ends = {e + k for e in ends for k in steps}.intersection(p.positions(docnum))
         if not ends:
             return False
     return True
