@@ -42,35 +42,40 @@ class Snippet:
     units: int  # distinct query units shown
 
 
-def find_matches(text: str, terms: list[list[str]]) -> list[Match]:
+class Prepared:
+    """The query terms as :func:`find_folded` walks them, with whether each
+    starts or ends with a Latin letter or digit (and so needs a word edge
+    there) worked out once per query rather than once per section."""
+
+    def __init__(self, terms: list[list[str]]) -> None:
+        self.items = [(ui, t, bool(_LATIN_CHAR.match(t[0])), bool(_LATIN_CHAR.match(t[-1])))
+                      for ui, alternatives in enumerate(terms) for t in alternatives if t]
+
+
+def find_matches(text: str, terms: list[list[str]] | Prepared) -> list[Match]:
     """Non-overlapping matches of the query terms in ``text`` (original offsets)."""
     folded, offsets = fold(text)
     return find_folded(folded, offsets, terms)
 
 
-def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]]) -> list[Match]:
+def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]] | Prepared) -> list[Match]:
     """As :func:`find_matches`, in already folded text (``offsets`` as
     :func:`indexer.analysis.fold` returns them)."""
+    if not isinstance(terms, Prepared):
+        terms = Prepared(terms)
     raw: list[Match] = []
-    for ui, alternatives in enumerate(terms):
-        for term in alternatives:
-            if not term:
-                continue
-            latin_edges = (bool(_LATIN_CHAR.match(term[0])), bool(_LATIN_CHAR.match(term[-1])))
-            start = folded.find(term)
-            while start != -1:
-                end = start + len(term)
-                ok = True
-                if latin_edges[0] and start > 0 and _LATIN_CHAR.match(folded[start - 1]):
-                    ok = False
-                if latin_edges[1] and end < len(folded) and _LATIN_CHAR.match(folded[end]):
-                    ok = False
-                if ok:
-                    if offsets is not None:
-                        raw.append(Match(offsets[start], offsets[end - 1] + 1, ui))
-                    else:
-                        raw.append(Match(start, end, ui))
-                start = folded.find(term, start + 1)
+    latin = _LATIN_CHAR.match
+    for ui, term, left_latin, right_latin in terms.items:
+        start = folded.find(term)
+        while start != -1:
+            end = start + len(term)
+            if not ((left_latin and start > 0 and latin(folded[start - 1]))
+                    or (right_latin and end < len(folded) and latin(folded[end]))):
+                if offsets is not None:
+                    raw.append(Match(offsets[start], offsets[end - 1] + 1, ui))
+                else:
+                    raw.append(Match(start, end, ui))
+            start = folded.find(term, start + 1)
     # longest first at each position, then drop overlaps
     raw.sort(key=lambda m: (m.start, -(m.end - m.start)))
     out: list[Match] = []
@@ -172,18 +177,21 @@ def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> 
     ``sections`` are stored sections (``indexer.stored``): searched folded,
     and only the chosen one is restored to its original characters."""
     best: tuple | None = None
+    prepared = Prepared(terms)
     for si, section in enumerate(sections):
         heading, text = section[0], section[2]
         if not text:
             continue
         folded, offsets = folded_text(section)
-        matches = find_folded(folded, offsets, terms)
+        matches = find_folded(folded, offsets, prepared)
         if not matches:
             continue
         # Windows and sentence edges are found in the folded text: folding keeps
         # line breaks and maps full-width punctuation to forms also listed.
         wkey, a, b = _best_window(folded, matches, SNIPPET_TARGET)
-        heading_units = {m.unit for m in find_matches(heading, terms)} if heading else set()
+        if best is not None and wkey[0] < best[0][0]:
+            continue  # fewer query units than the best: its heading cannot lift it
+        heading_units = {m.unit for m in find_matches(heading, prepared)} if heading else set()
         key = (wkey[0], len(heading_units), wkey[1], wkey[2], -si)
         if best is None or key > best[0]:
             best = (key, si, a, b, matches)
