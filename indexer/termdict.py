@@ -8,9 +8,9 @@ here they are stored as Lucene and Tantivy store theirs:
 
 * entries in blocks of ``BLOCK_SIZE``; inside a block each key keeps only
   what differs from the key before it (a prefix length and a suffix);
-* an entry is ``prefix length, suffix length, value length`` (one byte each;
-  a suffix of 255 bytes or more escapes to two more bytes), the suffix, the
-  value;
+* an entry is ``prefix length, suffix length, value length`` (one byte
+  each; a suffix of 255 bytes or more escapes to four more bytes, since a
+  front-matter tag may be that long), the suffix, the value;
 * an index of the blocks (first key, file offset, and a number the writer
   attaches to the block: ``base``, see ``codec``) at the end of the file,
   then its offset and a magic string.
@@ -35,6 +35,7 @@ BLOCK_SIZE = 16
 MAGIC = b"ZHTDICT1"
 _TAIL = struct.Struct("<Q8s")
 _HEAD = struct.Struct("<IQI")  # blocks, entries, length of the extras (JSON)
+_LONG_SUFFIX = struct.Struct("<I")  # after a suffix length byte of 255
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
@@ -85,7 +86,7 @@ class TermDictWriter:
         if len(suffix) < 255:
             block += bytes((prefix, len(suffix), len(value)))
         else:
-            block += bytes((prefix, 255, len(value))) + struct.pack("<H", len(suffix))
+            block += bytes((prefix, 255, len(value))) + _LONG_SUFFIX.pack(len(suffix))
         block += suffix
         block += value
         self._in_block += 1
@@ -163,8 +164,8 @@ class TermDictReader:
             prefix, slen, vlen = block[pos], block[pos + 1], block[pos + 2]
             pos += 3
             if slen == 255:
-                slen = block[pos] | block[pos + 1] << 8
-                pos += 2
+                slen = _LONG_SUFFIX.unpack_from(block, pos)[0]
+                pos += _LONG_SUFFIX.size
             current = current[:prefix] + block[pos: pos + slen]
             pos += slen
             yield current, block[pos: pos + vlen]

@@ -183,6 +183,7 @@ def test_term_dictionary_finds_every_key_and_no_other(tmp_path):
     keys = sorted({bytes(rng.choice(b"abc\xe4\xb8") for _ in range(rng.randint(0, 6))) for _ in range(400)})
     keys.append(b"\xff" * 300 + b"1")  # a suffix over 255 bytes
     keys.append(b"\xff" * 300 + b"2")
+    keys.append(b"\xff" * 70_000)  # longer than two bytes can count (a front-matter tag may be)
     items = [(k, k[::-1][:200]) for k in keys]
     r = _dictionary(tmp_path, items)
     assert len(r) == len(items) and r.extras == {"hello": "世界"}
