@@ -135,11 +135,11 @@ class ZhTermInfo(TermInfo):
         super().__init__(*args, **kwargs)
         self.offset = 0
 
-    def to_bytes(self, base: int) -> bytes:
+    def to_bytes(self, block_base: int) -> bytes:
         weight, maxweight = self._weight, self._maxweight
         whole = weight == int(weight) and maxweight == int(maxweight)
         parts = [
-            varint(self.offset - base),
+            varint(self.offset - block_base),
             varint(self._df << 1 | (not whole)),
             varint(self._minid),
             varint(self._maxid - self._minid),
@@ -149,10 +149,10 @@ class ZhTermInfo(TermInfo):
         return b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, value: bytes, base: int) -> "ZhTermInfo":
+    def from_bytes(cls, value: bytes, block_base: int) -> "ZhTermInfo":
         ti = cls()
         delta, pos = _read_varint(value, 0)
-        ti.offset = base + delta
+        ti.offset = block_base + delta
         df2, pos = _read_varint(value, pos)
         ti._df = df2 >> 1
         ti._minid, pos = _read_varint(value, pos)
@@ -281,12 +281,12 @@ class ZhCursor(base.FieldCursor):
         return self._seek(self._prefix + term)
 
     def next(self):
-        for key, value, base in self._it:
-            if key.startswith(self._prefix):
-                self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
-                self._value = (value, base)
-                return self._text
-            break
+        item = next(self._it, None)
+        if item is not None and item[0].startswith(self._prefix):  # still in this field
+            key, value, block_base = item
+            self._text = self._fieldobj.from_bytes(key[len(self._prefix):])
+            self._value = (value, block_base)
+            return self._text
         self._text = self._value = None
         self._it = iter(())
         return None
@@ -340,12 +340,12 @@ class ZhTermsReader(base.TermsReader):
         return (self._split(key) for key, _, _ in self._tdict.items_from(self._key(fieldname, prefix)))
 
     def items(self):
-        return ((self._split(key), ZhTermInfo.from_bytes(value, base))
-                for key, value, base in self._tdict.items_from(b""))
+        return ((self._split(key), ZhTermInfo.from_bytes(value, block_base))
+                for key, value, block_base in self._tdict.items_from(b""))
 
     def items_from(self, fieldname, prefix):
-        return ((self._split(key), ZhTermInfo.from_bytes(value, base))
-                for key, value, base in self._tdict.items_from(self._key(fieldname, prefix)))
+        return ((self._split(key), ZhTermInfo.from_bytes(value, block_base))
+                for key, value, block_base in self._tdict.items_from(self._key(fieldname, prefix)))
 
     def term_info(self, fieldname, tbytes):
         return ZhTermInfo.from_bytes(*self._find(fieldname, tbytes))

@@ -96,13 +96,19 @@ class SegmentArrays:
 class Postings:
     """One term's postings in one segment."""
 
-    ids: np.ndarray  # ascending document numbers
-    weights: np.ndarray  # term frequency per document (float64)
-    decoded: Decoded  # the list as read, for the per-document values (positions)
+    decoded: Decoded  # the list as read: IDs, weights, per-document values (positions)
     fmt: object  # the field's format, to decode the values
 
+    @property
+    def ids(self) -> np.ndarray:  # ascending document numbers
+        return self.decoded.ids
+
+    @property
+    def weights(self) -> np.ndarray:  # term frequency per document (float64)
+        return self.decoded.weights
+
     def positions(self, docnum: int) -> list[int]:
-        value = self.decoded.value(int(np.searchsorted(self.ids, docnum)))
+        value = self.decoded.value(int(np.searchsorted(self.decoded.ids, docnum)))
         return self.fmt.decode_positions(value) if value else []
 
 
@@ -111,7 +117,7 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     reader (no matcher; deletions are masked by the caller)."""
     terms = getattr(reader, "_terms", None)  # Whoosh's EmptyReader (no segments) has none
     d = None if terms is None else terms.decoded(fieldname, btext)
-    return None if d is None else Postings(d.ids, d.weights, d, reader.schema[fieldname].format)
+    return None if d is None else Postings(d, reader.schema[fieldname].format)
 
 
 class PostingsCache:
