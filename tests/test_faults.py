@@ -28,6 +28,7 @@ from indexer import build, store
 from indexer.article import MAX_ARTICLE_BYTES
 from indexer.build import IndexConfig, update_index
 from search import Engine, search
+from search.settings import Settings
 from tests.conftest import CORPUS, ROOT, write_article
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux process and mount APIs")
@@ -898,7 +899,7 @@ def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     # the site: a 503 saying what to do, and an honest health check
     from web import create_app
 
-    app = create_app({"ZHSEARCH_INDEX": str(index), "ZHSEARCH_CORPUS": str(corpus), "ZHSEARCH_WARMUP": False})
+    app = create_app(Settings.load(corpus, index, warmup=False))
     client = app.test_client()
     resp = client.get("/api/search", query_string={"q": "模型"})
     assert resp.status_code == 503, resp.get_data(as_text=True)[:500]

@@ -32,9 +32,9 @@ QUERY = "GPT-4 参数"
 def make_app(index: Path, corpus: Path = CORPUS, **extra):
     from web import create_app
 
-    cfg = {"ZHSEARCH_INDEX": str(index), "ZHSEARCH_CORPUS": str(corpus), "ZHSEARCH_WARMUP": False}
-    cfg.update(extra)
-    return create_app(cfg)
+    from search.settings import Settings
+
+    return create_app(Settings.load(corpus, index, warmup=False, **extra))
 
 
 def text_of(resp) -> str:
@@ -530,7 +530,7 @@ def test_front_matter_title_is_not_repeated_and_keeps_its_anchor(small):
 # ------------------------------------------------------------------ base URL
 
 def test_base_url_sends_results_to_the_public_site(corpus_index):
-    app = make_app(corpus_index, ZHSEARCH_BASE_URL="https://docs.example.com/")
+    app = make_app(corpus_index, base_url="https://docs.example.com/")
     c = app.test_client()
     page = text_of(c.get("/search", query_string={"q": QUERY}))
     first = results(page)[0]
@@ -544,7 +544,7 @@ def test_base_url_sends_results_to_the_public_site(corpus_index):
 
 
 def test_base_url_must_be_http(corpus_index):
-    app = make_app(corpus_index, ZHSEARCH_BASE_URL="javascript:alert(1)//")
+    app = make_app(corpus_index, base_url="javascript:alert(1)//")
     first = results(text_of(app.test_client().get("/search", query_string={"q": QUERY})))[0]
     assert first["href"].startswith(SEED_URL)
 
@@ -555,9 +555,10 @@ def test_settings_come_from_the_environment(corpus_index, monkeypatch):
     monkeypatch.setenv("ZHSEARCH_INDEX", str(corpus_index))
     monkeypatch.setenv("ZHSEARCH_CORPUS", str(CORPUS))
     monkeypatch.setenv("ZHSEARCH_BASE_URL", "https://env.example.org")
-    app = create_app({"ZHSEARCH_WARMUP": False})
-    assert app.config["ZHSEARCH_INDEX"] == str(corpus_index)
-    assert app.config["ZHSEARCH_BASE_URL"] == "https://env.example.org"
+    app = create_app()
+    settings = app.extensions["zhsearch"].settings
+    assert settings.index == corpus_index and settings.corpus == CORPUS
+    assert settings.base_url == "https://env.example.org"
     data = app.test_client().get("/api/suggest?q=Chat").get_json()
     assert data["titles"][0]["url"].startswith("https://env.example.org/")
 

@@ -22,6 +22,8 @@ from urllib.request import urlopen
 import pytest
 from werkzeug.serving import make_server
 
+from search.settings import Settings
+
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
@@ -35,7 +37,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 def live_server(index: Path, corpus: Path) -> Iterator[str]:
     from web import create_app
 
-    app = create_app({"ZHSEARCH_INDEX": str(index), "ZHSEARCH_CORPUS": str(corpus), "ZHSEARCH_WARMUP": False})
+    app = create_app(Settings.load(corpus, index, warmup=False))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="zhsearch-live", daemon=True)
     thread.start()

@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +36,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, build_index, write_article
 
@@ -196,7 +198,7 @@ def _payload_corpus(base: Path) -> Path:
 def make_app(index: Path, corpus: Path):
     from web import create_app
 
-    return create_app({"ZHSEARCH_INDEX": str(index), "ZHSEARCH_CORPUS": str(corpus), "ZHSEARCH_WARMUP": False})
+    return create_app(Settings.load(corpus, index, warmup=False))
 
 
 @pytest.fixture(scope="module")
@@ -392,8 +394,7 @@ def test_public_base_url_with_payload_permalinks(hostile):
     from web import create_app
 
     app = hostile[0]
-    public = create_app({**{k: app.config[k] for k in ("ZHSEARCH_INDEX", "ZHSEARCH_CORPUS")},
-                         "ZHSEARCH_BASE_URL": "https://docs.example.com", "ZHSEARCH_WARMUP": False})
+    public = create_app(replace(app.extensions["zhsearch"].settings, base_url="https://docs.example.com"))
     c = public.test_client()
     page = assert_safe_html(c.get(f"/search?q={META_WORD}"), "results, base URL")
     hrefs = [html.unescape(h) for h in re.findall(r'<a href="([^"]*)" data-zs-hit>', page)]

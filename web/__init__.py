@@ -6,9 +6,10 @@ pointer on every request and switches to a newly published generation by
 itself, so ``zhsearch index`` (or ``--rebuild``) in another terminal is picked
 up without a restart and no request ever sees a half-written index.
 
-Settings come from the ``config`` mapping, else from the environment
-(``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_BASE_URL``) through
-:class:`zhsearch.config.Settings`.
+Settings are one :class:`search.settings.Settings` value: ``zhsearch serve``
+passes the one it built from its flags; without one, the environment
+(``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_SYNONYMS``,
+``ZHSEARCH_BASE_URL`` …) is read the same way the command line reads it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request, url_for
 
 from search import Engine
-from search.engine import RESULT_CACHE_SIZE
-from zhsearch.config import Settings
+from search.settings import Settings
 
 from .catalog import CatalogCache
 
@@ -40,26 +40,20 @@ EXTENSION = "zhsearch"
 
 
 class State:
-    """What every request needs: the engine, the catalog and the settings."""
+    """What every request needs: the settings, the engine and the catalog."""
 
-    def __init__(self, index: Path, corpus: Path, base_url: str | None,
-                 cache_size: int = RESULT_CACHE_SIZE) -> None:
-        self.index = index
-        self.corpus = corpus
-        self.base_url = base_url
-        self.engine = Engine(index, cache_size=cache_size)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
         self.catalog = CatalogCache(self.engine)
 
+    @property
+    def corpus(self) -> Path:
+        return self.settings.corpus
 
-def _clean_base_url(value: Any) -> str | None:
-    """Only http(s) base URLs: the value ends up in every result link."""
-    s = str(value or "").strip().rstrip("/")
-    if not s:
-        return None
-    if not s.lower().startswith(("http://", "https://")):
-        log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", s)
-        return None
-    return s
+    @property
+    def base_url(self) -> str | None:
+        return self.settings.base_url
 
 
 def _asset_versions() -> dict[str, str]:
@@ -71,23 +65,19 @@ def _asset_versions() -> dict[str, str]:
     return out
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the site. ``config`` overrides the environment (tests, ``zhsearch serve``)."""
-    settings = Settings.load()
+def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the site for ``settings`` (default: from the environment).
+
+    ``config``: extra Flask configuration (``TESTING``, say)."""
+    settings = settings or Settings.load()
     app = Flask(__name__)
     app.config.update(
-        ZHSEARCH_INDEX=str(settings.index),
-        ZHSEARCH_CORPUS=str(settings.corpus),
-        ZHSEARCH_BASE_URL=settings.base_url,
         SEND_FILE_MAX_AGE_DEFAULT=86400,  # static URLs carry a content hash
         MAX_CONTENT_LENGTH=64 * 1024,  # the site takes no uploads
     )
     if config:
         app.config.update(dict(config))
-    base_url = _clean_base_url(app.config.get("ZHSEARCH_BASE_URL"))
-    app.config["ZHSEARCH_BASE_URL"] = base_url
-    state = State(Path(app.config["ZHSEARCH_INDEX"]), Path(app.config["ZHSEARCH_CORPUS"]), base_url,
-                  int(app.config.get("ZHSEARCH_RESULT_CACHE", RESULT_CACHE_SIZE)))
+    state = State(settings)
     app.extensions[EXTENSION] = state
 
     # "/a//etc/passwd" must not be "normalised" into a redirect: it is simply not a page
@@ -120,9 +110,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             resp.headers.setdefault("Cache-Control", "no-cache")
         return resp
 
-    log.info("zhsearch web: index %s, corpus %s%s", state.index, state.corpus,
-             f", base URL {base_url}" if base_url else "")
-    if app.config.get("ZHSEARCH_WARMUP", True):
+    log.info("zhsearch web: index %s, corpus %s%s", settings.index, settings.corpus,
+             f", base URL {settings.base_url}" if settings.base_url else "")
+    if settings.warmup:
         threading.Thread(target=_warm_up, args=(state,), name="zhsearch-warmup", daemon=True).start()
     return app
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .config import Settings
+from search.settings import Settings
 
 log = logging.getLogger("zhsearch")
 
@@ -58,11 +58,11 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
     Adds new articles, re-indexes changed ones (by content hash), deletes
     removed ones and leaves the rest alone; prints what it did.
     """
-    from indexer.build import INTERRUPTED, IndexConfig, update_index
+    from indexer.build import INTERRUPTED, update_index
     from indexer.store import IndexUnavailable
 
     settings = Settings.load(corpus, index_dir, userdict)
-    cfg = IndexConfig(settings.corpus, settings.index, settings.userdict, workers)
+    cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
         report = update_index(cfg, rebuild=rebuild, wait=wait, progress=bar)
@@ -191,34 +191,29 @@ def _print_results(result) -> None:
 @synonyms_option
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
-    from indexer.build import IndexConfig, update_index
+    from indexer.build import update_index
     from indexer.store import read_current
     from web import create_app
 
-    settings = Settings.load(corpus, index_dir, synonyms=synonyms)
+    settings = Settings.load(corpus, index_dir, synonyms=synonyms, cache_size=cache_size)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
         try:
-            report = update_index(IndexConfig(settings.corpus, settings.index, settings.userdict),
-                                  progress=bar, wait=60)
+            report = update_index(settings.index_config(), progress=bar, wait=60)
         finally:
             if bar:
                 bar.close()
         _print_report(report)
-    config = {"ZHSEARCH_INDEX": str(settings.index), "ZHSEARCH_CORPUS": str(settings.corpus),
-              "ZHSEARCH_BASE_URL": settings.base_url,
-              "ZHSEARCH_SYNONYMS": str(settings.synonyms) if settings.synonyms else None,
-              "ZHSEARCH_RESULT_CACHE": cache_size}
     workers = workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}; Ctrl-C to stop)", err=True)
     if dev:
-        create_app(config).run(host=host, port=port, debug=True, use_reloader=True)
+        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
         return
     from web.server import serve
 
-    serve(lambda: create_app(config), host, port, threads, workers)
+    serve(lambda: create_app(settings), host, port, threads, workers)
 
 
 # ------------------------------------------------------------------- eval
@@ -238,12 +233,12 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
-    from indexer.build import IndexConfig, update_index
+    from indexer.build import update_index
     from search import Engine
     from search.evaluate import evaluate
 
     settings = Settings.load(corpus, index_dir, synonyms=synonyms)
-    report = update_index(IndexConfig(settings.corpus, settings.index, settings.userdict), wait=600)
+    report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
     res = evaluate(Engine(settings.index, settings.synonyms), Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None,
