@@ -129,15 +129,13 @@ def extra_queries(articles: Sequence[Article], n: int, seed: int, exclude: set[s
 # ------------------------------------------------------------------ engines
 def check_index(corpus: Path, index: Path) -> None:
     """Read-only: stop unless ``index`` was built by the current analysis/schema code."""
-    from indexer import analysis, store
-    from indexer.build import IndexConfig
-    from indexer.schema import versions
+    from indexer import store
+    from indexer.build import IndexConfig, index_identity
 
     cur = store.read_current(index)
     if cur is None:
         sys.exit(f"latency.py: no zhsearch index in {index} (omit --index to build one)")
-    want = dict(versions())
-    want["userdict"] = analysis.userdict_fingerprint(IndexConfig(corpus, index).resolved_userdict())
+    want = index_identity(IndexConfig(corpus, index).analyzer())
     have = cur.meta.get("identity") or {}
     if have != want:
         sys.exit(f"latency.py: {index} was built with {have}, the code now needs {want}; "

@@ -1,27 +1,34 @@
-"""Chinese text analysis shared by the indexer and the query side.
+"""Chinese text analysis: one :class:`Analyzer` per index.
 
 Why not jieba's stock ``ChineseAnalyzer``: it numbers token positions with
 character offsets (so every phrase query fails), splits ``GPT-4`` into ``GPT``,
 ``-`` and ``4`` (so ``GPT-4`` matches texts that only say ``GPT-3``) and neither
-lower-cases nor width-folds Latin text.  This module fixes all three:
+lower-cases nor width-folds Latin text.  An analyzer fixes all three:
 
-* text is first *folded* character by character (NFKC, lower case) through a
-  translation table, so that ``ＧＰＴ－４`` and ``GPT-4`` are the same token and
-  every folded character still maps to exactly one original character: token
-  ``startchar``/``endchar`` therefore point into the *original* text and
-  highlights land exactly;
+* text is first *folded* (:mod:`indexer.folding`: NFKC, lower case,
+  traditional → simplified, character by character), so token
+  ``startchar``/``endchar`` point into the *original* text and highlights
+  land exactly;
 * Latin/number compounds (``gpt-4``, ``gpt-3.5``, ``qwen2-vl``, ``c++``,
   ``node.js``, ``.net``, ``5000亿``) are emitted whole *and* as their parts, the
   parts taking consecutive positions so ``"gpt 4"`` phrases work;
-* runs of Han characters go through jieba's precise cut; each word takes one
-  position and the dictionary sub-words that jieba's search mode would add are
-  emitted at the *same* position, so phrase queries over words keep working;
-* a second analyzer emits overlapping Han character bigrams, the recall path
-  for a word hidden inside a longer compound (``人民共和国`` in
+* runs of Han characters go through the segmenter's precise cut
+  (:mod:`indexer.segmenter`: jieba-rs, or jieba itself); each word takes one
+  position and the dictionary sub-words that jieba's search mode would add
+  are emitted at the *same* position, so phrase queries over words keep
+  working;
+* a second token stream emits overlapping Han character bigrams, the recall
+  path for a word hidden inside a longer compound (``人民共和国`` in
   ``中华人民共和国``).
 
-The jieba dictionary is the only module-level state: it is loaded lazily once
-per process (see :func:`configure`).
+An analyzer owns everything that decides which tokens a text gives: the
+segmenter with its user dictionary, the folding tables and the analysis
+version.  It is created from an index's own configuration (the user
+dictionary copied into each generation, the segmenter recorded in its
+identity) and passed to whatever analyses text — the writer, the query
+builder, snippets, synonyms, word discovery — so two indexes with different
+dictionaries can be served from one process.  Nothing here is module-level
+mutable state.
 """
 
 from __future__ import annotations
@@ -30,344 +37,70 @@ import hashlib
 import logging
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Iterator
+from typing import NamedTuple
 
-from whoosh.analysis import Token, Tokenizer
+from .folding import Folding
+from .segmenter import Segmenter, load_segmenter, resolve_backend
 
 log = logging.getLogger(__name__)
 
 #: Bump whenever tokenization changes; an index built with another version is
 #: rebuilt rather than silently mixed.
-ANALYSIS_VERSION = 7
+ANALYSIS_VERSION = 8
 
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # Chinese numeral units glued to a number: 5000亿, 1.17亿, 10万.
 _UNITS = "万亿千百"
 _TOKEN_RE = re.compile(
     rf"(?P<num>\d+(?:\.\d+)?[{_UNITS}]+)"
     r"|(?P<latin>(?:(?<![a-z0-9])\.(?=[a-z]))?[a-z0-9](?:[a-z0-9]|[-._+/](?=[a-z0-9]))*(?:\+\+|#(?![a-z0-9]))?)"
-    rf"|(?P<han>[{_HAN}]+)"
+    rf"|(?P<han>[{HAN_CLASS}]+)"
 )
-_HAN_RE = re.compile(rf"[{_HAN}]")
+HAN_RUN_RE = re.compile(rf"[{HAN_CLASS}]+")
+_HAN_RE = re.compile(rf"[{HAN_CLASS}]")
+_ALNUM_RE = re.compile(r"[a-z0-9]+")
+_LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
+
+#: Code is indexed only this far per article: long listings are data, not prose.
+MAX_CODE_CHARS = 32768
 
 
-# --------------------------------------------------------------------------
-# Folding: width, case (and later script) normalisation with exact offsets
-# --------------------------------------------------------------------------
+class Role(StrEnum):
+    """What a word token is."""
 
-_fold_table: dict[int, str] = {}
-_known: set[str] = set()  # characters already in the table
-_irregular: set[str] = set()  # characters that fold to 0 or 2+ characters
-_fold_lock = threading.Lock()
-
-
-def _fold_char(ch: str) -> str:
-    """NFKC, lower case, then traditional → simplified (one char to one)."""
-    ts = _ts_chars()
-    return "".join(ts.get(c, c) for c in unicodedata.normalize("NFKC", ch).lower())
+    MAIN = "main"  # a Han dictionary word from the precise cut
+    SUB = "sub"  # a search-mode sub-word inside it (same position)
+    COMPOUND = "compound"  # a whole Latin/number compound (gpt-4, 5000亿)
+    PART = "part"  # one of a compound's parts
+    LATIN = "latin"  # a plain Latin word or number
 
 
-# --------------------------------------------------------------------------
-# Traditional → simplified, from OpenCC's tables (opencc-python-reimplemented)
-#
-# Indexed text is folded character by character only (TSCharacters), so the
-# folded text keeps the original's length and highlights land exactly on the
-# original characters.  Region vocabulary (記憶體→内存, 執行緒→线程,
-# 分散式→分布式) changes length, so it is applied to queries only
-# (TWPhrasesRev, HKVariantsRevPhrases), before the character fold.
-# --------------------------------------------------------------------------
+class UnitKind(StrEnum):
+    """What a query unit is."""
 
-_ts_table: dict[str, str] | None = None
-_region_phrases: dict[str, str] | None = None
+    HAN = "han"
+    LATIN = "latin"
+    COMPOUND = "compound"
+    PHRASE = "phrase"  # several words matched together (a multi-word synonym)
 
-
-def _opencc_lines(name: str) -> list[list[str]]:
-    from importlib import resources
-
-    try:
-        text = (resources.files("opencc") / "dictionary" / name).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover - dependency missing
-        log.warning("OpenCC table %s not found: traditional Chinese is not folded", name)
-        return []
-    return [line.split("\t") for line in text.splitlines() if "\t" in line]
-
-
-def _ts_chars() -> dict[str, str]:
-    global _ts_table
-    if _ts_table is None:
-        table: dict[str, str] = {}
-        # TSCharacters only: the variant tables also rewrite characters that
-        # simplified text uses (著→着, 參→蔘).  A character listed as its own
-        # simplified candidate (乾, 於) is left alone for the same reason.
-        for src, dst in _opencc_lines("TSCharacters.txt"):
-            cands = dst.split()
-            if len(src) == 1 and cands and src not in cands and len(cands[0]) == 1:
-                table[src] = cands[0]
-        _ts_table = table
-    return _ts_table
-
-
-def region_table() -> dict[str, str]:
-    """Folded Taiwan/Hong Kong word → folded mainland word (記憶體 → 内存).
-
-    Used as query-time alternatives, never as rewrites: a simplified word can
-    be a region key too (向量 → 矢量), and then what was typed must still win.
-    """
-    global _region_phrases
-    if _region_phrases is None:
-        table: dict[str, str] = {}
-        for name in ("TWPhrasesRev.txt", "HKVariantsRevPhrases.txt"):
-            for src, dst in _opencc_lines(name):
-                cands = dst.split()
-                if not src or not cands:
-                    continue
-                key, value = fold(src)[0], fold(cands[0])[0]
-                if key != value and len(key) >= 2 and is_han(key):
-                    table.setdefault(key, value)
-        _region_phrases = table
-    return _region_phrases
-
-
-_region_reverse: dict[str, list[str]] | None = None
-
-
-def region_alternatives(word: str) -> list[str]:
-    """Other regions' words for a folded word, both ways (软体 ↔ 软件)."""
-    global _region_reverse
-    table = region_table()
-    if _region_reverse is None:
-        rev: dict[str, list[str]] = {}
-        for k, v in table.items():
-            rev.setdefault(v, []).append(k)
-        _region_reverse = rev
-    out = [table[word]] if word in table else []
-    return out + [w for w in _region_reverse.get(word, ()) if w not in out]
-
-
-def fold(text: str) -> tuple[str, list[int] | None]:
-    """Width-, case- and script-fold ``text``.
-
-    Returns ``(folded, offsets)``.  When every character folds to exactly one
-    character (the overwhelmingly common case) ``offsets`` is ``None`` and
-    folded index *i* is original index *i*.  Otherwise ``offsets[i]`` is the
-    original index of folded character *i*, plus a final sentinel entry equal
-    to ``len(text)``.  The table grows as new characters are seen, so the
-    per-character Python work is paid once per distinct character.
-    """
-    table = _fold_table
-    chars = set(text)
-    missing = chars - _known  # set operations stay in C on the common path
-    if missing:
-        with _fold_lock:
-            for c in missing:
-                f = _fold_char(c)
-                table[ord(c)] = f
-                if len(f) != 1:
-                    _irregular.add(c)
-                _known.add(c)
-    folded = text.translate(table)
-    if not _irregular or _irregular.isdisjoint(chars):
-        return folded, None
-    offsets: list[int] = []
-    for i, c in enumerate(text):
-        offsets.extend([i] * len(table[ord(c)]))
-    offsets.append(len(text))
-    return folded, offsets
-
-
-def fold_query(text: str) -> str:
-    """Fold a query string the same way as indexed text."""
-    return fold(text)[0]
-
-
-def fold_label(label: str) -> str:
-    """The key of a tag or category: folded, without spaces or commas, so
-    ``Java 并发``, ``java并发`` and ``ＪＡＶＡ并发`` are one facet value."""
-    return re.sub(r"[\s,]+", "", fold(label)[0])
-
-
-# --------------------------------------------------------------------------
-# jieba, loaded lazily once per process
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JiebaConfig:
-    cache_dir: Path | None = None
-    userdict: Path | None = None
-    userdict_hash: str = "none"
-
-
-_jieba_lock = threading.Lock()
-_jieba = None  # jieba.Tokenizer, created on first use
-_jieba_config = JiebaConfig()
-
-
-def configure(cache_dir: Path | None = None, userdict: Path | None = None) -> None:
-    """Say where jieba keeps its cache and which user dictionary to load.
-
-    The loaded dictionary is identified by the *content* of the user
-    dictionary: a copy of the same file elsewhere (the one kept inside each
-    index generation) or another cache folder does not cost a reload.
-    """
-    global _jieba, _jieba_config
-    ud = Path(userdict) if userdict and Path(userdict).is_file() else None
-    new = JiebaConfig(cache_dir, ud, userdict_fingerprint(ud))
-    with _jieba_lock:
-        if _jieba is None:
-            _jieba_config = new
-        elif new.userdict_hash != _jieba_config.userdict_hash:
-            _jieba_config = new
-            _jieba = None
-
-
-def userdict_fingerprint(userdict: Path | None) -> str:
-    """Hash of the user dictionary: part of the analysis identity of an index."""
-    if not userdict or not Path(userdict).is_file():
-        return "none"
-    return hashlib.sha256(Path(userdict).read_bytes()).hexdigest()[:16]
-
-
-def _load_userdict(tok, path: Path) -> None:
-    """Load a jieba user dictionary, tolerating comments and blank lines."""
-    n = 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        word = unicodedata.normalize("NFKC", parts[0]).lower()
-        freq = None
-        tag = None
-        if len(parts) > 1 and parts[1].isdigit():
-            freq = int(parts[1])
-            tag = parts[2] if len(parts) > 2 else None
-        elif len(parts) > 1:
-            tag = parts[1]
-        tok.add_word(word, freq, tag)
-        n += 1
-    log.info("loaded %d words from user dictionary %s", n, path)
-
-
-def get_jieba():
-    """The process's jieba tokenizer, initialised on first use."""
-    global _jieba
-    tok = _jieba
-    if tok is not None:
-        return tok
-    with _jieba_lock:
-        if _jieba is None:
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            t = jieba.Tokenizer()
-            cfg = _jieba_config
-            if cfg.cache_dir:
-                Path(cfg.cache_dir).mkdir(parents=True, exist_ok=True)
-                t.tmp_dir = str(cfg.cache_dir)
-            t.initialize()
-            for word in region_table():
-                if word not in t.FREQ:
-                    t.add_word(word, 3)  # rare in simplified text: low frequency
-            if cfg.userdict:
-                _load_userdict(t, Path(cfg.userdict))
-            _jieba = t
-        return _jieba
-
-
-# --------------------------------------------------------------------------
-# Token streams
-# --------------------------------------------------------------------------
 
 #: A raw token: (text, position, startchar, endchar) with offsets into the
 #: original (unfolded) text.
 RawToken = tuple[str, int, int, int]
 
 
-def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:
-    """Split a compound at its separators: ``qwen2-vl`` → ``qwen2``, ``vl``."""
-    parts = []
-    for m in re.finditer(r"[a-z0-9]+", word):
-        parts.append((m.group(), start + m.start(), start + m.end()))
-    return parts
-
-
-# Roles of word tokens: a Han dictionary word from the precise cut, a
-# search-mode sub-word inside it, a whole Latin/number compound, one of its
-# parts, or a plain Latin word.
-MAIN, SUB, COMPOUND, PART, LATIN = "main", "sub", "compound", "part", "latin"
-
-
-def word_tokens_roles(text: str, start_pos: int = 0) -> list[tuple[str, int, int, int, str]]:
-    """Word tokens with their roles; see :func:`word_tokens`."""
-    folded, offsets = fold(text)
-    tok = None
-    out: list[tuple[str, int, int, int, str]] = []
-    pos = start_pos
-
-    def span(a: int, b: int) -> tuple[int, int]:
-        if offsets is None:
-            return a, b
-        return offsets[a], offsets[b - 1] + 1
-
-    for m in _TOKEN_RE.finditer(folded):
-        kind = m.lastgroup
-        s = m.start()
-        word = m.group()
-        if kind == "han":
-            if tok is None:
-                tok = get_jieba()
-            freq = tok.FREQ
-            for w, ws, we in tok.tokenize(word, mode="default", HMM=True):
-                a, b = span(s + ws, s + we)
-                out.append((w, pos, a, b, MAIN))
-                n = we - ws
-                if n > 2:
-                    for g in (2, 3):
-                        if n <= g:
-                            break
-                        for i in range(n - g + 1):
-                            sub = w[i:i + g]
-                            if freq.get(sub):
-                                a2, b2 = span(s + ws + i, s + ws + i + g)
-                                out.append((sub, pos, a2, b2, SUB))
-                pos += 1
-            continue
-        if len(word) > MAX_TOKEN_LEN:
-            continue
-        a, b = span(s, s + len(word))
-        if kind == "num":
-            digits = word.rstrip(_UNITS)
-            out.append((word, pos, a, b, COMPOUND))
-            a, b = span(s, s + len(digits))
-            out.append((digits, pos, a, b, PART))
-            a, b = span(s + len(digits), s + len(word))
-            out.append((word[len(digits):], pos + 1, a, b, PART))
-            pos += 2
-            continue
-        parts = _latin_parts(word, s)
-        if len(parts) == 1 and parts[0][0] == word:
-            out.append((word, pos, a, b, LATIN))
-            pos += 1
-            continue
-        out.append((word, pos, a, b, COMPOUND))
-        for ptext, ps, pe in parts:
-            a, b = span(ps, pe)
-            out.append((ptext, pos, a, b, PART))
-            pos += 1
-        if not parts:
-            pos += 1
-    return out
-
-
-def word_tokens(text: str, start_pos: int = 0) -> list[RawToken]:
-    """Tokens of ``text`` for the word fields (see the module docstring)."""
-    return [(t, p, a, b) for t, p, a, b, _ in word_tokens_roles(text, start_pos)]
+class WordToken(NamedTuple):
+    text: str
+    pos: int
+    start: int
+    end: int
+    role: Role
 
 
 @dataclass
@@ -381,37 +114,256 @@ class QueryUnit:
     """
 
     text: str
-    kind: str  # "han" | "latin" | "compound"
+    kind: UnitKind
     parts: list[str]
     alts: list[str] = field(default_factory=list)  # synonyms / region words
 
 
-_LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
+def userdict_fingerprint(userdict: Path | None) -> str:
+    """Hash of the user dictionary: part of the analysis identity of an index."""
+    if not userdict or not Path(userdict).is_file():
+        return "none"
+    return hashlib.sha256(Path(userdict).read_bytes()).hexdigest()[:16]
 
 
-def query_units(text: str) -> list[QueryUnit]:
-    """Analyse query text into units, with the same segmentation as the index."""
-    units: list[QueryUnit] = []
-    toks = word_tokens_roles(text)
-    i = 0
-    while i < len(toks):
-        t, p, a, b, role = toks[i]
-        j = i + 1
-        followers = []
-        while j < len(toks) and toks[j][4] in (SUB, PART):
-            followers.append(toks[j])
-            j += 1
-        if role == MAIN:
-            units.append(QueryUnit(t, "han", _cover(t, [f[0] for f in followers]),
-                                   region_alternatives(t)))
-        elif role == COMPOUND:
-            units.append(QueryUnit(t, "compound", [f[0] for f in followers]))
-        else:
-            pieces = _LETTER_DIGIT_RE.findall(t)
-            # "gpt4" may be written "GPT-4" or "GPT 4" in the text
-            units.append(QueryUnit(t, "latin", pieces if len(pieces) > 1 else []))
-        i = j
-    return units
+class Analyzer:
+    """Everything that turns text into index terms and query units, for one index.
+
+    ``userdict``: a jieba user dictionary (``word [freq] [tag]`` lines).
+    ``segmenter``: "auto" (rjieba when installed, else jieba), "rjieba" or
+    "jieba".  ``cache_dir``: where jieba keeps its dictionary cache (the
+    index folder; jieba backend only).  The segmenter is loaded on first
+    use, once, so an analyzer that only folds costs nothing more.
+    """
+
+    version = ANALYSIS_VERSION
+
+    def __init__(self, userdict: Path | str | None = None, *, segmenter: str = "auto",
+                 cache_dir: Path | str | None = None) -> None:
+        ud = Path(userdict) if userdict and Path(userdict).is_file() else None
+        self.userdict = ud
+        self.userdict_hash = userdict_fingerprint(ud)
+        self.backend = resolve_backend(segmenter)
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.folding = Folding()
+        self._segmenter: Segmenter | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Analyzer(userdict={self.userdict}, segmenter={self.backend!r})"
+
+    def __getstate__(self) -> dict:
+        # a process started by pickling (not forking) loads its own segmenter
+        state = self.__dict__.copy()
+        state["_segmenter"] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> dict[str, object]:
+        """What an index built with this analyzer must record: a different
+        value means its terms would not be this analyzer's."""
+        return {"analysis": self.version, "userdict": self.userdict_hash, "segmenter": self.backend}
+
+    @property
+    def segmenter(self) -> Segmenter:
+        seg = self._segmenter
+        if seg is None:
+            with self._lock:
+                if self._segmenter is None:
+                    self._segmenter = load_segmenter(self.backend, list(self.folding.region_table),
+                                                     self.userdict, self.cache_dir)
+                seg = self._segmenter
+        return seg
+
+    def load(self) -> "Analyzer":
+        """Load the segmenter now (before forking workers that share it)."""
+        _ = self.segmenter
+        return self
+
+    # -- folding ---------------------------------------------------------
+
+    def fold(self, text: str) -> tuple[str, list[int] | None]:
+        return self.folding.fold(text)
+
+    def fold_query(self, text: str) -> str:
+        return self.folding.fold_query(text)
+
+    def fold_label(self, label: str) -> str:
+        return self.folding.fold_label(label)
+
+    def region_alternatives(self, word: str) -> list[str]:
+        return self.folding.region_alternatives(word)
+
+    # -- token streams ---------------------------------------------------
+
+    def word_tokens_roles(self, text: str, start_pos: int = 0) -> list[WordToken]:
+        """Word tokens of ``text`` with their roles (see the module docstring)."""
+        folded, offsets = self.fold(text)
+        seg = None
+        out: list[WordToken] = []
+        pos = start_pos
+
+        def span(a: int, b: int) -> tuple[int, int]:
+            if offsets is None:
+                return a, b
+            return offsets[a], offsets[b - 1] + 1
+
+        for m in _TOKEN_RE.finditer(folded):
+            kind = m.lastgroup
+            s = m.start()
+            word = m.group()
+            if kind == "han":
+                if seg is None:
+                    seg = self.segmenter
+                is_word = seg.is_word
+                for w, ws, we in seg.words(word):
+                    a, b = span(s + ws, s + we)
+                    out.append(WordToken(w, pos, a, b, Role.MAIN))
+                    n = we - ws
+                    if n > 2:
+                        for g in (2, 3):
+                            if n <= g:
+                                break
+                            for i in range(n - g + 1):
+                                sub = w[i:i + g]
+                                if is_word(sub):
+                                    a2, b2 = span(s + ws + i, s + ws + i + g)
+                                    out.append(WordToken(sub, pos, a2, b2, Role.SUB))
+                    pos += 1
+                continue
+            if len(word) > MAX_TOKEN_LEN:
+                continue
+            a, b = span(s, s + len(word))
+            if kind == "num":
+                digits = word.rstrip(_UNITS)
+                out.append(WordToken(word, pos, a, b, Role.COMPOUND))
+                a, b = span(s, s + len(digits))
+                out.append(WordToken(digits, pos, a, b, Role.PART))
+                a, b = span(s + len(digits), s + len(word))
+                out.append(WordToken(word[len(digits):], pos + 1, a, b, Role.PART))
+                pos += 2
+                continue
+            parts = _latin_parts(word, s)
+            if len(parts) == 1 and parts[0][0] == word:
+                out.append(WordToken(word, pos, a, b, Role.LATIN))
+                pos += 1
+                continue
+            out.append(WordToken(word, pos, a, b, Role.COMPOUND))
+            for ptext, ps, pe in parts:
+                a, b = span(ps, pe)
+                out.append(WordToken(ptext, pos, a, b, Role.PART))
+                pos += 1
+            if not parts:
+                pos += 1
+        return out
+
+    def word_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
+        """Tokens of ``text`` for the word fields."""
+        return [(t.text, t.pos, t.start, t.end) for t in self.word_tokens_roles(text, start_pos)]
+
+    def code_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
+        """Tokens of source code: identifiers and compounds as in prose, plus
+        the words of Chinese comments, without search-mode sub-words.
+
+        Code is half of a typical technical corpus by volume but weighs
+        little in ranking, so it gets a cheap path: the segmenter only sees
+        its Han runs (of two or more characters), and no offsets are kept.
+        """
+        text = text[:MAX_CODE_CHARS]
+        folded, _offsets = self.fold(text)
+        out: list[RawToken] = []
+        pos = start_pos
+        seg = None
+        for m in _TOKEN_RE.finditer(folded):
+            kind = m.lastgroup
+            word = m.group()
+            if kind == "han":
+                if len(word) < 2:
+                    continue
+                if seg is None:
+                    seg = self.segmenter
+                for w in seg.plain_words(word):
+                    out.append((w, pos, 0, 0))
+                    pos += 1
+                continue
+            if len(word) > MAX_TOKEN_LEN:
+                continue
+            out.append((word, pos, 0, 0))
+            pos += 1
+            if kind == "latin":
+                parts = _latin_parts(word, 0)
+                if len(parts) > 1:
+                    for ptext, _, _ in parts:
+                        out.append((ptext, pos, 0, 0))
+                        pos += 1
+        return out
+
+    def bigram_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
+        """Overlapping Han character bigrams, one position each (recall path)."""
+        folded, offsets = self.fold(text)
+        out: list[RawToken] = []
+        pos = start_pos
+        for m in HAN_RUN_RE.finditer(folded):
+            run = m.group()
+            s = m.start()
+            if len(run) == 1:
+                continue
+            for i in range(len(run) - 1):
+                a, b = s + i, s + i + 2
+                if offsets is not None:
+                    a, b = offsets[a], offsets[b - 1] + 1
+                out.append((run[i:i + 2], pos, a, b))
+                pos += 1
+            pos += 1  # a gap so phrases never bridge two runs
+        return out
+
+    def han_runs(self, text: str) -> list[str]:
+        """The folded Han runs of ``text``: exactly what the segmenter sees of it."""
+        return HAN_RUN_RE.findall(self.fold(text)[0])
+
+    # -- queries ---------------------------------------------------------
+
+    def query_units(self, text: str) -> list[QueryUnit]:
+        """Analyse query text into units, with the same segmentation as the index."""
+        units: list[QueryUnit] = []
+        toks = self.word_tokens_roles(text)
+        i = 0
+        while i < len(toks):
+            tok = toks[i]
+            j = i + 1
+            followers: list[WordToken] = []
+            while j < len(toks) and toks[j].role in (Role.SUB, Role.PART):
+                followers.append(toks[j])
+                j += 1
+            if tok.role == Role.MAIN:
+                units.append(QueryUnit(tok.text, UnitKind.HAN, _cover(tok.text, [f.text for f in followers]),
+                                       self.region_alternatives(tok.text)))
+            elif tok.role == Role.COMPOUND:
+                units.append(QueryUnit(tok.text, UnitKind.COMPOUND, [f.text for f in followers]))
+            else:
+                pieces = _LETTER_DIGIT_RE.findall(tok.text)
+                # "gpt4" may be written "GPT-4" or "GPT 4" in the text
+                units.append(QueryUnit(tok.text, UnitKind.LATIN, pieces if len(pieces) > 1 else []))
+            i = j
+        return units
+
+    def is_word(self, word: str) -> bool:
+        """A dictionary word (user dictionary included) with a frequency."""
+        return self.segmenter.is_word(word)
+
+    def plain_words(self, run: str) -> list[str]:
+        """The segmenter's cut of a Han run without HMM (no guessed words)."""
+        return self.segmenter.plain_words(run)
+
+
+def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:
+    """Split a compound at its separators: ``qwen2-vl`` → ``qwen2``, ``vl``."""
+    return [(m.group(), start + m.start(), start + m.end()) for m in _ALNUM_RE.finditer(word)]
 
 
 def _cover(word: str, subs: list[str]) -> list[str]:
@@ -433,68 +385,6 @@ def _cover(word: str, subs: list[str]) -> list[str]:
     return cover if len(cover) > 1 else []
 
 
-#: Code is indexed only this far per article: long listings are data, not prose.
-MAX_CODE_CHARS = 32768
-_CODE_HAN_RE = re.compile(rf"[{_HAN}]{{2,}}")
-
-
-def code_tokens(text: str, start_pos: int = 0) -> list[RawToken]:
-    """Tokens of source code: identifiers and compounds as in prose, plus the
-    words of Chinese comments, without jieba's search-mode sub-words.
-
-    Code is half of a typical technical corpus by volume but weighs little in
-    ranking, so it gets a cheap path: jieba only sees its Han runs.
-    """
-    text = text[:MAX_CODE_CHARS]
-    folded, offsets = fold(text)
-    out: list[RawToken] = []
-    pos = start_pos
-    tok = None
-    for m in _TOKEN_RE.finditer(folded):
-        kind = m.lastgroup
-        word = m.group()
-        if kind == "han":
-            if len(word) < 2:
-                continue
-            if tok is None:
-                tok = get_jieba()
-            for w in tok.cut(word, HMM=False):
-                out.append((w, pos, 0, 0))
-                pos += 1
-            continue
-        if len(word) > MAX_TOKEN_LEN:
-            continue
-        out.append((word, pos, 0, 0))
-        pos += 1
-        if kind == "latin":
-            parts = _latin_parts(word, 0)
-            if len(parts) > 1:
-                for ptext, _, _ in parts:
-                    out.append((ptext, pos, 0, 0))
-                    pos += 1
-    return out
-
-
-def bigram_tokens(text: str, start_pos: int = 0) -> list[RawToken]:
-    """Overlapping Han character bigrams, one position each (recall path)."""
-    folded, offsets = fold(text)
-    out: list[RawToken] = []
-    pos = start_pos
-    for m in re.finditer(rf"[{_HAN}]+", folded):
-        run = m.group()
-        s = m.start()
-        if len(run) == 1:
-            continue
-        for i in range(len(run) - 1):
-            a, b = s + i, s + i + 2
-            if offsets is not None:
-                a, b = offsets[a], offsets[b - 1] + 1
-            out.append((run[i:i + 2], pos, a, b))
-            pos += 1
-        pos += 1  # a gap so phrases never bridge two runs
-    return out
-
-
 def bigrams_of(word: str) -> list[str]:
     """The bigram sequence a (folded) Han word is matched by in the bigram field."""
     return [word[i:i + 2] for i in range(len(word) - 1)]
@@ -502,65 +392,3 @@ def bigrams_of(word: str) -> list[str]:
 
 def is_han(word: str) -> bool:
     return bool(_HAN_RE.search(word))
-
-
-# --------------------------------------------------------------------------
-# Whoosh glue
-# --------------------------------------------------------------------------
-
-class _RawTokenizer(Tokenizer):
-    """Whoosh tokenizer over one of the raw token functions above."""
-
-    def _raw(self, value: str) -> list[RawToken]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True,
-                 mode="", **kwargs) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        raw = self._raw(value)
-        for text, pos, a, b in raw:
-            t.text = text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = text
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar = start_char + a
-                t.endchar = start_char + b
-            yield t
-
-
-class ChineseTokenizer(_RawTokenizer):
-    """Words: jieba precise cut + search-mode sub-words + Latin compounds."""
-
-    def _raw(self, value: str) -> list[RawToken]:
-        return word_tokens(value)
-
-
-class CodeTokenizer(_RawTokenizer):
-    """Identifiers and comment words of code blocks (no positions needed)."""
-
-    def _raw(self, value: str) -> list[RawToken]:
-        return code_tokens(value)
-
-
-class BigramTokenizer(_RawTokenizer):
-    """Han character bigrams for substring recall."""
-
-    def _raw(self, value: str) -> list[RawToken]:
-        return bigram_tokens(value)
-
-
-def chinese_analyzer() -> ChineseTokenizer:
-    return ChineseTokenizer()
-
-
-def code_analyzer() -> CodeTokenizer:
-    return CodeTokenizer()
-
-
-def bigram_analyzer() -> BigramTokenizer:
-    return BigramTokenizer()

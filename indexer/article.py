@@ -303,9 +303,31 @@ def _inline_text(token) -> str:
     return "".join(parts)
 
 
+def strip_shortcodes(text: str) -> str:
+    """Drop Hugo shortcodes (``{{< … >}}``, ``{{% … %}}``), in linear time
+    even on adversarial input (a shortcode never spans another's ``{{``)."""
+    return _SHORTCODE_RE.sub(" ", text)
+
+
+def strip_custom_id(text: str) -> str:
+    """``Title {#my-id}`` → ``Title``."""
+    return _HEADING_ID_RE.sub("", text)
+
+
+def heading_text(inline) -> tuple[str, str | None]:
+    """A heading's plain text and its custom anchor (``## Title {#my-id}``),
+    from markdown-it's inline token: exactly what the index records."""
+    raw = _inline_text(inline)
+    m = _HEADING_ID_RE.search(raw)
+    custom = m.group(1) if m else None
+    if m:
+        raw = raw[: m.start()]
+    return clean_text(raw, html=False), custom
+
+
 def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
     """Markdown → (sections, code text, first H1 heading or None)."""
-    body = _SHORTCODE_RE.sub(" ", body)
+    body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
     tokens = _md.parse(body)
     sections: list[Section] = [Section("", "", 0, "")]
@@ -317,13 +339,7 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "heading_open":
-            inline = tokens[i + 1]
-            raw = _inline_text(inline)
-            m = _HEADING_ID_RE.search(raw)
-            custom = m.group(1) if m else None
-            if m:
-                raw = raw[: m.start()]
-            heading = clean_text(raw, html=False)
+            heading, custom = heading_text(tokens[i + 1])
             level = int(tok.tag[1:])
             if level == 1 and first_h1 is None and heading:
                 first_h1 = heading

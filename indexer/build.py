@@ -3,9 +3,14 @@
 Incremental by default: a file whose size and mtime are unchanged is not even
 read; one whose bytes hash the same as before (a mere ``touch``) is not
 re-indexed.  Every run that changes anything writes a new generation (see
-``indexer.store``) so readers never see a half-written index, and a full build
-uses both cores: articles are parsed in a process pool while Whoosh's
-multi-process writer segments (jieba) and writes in worker processes.
+``indexer.store``) so readers never see a half-written index.
+
+An article is read, parsed, analysed and filed into a Whoosh segment by one
+process: a full build uses every core through :class:`indexer.mpwrite.ArticleWriter`,
+whose worker processes each do all of that for their share of the articles
+(only file bytes cross a process boundary); a small update does it in the
+calling process.  The :class:`~indexer.analysis.Analyzer` is the index's
+own, made from the configuration and loaded once before workers fork.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import analysis, store, stored
-from .analysis import fold_label
-from .codec import ZhCodec
+from . import store, stored
+from .analysis import Analyzer
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
+from .codec import ZhCodec
 from .schema import build_schema, versions
 
 log = logging.getLogger(__name__)
@@ -78,12 +83,23 @@ class IndexConfig:
     index: Path
     userdict: Path | None = None
     workers: int = 0  # 0: one per core
+    segmenter: str = "auto"  # see indexer.segmenter.BACKENDS
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
             return self.userdict
-        default = self.corpus / "userdict.txt"
+        default = Path(self.corpus) / "userdict.txt"
         return default if default.is_file() else None
+
+    def analyzer(self) -> Analyzer:
+        """The analyzer an index built from this configuration has."""
+        return Analyzer(self.resolved_userdict(), segmenter=self.segmenter,
+                        cache_dir=store.jieba_cache_dir(self.index))
+
+    def matches(self, analyzer: Analyzer) -> bool:
+        """``analyzer`` analyses the way this configuration asks (a long-lived
+        process keeps one across updates while the configuration holds)."""
+        return analyzer.identity == self.analyzer().identity
 
 
 # ------------------------------------------------------------------ scan
@@ -139,11 +155,15 @@ class _Parsed:
     fields: dict
 
 
-def _parse_job(job: tuple[str, bytes, int]) -> _Parsed | tuple[str, str]:
+Job = tuple[str, bytes, int]  # (path relative to the corpus, file bytes, mtime_ns)
+
+
+def parse_job(job: Job, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
+    """An article file → its index fields, or ``(path, why it was skipped)``."""
     rel, raw, mtime_ns = job
     try:
         a = parse_article(raw, rel, mtime_ns=mtime_ns)
-        return _Parsed(a.path, list(a.warnings), article_fields(a))
+        return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
     except ArticleError as exc:
         return rel, str(exc)
     except Exception as exc:  # never lose the corpus over one file
@@ -151,25 +171,25 @@ def _parse_job(job: tuple[str, bytes, int]) -> _Parsed | tuple[str, str]:
         return rel, f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def article_fields(a: Article) -> dict:
-    """An article as Whoosh field values."""
+def article_fields(a: Article, analyzer: Analyzer) -> dict:
+    """An article as Whoosh field values: text fields as ``analyzer``'s tokens."""
     body = a.body
     headings = a.headings
-    keywords = "\n".join(a.keywords + a.tags)
+    words = analyzer.word_tokens
     return dict(
         path=a.path,
         hash=a.content_hash.encode("ascii"),
         mtime_ns=a.mtime_ns,
         size=a.size,
-        title=a.title,
-        keywords=keywords,
-        headings=headings,
-        description=a.description,
-        body=body,
-        code=a.code,
-        bigram="\n".join((a.title, headings, a.description, body)),
-        tag=",".join(fold_label(t) for t in a.tags),
-        category=",".join(fold_label(c) for c in a.categories),
+        title=words(a.title),
+        keywords=words("\n".join(a.keywords + a.tags)),
+        headings=words(headings),
+        description=words(a.description),
+        body=words(body),
+        code=analyzer.code_tokens(a.code),
+        bigram=analyzer.bigram_tokens("\n".join((a.title, headings, a.description, body))),
+        tag=",".join(analyzer.fold_label(t) for t in a.tags),
+        category=",".join(analyzer.fold_label(c) for c in a.categories),
         date=a.date,
         title_text=a.title,
         url=a.permalink,
@@ -177,16 +197,16 @@ def article_fields(a: Article) -> dict:
         tags=a.tags,
         categories=a.categories,
         display=(a.title, a.permalink),
-        sections=[stored.encode(s.heading, s.anchor, s.text) for s in a.sections],
+        sections=[stored.encode(s.heading, s.anchor, s.text, analyzer.fold) for s in a.sections],
     )
 
 
 # ----------------------------------------------------------------- update
 
-def _identity(cfg: IndexConfig) -> dict:
-    ident = dict(versions())
-    ident["userdict"] = analysis.userdict_fingerprint(cfg.resolved_userdict())
-    return ident
+def index_identity(analyzer: Analyzer) -> dict:
+    """What decides whether an index can be updated in place: the schema and
+    everything about the analysis (version, user dictionary, segmenter)."""
+    return {**versions(), **analyzer.identity}
 
 
 def _manifest(ix) -> dict[str, tuple[str, int, int]]:
@@ -203,8 +223,12 @@ def _manifest(ix) -> dict[str, tuple[str, int, int]]:
 
 
 def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
-                 progress: ProgressFn | None = None) -> IndexReport:
-    """Make the index at ``cfg.index`` reflect ``cfg.corpus``."""
+                 progress: ProgressFn | None = None, analyzer: Analyzer | None = None) -> IndexReport:
+    """Make the index at ``cfg.index`` reflect ``cfg.corpus``.
+
+    ``analyzer``: one a long-lived process already holds (``--watch``), used
+    when it analyses the way ``cfg`` asks; otherwise one is made from
+    ``cfg`` (and loaded only if some article needs analysing)."""
     t0 = time.perf_counter()
     corpus = Path(cfg.corpus)
     if not corpus.is_dir():
@@ -212,8 +236,9 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     report = IndexReport(corpus=str(corpus), index=str(cfg.index))
     with store.writer_lock(cfg.index, wait=wait):
         store.collect_garbage(cfg.index)
-        analysis.configure(cache_dir=store.jieba_cache_dir(cfg.index), userdict=cfg.resolved_userdict())
-        identity = _identity(cfg)
+        if analyzer is None or not cfg.matches(analyzer):
+            analyzer = cfg.analyzer()
+        identity = index_identity(analyzer)
 
         current = None
         manifest: dict[str, tuple[str, int, int]] = {}
@@ -259,8 +284,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
                 ix = whoosh_index.create_in(str(gen_path), build_schema())
             else:
                 ix = whoosh_index.open_dir(str(gen_path))
-            analysis.get_jieba()  # load once here so forked writers inherit it
-            _write(ix, gen_path, jobs, report, cfg, progress)
+            _write(ix, gen_path, jobs, report, cfg, analyzer, progress)
             report.total = ix.doc_count()
             expected = len(set(manifest) - set(report.deleted) | set(report.added))
             if report.total != expected:
@@ -297,7 +321,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
 def _identity_change(old: dict, new: dict) -> str:
     changes = []
     for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
-                       ("userdict", "user dictionary")):
+                       ("userdict", "user dictionary"), ("segmenter", "segmenter")):
         if old.get(key) != new.get(key):
             if key == "userdict":
                 changes.append("the user dictionary changed")
@@ -307,9 +331,9 @@ def _identity_change(old: dict, new: dict) -> str:
 
 
 def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
-          report: IndexReport) -> tuple[list[tuple[str, bytes, int]], set[str]]:
+          report: IndexReport) -> tuple[list[Job], set[str]]:
     """Decide what to (re)index. Returns parse jobs and paths kept as they were."""
-    jobs: list[tuple[str, bytes, int]] = []
+    jobs: list[Job] = []
     keep_old: set[str] = set()
     for rel, path in files.items():
         old = manifest.get(rel)
@@ -340,24 +364,6 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
         (report.updated if old is not None else report.added).append(rel)
         jobs.append((rel, raw, st.st_mtime_ns))
     return jobs, keep_old
-
-
-def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[_Parsed | tuple[str, str]]:
-    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        yield from map(_parse_job, jobs)
-        return
-    import multiprocessing
-
-    pool = multiprocessing.Pool(workers)
-    try:
-        yield from pool.imap(_parse_job, jobs, chunksize=16)
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
 
 
 @contextmanager
@@ -409,32 +415,35 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write(ix, gen_path: Path, jobs: list[tuple[str, bytes, int]], report: IndexReport,
-           cfg: IndexConfig, progress: ProgressFn | None) -> None:
+def _write(ix, gen_path: Path, jobs: list[Job], report: IndexReport, cfg: IndexConfig,
+           analyzer: Analyzer, progress: ProgressFn | None) -> None:
     workers = cfg.workers or os.cpu_count() or 1
+    analyzer.load()  # once, here: forked writers inherit it
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+        from .mpwrite import ArticleWriter
+
         with _abort_on_interrupt(gen_path):
-            writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_LIMIT_MB, codec=ZhCodec())
-            _feed(writer, jobs, report, workers, progress)
+            writer = ArticleWriter(ix, analyzer, procs=workers, limitmb=WRITER_LIMIT_MB, codec=ZhCodec())
+            _feed_parallel(writer, jobs, report, progress)
     else:
-        _feed(ix.writer(limitmb=WRITER_LIMIT_MB, codec=ZhCodec()), jobs, report, 1, progress)
+        _feed(ix.writer(limitmb=WRITER_LIMIT_MB, codec=ZhCodec()), jobs, report, analyzer, progress)
 
 
-def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, workers: int,
+def _feed(writer, jobs: list[Job], report: IndexReport, analyzer: Analyzer,
           progress: ProgressFn | None) -> None:
+    """Parse, analyse and write in this process (small updates)."""
     updating = set(report.updated)
+    failed: set[str] = set()
     try:
         for rel in report.deleted:
             writer.delete_by_term("path", rel)
-        failed: set[str] = set()
-        for done, item in enumerate(_parsed(jobs, workers), 1):
+        for done, job in enumerate(jobs, 1):
+            item = parse_job(job, analyzer)
             if isinstance(item, tuple):
-                rel, why = item
-                report.skipped.append((rel, why))
-                failed.add(rel)
+                report.skipped.append(item)
+                failed.add(item[0])
             else:
-                for w in item.warnings:
-                    report.warnings.append((item.path, w))
+                report.warnings.extend((item.path, w) for w in item.warnings)
                 if item.path in updating:  # a failed re-parse keeps the old version
                     writer.update_document(**item.fields)
                 else:
@@ -443,16 +452,46 @@ def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, worke
                 progress(done, len(jobs))
         writer.commit()
     except BaseException:
-        for task in getattr(writer, "tasks", ()):  # MpWriter.cancel() only flips a flag in our copy
-            task.terminate()
-        for task in getattr(writer, "tasks", ()):
-            task.join(5)
         try:
             writer.cancel()
         except OSError:
             pass
         raise
+    _forget_failed(report, failed)
+
+
+def _feed_parallel(writer, jobs: list[Job], report: IndexReport, progress: ProgressFn | None) -> None:
+    """Hand the jobs to the writer's workers; they parse, analyse and write.
+
+    An updated article's old version is deleted only once its new one has
+    been written, so a failed re-parse keeps the old version."""
+    try:
+        for rel in report.deleted:
+            writer.delete_by_term("path", rel)
+        for job in jobs:
+            writer.add_job(job)
+            if progress:
+                progress(writer.done, len(jobs))
+        outcomes = writer.wait_for_jobs(len(jobs), progress)
+        updating = set(report.updated)
+        failed: set[str] = set()
+        for rel, warnings, why in outcomes:
+            if why is not None:
+                report.skipped.append((rel, why))
+                failed.add(rel)
+                continue
+            report.warnings.extend((rel, w) for w in warnings)
+            if rel in updating:
+                writer.delete_by_term("path", rel)  # the old version: the new one is in a new segment
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    _forget_failed(report, failed)
+
+
+def _forget_failed(report: IndexReport, failed: set[str]) -> None:
+    """Articles that failed to parse were neither added nor updated."""
     if failed:
         report.added = [p for p in report.added if p not in failed]
         report.updated = [p for p in report.updated if p not in failed]
-

@@ -45,6 +45,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermInfo, TermNotFound
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.varints import varint
 
@@ -393,9 +394,15 @@ class ZhCodec(W3Codec):
 
 
 class InterningText(TEXT):
-    """``TEXT`` whose postings share equal term, weight and short value
-    objects, within one writer process (the table is not pickled along with
-    the schema, and dies with the writer's fields)."""
+    """``TEXT`` fed with the tokens of an :class:`indexer.analysis.Analyzer`
+    instead of text, whose postings share equal term, weight and short value
+    objects within one writer process.
+
+    The tokens come from the analyzer that owns the index (``RawToken``
+    tuples, ``(text, position, start, end)``), so the schema pickled into the
+    index holds no analysis at all.  Sharing: the table is not pickled along
+    with the schema, and dies with the writer's fields.
+    """
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -403,14 +410,27 @@ class InterningText(TEXT):
         return state
 
     def index(self, value, **kwargs):
-        # FieldType.index with the sharing folded in (no extra generator layer:
-        # this runs once per posting)
+        if isinstance(value, str):
+            raise TypeError(f"{type(self).__name__} indexes the tokens of an indexer.analysis.Analyzer, "
+                            "not text (see indexer.build.article_fields)")
         shared = self.__dict__.get("_shared")
         if shared is None:
             shared = self.__dict__["_shared"] = {}
         keep = shared.setdefault
-        kwargs.setdefault("mode", "index")
-        for word, freq, weight, vbytes in self.format.word_values(value, self.analyzer, **kwargs):
+        fmt = self.format
+        fb = fmt.field_boost
+        grouped: dict[str, list[int]] = {}
+        for tok in value:
+            got = grouped.get(tok[0])
+            if got is None:
+                grouped[tok[0]] = [tok[1]]
+            else:
+                got.append(tok[1])
+        positions = isinstance(fmt, CompactPositions)
+        for word, poslist in grouped.items():
             tbytes = word.encode("utf-8")
-            yield (keep(tbytes, tbytes), freq, keep(weight, weight),
-                   keep(vbytes, vbytes) if vbytes is not None and len(vbytes) <= 5 else vbytes)
+            n = len(poslist)
+            vbytes = fmt.encode(poslist) if positions else pack_uint(n)
+            # this runs once per posting: no generator layers beyond this one
+            yield (keep(tbytes, tbytes), n, keep(n * fb, n * fb),
+                   keep(vbytes, vbytes) if len(vbytes) <= 5 else vbytes)

@@ -1,35 +1,55 @@
-"""The Whoosh schema: which fields exist, how they are analysed, what is stored.
+"""The Whoosh schema: which fields exist, what is stored, what can be matched.
 
 Field weights are applied at query time (``search.query``) so they can be
 tuned without re-indexing; the schema only decides what can be matched.
+
+The text fields take tokens, not text: the index's
+:class:`indexer.analysis.Analyzer` analyses an article once
+(``indexer.build.article_fields``) and Whoosh only files the postings.  So
+the schema that Whoosh pickles into every index holds no analysis state,
+and the analyzer is always the index's own, passed explicitly.
 """
 
 from __future__ import annotations
 
 from whoosh import columns
+from whoosh.analysis import Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, bigram_analyzer, chinese_analyzer, code_analyzer
 from .codec import CompactPositions, InterningText
 
-#: Bump when fields change; together with the analysis version and the user
-#: dictionary it decides whether an existing index can be updated in place.
-SCHEMA_VERSION = 9
+#: Bump when fields change; together with the analyzer's identity it decides
+#: whether an existing index can be updated in place.
+SCHEMA_VERSION = 10
+
+
+class Tokens(Tokenizer):
+    """The analysis of a text field: tokens an ``Analyzer`` made beforehand.
+
+    A placeholder in the schema (Whoosh wants one per text field); given
+    text instead of tokens it says so rather than guessing an analysis.
+    """
+
+    def __init__(self, stream: str) -> None:
+        self.stream = stream  # which Analyzer method makes this field's tokens
+
+    def __call__(self, value, **kwargs):
+        raise TypeError(f"this field is analysed by Analyzer.{self.stream}: index its tokens, not text")
 
 #: Word fields searched by a plain query, in order of display importance.
 WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
 
 
-def _text(analyzer, phrase: bool = True) -> TEXT:
-    """A text field whose positions (if any) are stored compactly."""
-    f = InterningText(analyzer=analyzer, phrase=phrase)
+def _text(stream: str, phrase: bool = True) -> TEXT:
+    """A text field of ``stream`` tokens whose positions (if any) are stored compactly."""
+    f = InterningText(analyzer=Tokens(stream), phrase=phrase)
     if phrase:
         f.format = CompactPositions(field_boost=f.format.field_boost)
     return f
 
 
 def build_schema() -> Schema:
-    zh = chinese_analyzer()
+    zh = "word_tokens"
     return Schema(
         # identity and change detection (columns: cheap to read for every doc)
         path=ID(unique=True, stored=True, sortable=True),
@@ -42,8 +62,8 @@ def build_schema() -> Schema:
         headings=_text(zh),
         description=_text(zh),
         body=_text(zh),
-        code=_text(code_analyzer(), phrase=False),
-        bigram=_text(bigram_analyzer()),
+        code=_text("code_tokens", phrase=False),
+        bigram=_text("bigram_tokens"),
         # filters and facets (values folded like the text: NFKC + lower case)
         tag=KEYWORD(commas=True, lowercase=False, scorable=False),
         category=KEYWORD(commas=True, lowercase=False, scorable=False),
@@ -61,4 +81,4 @@ def build_schema() -> Schema:
 
 
 def versions() -> dict[str, int]:
-    return {"schema": SCHEMA_VERSION, "analysis": ANALYSIS_VERSION}
+    return {"schema": SCHEMA_VERSION}

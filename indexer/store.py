@@ -35,6 +35,8 @@ from typing import Iterator
 from whoosh import index as whoosh_index
 
 from . import zerocopy
+from .analysis import Analyzer
+from .segmenter import rjieba_available
 
 zerocopy.install()  # every reader of a generation maps segments, never copies them
 
@@ -71,6 +73,21 @@ class Generation:
 
 def jieba_cache_dir(index_dir: Path) -> Path:
     return Path(index_dir)
+
+
+def generation_analyzer(index_dir: Path, gen: Generation) -> Analyzer:
+    """The analyzer a generation was built with: its own copy of the user
+    dictionary and the segmenter its identity records, so queries are
+    segmented exactly like its text."""
+    ud = gen.path / USERDICT
+    segmenter = (gen.meta.get("identity") or {}).get("segmenter", "auto")
+    if segmenter == "rjieba" and not rjieba_available():
+        log.warning("index %s was segmented with rjieba, which is not installed here: queries use jieba "
+                    "(a few words may differ until `zhsearch index` rebuilds it)", gen.path)
+        segmenter = "jieba"
+    elif segmenter not in ("rjieba", "jieba"):
+        segmenter = "auto"
+    return Analyzer(ud if ud.is_file() else None, segmenter=segmenter, cache_dir=jieba_cache_dir(index_dir))
 
 
 def read_current(index_dir: Path) -> Generation | None:

@@ -17,16 +17,16 @@ of ``(start, original characters)`` and ``text`` is folded, or ``runs`` is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .analysis import fold
-
 StoredSection = tuple[str, str, str, tuple[tuple[int, str], ...] | None]
+#: ``Analyzer.fold``: text → (folded text, offsets or None)
+FoldFn = Callable[[str], tuple[str, list[int] | None]]
 
 
-def encode(heading: str, anchor: str, text: str) -> StoredSection:
+def encode(heading: str, anchor: str, text: str, fold: FoldFn) -> StoredSection:
     folded, offsets = fold(text)
     if offsets is not None:  # folding changed the length: keep the original
         return heading, anchor, text, None
@@ -41,9 +41,9 @@ def encode(heading: str, anchor: str, text: str) -> StoredSection:
     return heading, anchor, folded, runs
 
 
-def folded_text(section: StoredSection) -> tuple[str, list[int] | None]:
+def folded_text(section: StoredSection, fold: FoldFn) -> tuple[str, list[int] | None]:
     """The folded text and, when its offsets differ from the original's, the
-    original offset of each folded character (as :func:`analysis.fold`)."""
+    original offset of each folded character (as ``Analyzer.fold``)."""
     _h, _a, text, runs = section
     if runs is None:
         return fold(text)

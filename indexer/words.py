@@ -48,15 +48,14 @@ import bisect
 import logging
 import math
 import os
-import re
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
-from . import analysis
-from .analysis import _HAN, fold
+from .analysis import Analyzer
 from .article import ArticleError, read_article
 from .build import scan_corpus
 
@@ -71,7 +70,6 @@ MIN_ENTROPY = 1.5  # bits, on both sides
 #: of its occurrences (``星河智`` inside ``星河智算``).
 NESTED_SHARE = 0.75
 SEP = "\n"
-_HAN_RUN_RE = re.compile(rf"[{_HAN}]+")
 
 #: jieba pieces that make a sequence a phrase rather than a word: particles,
 #: pronouns and conjunctions anywhere; modal verbs, demonstratives, measure
@@ -125,16 +123,15 @@ class WordsReport:
 
 # ------------------------------------------------------------------ reading
 
-def han_text(title: str, headings: str, body: str) -> str:
+def han_text(title: str, headings: str, body: str, analyzer: Analyzer) -> str:
     """The folded Han runs of an article, one per line."""
     parts = [headings, body]
     if title and title not in headings.split("\n"):  # a title from the first H1 is a heading too
         parts.insert(0, title)
-    folded = fold("\n".join(parts))[0]
-    return SEP.join(_HAN_RUN_RE.findall(folded))
+    return SEP.join(analyzer.han_runs("\n".join(parts)))
 
 
-def _read_job(job: tuple[str, str]) -> tuple[str, str | None, str | None]:
+def _read_job(job: tuple[str, str], analyzer: Analyzer) -> tuple[str, str | None, str | None]:
     path, root = job
     rel = Path(path).relative_to(root).as_posix()
     try:
@@ -143,7 +140,7 @@ def _read_job(job: tuple[str, str]) -> tuple[str, str | None, str | None]:
         return rel, None, str(exc)
     except Exception as exc:  # never lose the run over one file
         return rel, None, f"unexpected error: {type(exc).__name__}: {exc}"
-    return rel, han_text(a.title, a.headings, a.body), None
+    return rel, han_text(a.title, a.headings, a.body, analyzer), None
 
 
 def _map(fn, jobs: list, workers: int, chunksize: int = 1):
@@ -207,16 +204,15 @@ def _neighbours(job: tuple[str, int, frozenset[str], list[int]]) -> dict[str, tu
 
 # --------------------------------------------------------------- discovery
 
-def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | None = None,
-             min_count: int = MIN_COUNT, top: int | None = 50, max_articles: int | None = None,
-             workers: int = 0) -> WordsReport:
-    """The corpus's most frequent unknown multi-character sequences, best first."""
+def discover(corpus: Path, analyzer: Analyzer, *, min_count: int = MIN_COUNT, top: int | None = 50,
+             max_articles: int | None = None, workers: int = 0) -> WordsReport:
+    """The corpus's most frequent sequences that ``analyzer`` (its dictionary:
+    stock + user dictionary + region words) does not know, best first."""
     corpus = Path(corpus)
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
     min_count = max(2, int(min_count))
     workers = workers or os.cpu_count() or 1
-    analysis.configure(cache_dir=cache_dir, userdict=userdict)
 
     t0 = time.perf_counter()
     files, skipped = scan_corpus(corpus)
@@ -225,7 +221,7 @@ def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | No
         paths = paths[:max(0, max_articles)]
     jobs = [(str(p), str(corpus)) for p in paths]
     texts: list[str] = []
-    read = _map(_read_job, jobs, workers if len(jobs) >= 64 else 1, chunksize=16)
+    read = _map(partial(_read_job, analyzer=analyzer), jobs, workers if len(jobs) >= 64 else 1, chunksize=16)
     for rel, text, why in read:
         if text is None:
             skipped.append((rel, why or "unreadable"))
@@ -248,18 +244,16 @@ def discover(corpus: Path, *, userdict: Path | None = None, cache_dir: Path | No
         counts.update(part)
 
     log.debug("counted %d frequent n-grams: %.1f s", len(counts), time.perf_counter() - t0)
-    tok = analysis.get_jieba()
-    freq = tok.FREQ
     N = max(1, han_chars)
     cands: dict[str, tuple[float, list[str]]] = {}
     for w, c in counts.items():
         n = len(w)
-        if n < MIN_LEN or freq.get(w):
+        if n < MIN_LEN or analyzer.is_word(w):
             continue
         coh = min(c * N / (counts[w[:k]] * counts[w[k:]]) for k in range(1, n))
         if coh < MIN_COHESION:
             continue
-        pieces = tok.lcut(w, HMM=False)
+        pieces = analyzer.plain_words(w)
         if len(pieces) < 2 or _phrase_like(pieces):
             continue
         cands[w] = (coh, pieces)

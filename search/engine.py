@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as Q
 
-from indexer import analysis, store
-from indexer.analysis import fold_label
+from indexer import store
+from indexer.analysis import Analyzer
 
 from . import query as qbuild
 from . import syntax
 from . import vector
-from .models import FacetValue, Facets, Hit, ResultPage
+from .models import FacetValue, Facets, Hit, Listing, ResultPage, TitleRecord
 from .snippets import highlight_title, make_snippet
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .spelling import Vocabulary
@@ -100,6 +100,7 @@ class _Generation:
     name: str
     ix: object
     meta: dict
+    analyzer: Analyzer
     local: threading.local = field(default_factory=threading.local)
     _labels: dict | None = None
     _vocab: Vocabulary | None = None
@@ -159,6 +160,7 @@ class _Generation:
                 for col in ("tags", "categories"):
                     counts: dict[str, dict[str, int]] = {}
                     cr = self.column(col)
+                    fold_label = self.analyzer.fold_label
                     for docnum in r.all_doc_ids():
                         for v in cr[docnum] or ():
                             c = counts.setdefault(fold_label(v), {})
@@ -200,13 +202,20 @@ class Engine:
         self._synonyms: SynonymFile | None = None
 
     def synonyms(self) -> Synonyms:
+        """The synonyms in force, segmented by the live generation's analyzer."""
+        gen = self.generation()
         if self._synonyms is None:
             path = self._synonyms_path
             if path is None:
-                corpus = self.generation().meta.get("corpus")
+                corpus = gen.meta.get("corpus")
                 path = Path(corpus) / "synonyms.txt" if corpus else None
             self._synonyms = SynonymFile(path)
-        return self._synonyms.get()
+        return self._synonyms.get(gen.analyzer)
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The live generation's analyzer (its user dictionary and segmenter)."""
+        return self.generation().analyzer
 
     def generation(self) -> _Generation:
         """The live generation, reopened when ``CURRENT`` has moved on."""
@@ -219,13 +228,34 @@ class Engine:
         with self._lock:
             if self._gen is None or self._gen.name != cur.name:
                 ix, cur = store.open_current(self.index_dir)
-                ud = cur.path / store.USERDICT
-                analysis.configure(cache_dir=store.jieba_cache_dir(self.index_dir),
-                                   userdict=ud if ud.is_file() else None)
+                analyzer = store.generation_analyzer(self.index_dir, cur)
+                if self._gen is not None and self._gen.analyzer.identity == analyzer.identity:
+                    analyzer = self._gen.analyzer  # the same analysis: keep the loaded one
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
-                self._gen = _Generation(cur.name, ix, cur.meta, results=ResultCache(self.cache_size),
+                self._gen = _Generation(cur.name, ix, cur.meta, analyzer, results=ResultCache(self.cache_size),
                                         postings=vector.PostingsCache(self.postings_cache_mb << 20))
             return self._gen
+
+    def generation_name(self) -> str:
+        """The live generation's name (changes with every published update)."""
+        return self.generation().name
+
+    def corpus_root(self) -> Path | None:
+        """The corpus folder the live generation was built from, if known."""
+        corpus = self.generation().meta.get("corpus")
+        return Path(corpus) if corpus else None
+
+    def listing(self) -> Listing:
+        """Titles of every live article and the facet labels, from one generation."""
+        gen = self.generation()
+        searcher = gen.searcher()
+        display, paths = gen.column("display"), gen.column("path")
+        titles = []
+        for docnum in searcher.reader().all_doc_ids():
+            path = paths[docnum]
+            title, url = display[docnum] or (path, "")
+            titles.append(TitleRecord(path, title, url or ""))
+        return Listing(gen.name, gen.analyzer, titles, gen.labels(searcher))
 
     def stats(self) -> dict:
         gen = self.generation()
@@ -246,7 +276,7 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     engine = index if isinstance(index, Engine) else Engine(index)
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
-    gen = engine.generation()  # applies the index's jieba dictionary before analysis
+    gen = engine.generation()
     synonyms = engine.synonyms()
     key = None
     if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
@@ -270,7 +300,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
             filters: dict | None, sort: str, ranking: qbuild.Ranking, t0: float) -> ResultPage:
     pq = syntax.parse(query or "")
     _apply_filters(pq, filters or {})
-    built = qbuild.build(pq, ranking, synonyms)
+    built = qbuild.build(pq, gen.analyzer, ranking, synonyms)
     result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
     notes = list(pq.notes)
 
@@ -342,7 +372,8 @@ def highlight_terms(index: Engine | Path | str, query: str) -> list[list[str]]:
     """The folded words a query marks, per query unit, best form first —
     exactly what snippets mark, so an article page can mark the same."""
     engine = index if isinstance(index, Engine) else Engine(index)
-    return qbuild.build(syntax.parse(query or ""), qbuild.DEFAULT_RANKING, engine.synonyms()).highlight_terms
+    return qbuild.build(syntax.parse(query or ""), engine.analyzer, qbuild.DEFAULT_RANKING,
+                        engine.synonyms()).highlight_terms
 
 
 def _ms(t0: float) -> float:
@@ -435,7 +466,7 @@ def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: 
     stored = searcher.stored_fields(docnum)
     title = stored.get("title_text") or stored.get("path", "")
     sections = stored.get("sections") or []
-    snippet = make_snippet(sections, terms, fallback=stored.get("description_text") or "")
+    snippet = make_snippet(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "")
     tags = gen.column("tags")[docnum] or []
     cats = gen.column("categories")[docnum] or []
     date = stored.get("date")
@@ -443,7 +474,7 @@ def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: 
         path=stored["path"], title=title, url=stored.get("url") or "",
         date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
         score=round(score, 4),
-        title_html=highlight_title(title, terms), snippet_html=snippet.html,
+        title_html=highlight_title(title, terms, gen.analyzer.fold), snippet_html=snippet.html,
         section=snippet.section, anchor=snippet.anchor,
     )
 

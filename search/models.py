@@ -64,3 +64,24 @@ class ResultPage:
             "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                        for name, values in (("tags", self.facets.tags), ("categories", self.facets.categories))},
         }
+
+
+@dataclass(frozen=True)
+class TitleRecord:
+    """One live article as the search box's suggestions list it."""
+
+    path: str
+    title: str
+    url: str  # the permalink
+
+
+@dataclass
+class Listing:
+    """Everything a generation lists for browsing: every article's title and
+    the tag and category facet labels (folded key → (label, articles)).
+    ``analyzer`` folds text the way this generation's index was folded."""
+
+    generation: str
+    analyzer: object  # indexer.analysis.Analyzer
+    titles: list[TitleRecord]
+    labels: dict[str, dict[str, tuple[str, int]]]

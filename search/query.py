@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
-from indexer.analysis import QueryUnit, bigrams_of, fold_label, fold_query, query_units, word_tokens_roles
+from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of
 
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
@@ -87,21 +87,22 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
     return UnionOr(subs)
 
 
-def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query:
+def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
+               r: Ranking = DEFAULT_RANKING) -> Q.Query:
     """All the ways one unit may match, exact ways scoring highest."""
     q = _unit_forms(unit, fields, r)
     if not unit.alts:
         return q
     alts = [q]
     for alt in unit.alts:
-        sub = [_unit_forms(u, fields, r) for u in query_units(alt)]
+        sub = [_unit_forms(u, fields, r) for u in analyzer.query_units(alt)]
         if sub:
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
     return UnionOr(alts)
 
 
 def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
-    if unit.kind == "phrase":  # several words matched as one synonym term
+    if unit.kind == UnitKind.PHRASE:  # several words matched as one synonym term
         alts = [_phrase_any(unit.parts, fields)]
         strong = [p for p in unit.parts if not _weak_text(p)]
         if strong and len(strong) < len(unit.parts):
@@ -111,7 +112,7 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
         if all("\u3400" <= ch <= "\U0002ffff" for ch in han) and len(han) > 2:
             alts.append(Q.Phrase("bigram", bigrams_of(han), boost=r.bigram_weight))
         return UnionOr(alts) if len(alts) > 1 else alts[0]
-    if unit.kind == "compound":
+    if unit.kind == UnitKind.COMPOUND:
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
             alts.append(_phrase_any(unit.parts, fields, r.loose_weight))
@@ -119,7 +120,7 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
             if joined != unit.text:
                 alts.append(_term_any(joined, fields, r.loose_weight))
         return UnionOr(alts)
-    if unit.kind == "latin":
+    if unit.kind == UnitKind.LATIN:
         alts = [_term_any(unit.text, fields)]
         if unit.parts:
             alts.append(_phrase_any(unit.parts, fields, r.loose_weight))
@@ -138,17 +139,18 @@ def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Quer
     return UnionOr(alts) if len(alts) > 1 else alts[0]
 
 
-def phrase_query(text: str, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query | None:
+def phrase_query(text: str, fields: dict[str, float], analyzer: Analyzer,
+                 r: Ranking = DEFAULT_RANKING) -> Q.Query | None:
     """A quoted phrase: word sequence in word fields, or bigrams for Han text."""
-    toks = word_tokens_roles(text)
-    words = [t[0] for t in toks if t[4] in ("main", "part", "latin")]
+    toks = analyzer.word_tokens_roles(text)
+    words = [t.text for t in toks if t.role in (Role.MAIN, Role.PART, Role.LATIN)]
     if not words:
         return None
     if len(words) == 1:
-        only = query_units(text)
-        return unit_query(only[0], fields, r) if only else None
+        only = analyzer.query_units(text)
+        return unit_query(only[0], fields, analyzer, r) if only else None
     alts = [_phrase_any(words, fields, 1.0, slop=1)]
-    folded = fold_query(text)
+    folded = analyzer.fold_query(text)
     han = "".join(ch for ch in folded if not ch.isspace())
     grams = bigrams_of(han)
     if grams and all("\u3400" <= ch <= "\U0002ffff" for ch in han):
@@ -170,17 +172,18 @@ class BuiltQuery:
     typed: Q.Query | None = None
 
 
-def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None) -> BuiltQuery:
+def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking = DEFAULT_RANKING,
+          synonyms: Synonyms | None = None) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both."""
-    clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
-    built = _build(pq, r, synonyms, True, clause_units)
+    The query text is segmented once for both, by the index's ``analyzer``."""
+    clause_units = {id(c): analyzer.query_units(c.text) for g in pq.groups for c in g if not c.phrase}
+    built = _build(pq, analyzer, r, synonyms, True, clause_units)
     if built.has_alts:
-        built.typed = _build(pq, r, None, False, clause_units).query
+        built.typed = _build(pq, analyzer, r, None, False, clause_units).query
     return built
 
 
-def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
+def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
            clause_units: dict[int, list[QueryUnit]]) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
@@ -197,11 +200,11 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
         for clause in group:
             fields = _word_fields(clause.field, r)
             if clause.phrase:
-                q = phrase_query(clause.text, fields, r)
+                q = phrase_query(clause.text, fields, analyzer, r)
                 if q is not None:
                     alts.append(q)
                     group_optional = False
-                    highlight.append(_phrase_highlight(clause.text))
+                    highlight.append([analyzer.fold_query(clause.text).strip()])
                 continue
             units = []
             for u in clause_units[id(clause)]:
@@ -224,15 +227,15 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
                 strong, weak = units, []
             else:
                 weak = [u for u in units if _weak(u)]
-            subs = [unit_query(u, fields, r) for u in strong]
+            subs = [unit_query(u, fields, analyzer, r) for u in strong]
             for u in strong:
-                highlight.append(_unit_highlight(u))
+                highlight.append(_unit_highlight(u, analyzer))
                 if not _weak(u):  # "的" near anything says nothing, and its positions are costly
                     prox_words.append(u.text)
-                if u.kind == "latin":
+                if u.kind == UnitKind.LATIN:
                     latin.append(u.text)
             for u in weak if r.optional_weight > 0 else ():
-                optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
+                optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
                 group_optional = None
@@ -247,7 +250,7 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
     if capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
     # filters and exclusions are the main query's (the typed-words form is only ranked within it)
-    filt, excl = (_filters(pq), _exclusions(pq, r)) if with_alts else (None, None)
+    filt, excl = (_filters(pq, analyzer), _exclusions(pq, analyzer, r)) if with_alts else (None, None)
     if not required:
         return BuiltQuery(None, None, filt, excl, highlight, latin)
     if len(prox_words) >= 2 and r.proximity_weight > 0:
@@ -266,34 +269,30 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
 
 
 def _weak(u: QueryUnit) -> bool:
-    return u.kind != "phrase" and _weak_text(u.text)
+    return u.kind != UnitKind.PHRASE and _weak_text(u.text)
 
 
 def _weak_text(text: str) -> bool:
     return text in STOPWORDS or (len(text) == 1 and "\u3400" <= text <= "\U0002ffff")
 
 
-def _unit_highlight(u: QueryUnit) -> list[str]:
-    terms = [u.text] + [fold_query(a) for a in u.alts]
-    if u.kind == "phrase":
+def _unit_highlight(u: QueryUnit, analyzer: Analyzer) -> list[str]:
+    terms = [u.text] + [analyzer.fold_query(a) for a in u.alts]
+    if u.kind == UnitKind.PHRASE:
         return terms + ["".join(u.parts)]
-    if u.kind == "compound":
+    if u.kind == UnitKind.COMPOUND:
         return terms + ["".join(u.parts)] if u.parts else terms
-    if u.kind == "latin" and u.parts:  # gpt4 is also written GPT-4 or GPT 4
+    if u.kind == UnitKind.LATIN and u.parts:  # gpt4 is also written GPT-4 or GPT 4
         return terms + [sep.join(u.parts) for sep in ("-", " ", ".", "_")]
     return terms + [p for p in u.parts if len(p) > 1]
 
 
-def _phrase_highlight(text: str) -> list[str]:
-    return [fold_query(text).strip()]
-
-
-def _filters(pq: ParsedQuery) -> Q.Query | None:
+def _filters(pq: ParsedQuery, analyzer: Analyzer) -> Q.Query | None:
     subs: list[Q.Query] = []
     for t in pq.tags:
-        subs.append(Q.Term("tag", fold_label(t)))
+        subs.append(Q.Term("tag", analyzer.fold_label(t)))
     for c in pq.categories:
-        subs.append(Q.Term("category", fold_label(c)))
+        subs.append(Q.Term("category", analyzer.fold_label(c)))
     if pq.date_range:
         start, end = pq.date_range
         subs.append(Q.DateRange("date", start, end, endexcl=True))
@@ -302,14 +301,14 @@ def _filters(pq: ParsedQuery) -> Q.Query | None:
     return Q.And(subs) if len(subs) > 1 else subs[0]
 
 
-def _exclusions(pq: ParsedQuery, r: Ranking) -> Q.Query | None:
+def _exclusions(pq: ParsedQuery, analyzer: Analyzer, r: Ranking) -> Q.Query | None:
     subs: list[Q.Query] = []
     for clause in pq.excluded:
         fields = _word_fields(clause.field, r)
         if clause.phrase:
-            q = phrase_query(clause.text, fields, r)
+            q = phrase_query(clause.text, fields, analyzer, r)
         else:
-            units = query_units(clause.text)
+            units = analyzer.query_units(clause.text)
             q = Q.And([_exclude_unit(u, fields) for u in units]) if units else None
         if q is not None:
             subs.append(q)
@@ -319,7 +318,7 @@ def _exclusions(pq: ParsedQuery, r: Ranking) -> Q.Query | None:
 def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
     """Exclusion matches the word as written (and as a substring for Han)."""
     alts = [_term_any(u.text, fields)]
-    grams = bigrams_of(u.text) if u.kind == "han" else []
+    grams = bigrams_of(u.text) if u.kind == UnitKind.HAN else []
     if len(grams) == 1:
         alts.append(Q.Term("bigram", grams[0]))
     elif grams:

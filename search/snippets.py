@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from indexer.analysis import fold
-from indexer.stored import folded_text, original_text
+from indexer.stored import FoldFn, folded_text, original_text
 
 SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
 SNIPPET_MAX = 160
@@ -52,15 +51,16 @@ class Prepared:
                       for ui, alternatives in enumerate(terms) for t in alternatives if t]
 
 
-def find_matches(text: str, terms: list[list[str]] | Prepared) -> list[Match]:
-    """Non-overlapping matches of the query terms in ``text`` (original offsets)."""
+def find_matches(text: str, terms: list[list[str]] | Prepared, fold: FoldFn) -> list[Match]:
+    """Non-overlapping matches of the query terms in ``text`` (original offsets);
+    ``fold`` is the index's (``Analyzer.fold``)."""
     folded, offsets = fold(text)
     return find_folded(folded, offsets, terms)
 
 
 def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]] | Prepared) -> list[Match]:
     """As :func:`find_matches`, in already folded text (``offsets`` as
-    :func:`indexer.analysis.fold` returns them)."""
+    ``Analyzer.fold`` returns them)."""
     if not isinstance(terms, Prepared):
         terms = Prepared(terms)
     raw: list[Match] = []
@@ -103,8 +103,8 @@ def mark(text: str, matches: list[Match], start: int = 0, end: int | None = None
     return "".join(parts)
 
 
-def highlight_title(title: str, terms: list[list[str]]) -> str:
-    return mark(title, find_matches(title, terms))
+def highlight_title(title: str, terms: list[list[str]], fold: FoldFn) -> str:
+    return mark(title, find_matches(title, terms, fold))
 
 
 def _best_window(text: str, matches: list[Match], width: int) -> tuple[tuple, int, int]:
@@ -171,7 +171,7 @@ def _render(text: str, start: int, end: int, matches: list[Match]) -> str:
     return prefix + body + suffix
 
 
-def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> Snippet:
+def make_snippet(sections: list, terms: list[list[str]], fold: FoldFn, fallback: str = "") -> Snippet:
     """The passage with the most distinct query units close together.
 
     ``sections`` are stored sections (``indexer.stored``): searched folded,
@@ -182,7 +182,7 @@ def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> 
         heading, text = section[0], section[2]
         if not text:
             continue
-        folded, offsets = folded_text(section)
+        folded, offsets = folded_text(section, fold)
         matches = find_folded(folded, offsets, prepared)
         if not matches:
             continue
@@ -191,7 +191,7 @@ def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> 
         wkey, a, b = _best_window(folded, matches, SNIPPET_TARGET)
         if best is not None and wkey[0] < best[0][0]:
             continue  # fewer query units than the best: its heading cannot lift it
-        heading_units = {m.unit for m in find_matches(heading, prepared)} if heading else set()
+        heading_units = {m.unit for m in find_matches(heading, prepared, fold)} if heading else set()
         key = (wkey[0], len(heading_units), wkey[1], wkey[2], -si)
         if best is None or key > best[0]:
             best = (key, si, a, b, matches)
@@ -203,7 +203,7 @@ def make_snippet(sections: list, terms: list[list[str]], fallback: str = "") -> 
                 return Snippet(_render(text, 0, end, []), section[0] or None, section[1] or None, 0)
         text = fallback
         end = min(len(text), SNIPPET_TARGET)
-        return Snippet(_render(text, 0, end, find_matches(text, terms)), None, None, 0)
+        return Snippet(_render(text, 0, end, find_matches(text, terms, fold)), None, None, 0)
     key, si, a, b, matches = best
     units = key[0]
     heading, anchor = sections[si][0], sections[si][1]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.analysis import QueryUnit, query_units
+from indexer.analysis import Analyzer, QueryUnit, UnitKind
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,12 @@ class Synonyms:
     longest: int = 0
 
     @classmethod
-    def from_text(cls, text: str) -> "Synonyms":
+    def from_text(cls, text: str, analyzer: Analyzer) -> "Synonyms":
+        """The groups of ``text``, segmented by ``analyzer`` (the index's own,
+        so a synonym matches the words its queries are cut into)."""
         syn = cls()
         for group in parse_groups(text):
-            keyed = [(tuple(u.text for u in query_units(t)), t) for t in group]
+            keyed = [(tuple(u.text for u in analyzer.query_units(t)), t) for t in group]
             for key, term in keyed:
                 if not key:
                     continue
@@ -74,7 +77,7 @@ class Synonyms:
                     u = units[i]
                     out.append(replace(u, alts=u.alts + [a for a in alts if a not in u.alts]))
                 else:
-                    out.append(QueryUnit(" ".join(key), "phrase", list(key), list(alts)))
+                    out.append(QueryUnit(" ".join(key), UnitKind.PHRASE, list(key), list(alts)))
                 i += n
                 break
             else:
@@ -84,14 +87,18 @@ class Synonyms:
 
 
 class SynonymFile:
-    """A synonyms file, re-read when it changes on disk."""
+    """A synonyms file, re-read when it changes on disk, and re-segmented
+    when the index's analyzer changes (a new user dictionary)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = Path(path) if path else None
         self._stamp: tuple[int, int] | None = None
+        self._analyzer: Analyzer | None = None
         self._syn = Synonyms()
+        self._lock = threading.Lock()
 
-    def get(self) -> Synonyms:
+    def get(self, analyzer: Analyzer) -> Synonyms:
+        """The synonyms, the same object while nothing changes (it keys cached pages)."""
         if self.path is None:
             return self._syn
         try:
@@ -99,14 +106,21 @@ class SynonymFile:
         except OSError:
             if self._stamp is not None:  # the file went away: no synonyms from now on
                 self._stamp, self._syn = None, Synonyms()
-            return self._syn  # the same object while nothing changes (it keys cached pages)
+            return self._syn
         stamp = (st.st_mtime_ns, st.st_size)
-        if stamp != self._stamp:
-            try:
-                self._syn = Synonyms.from_text(self.path.read_text(encoding="utf-8", errors="replace"))
-                log.info("loaded %d synonym entries from %s", len(self._syn.table), self.path)
-            except OSError as exc:
-                log.warning("cannot read synonyms file %s: %s", self.path, exc)
-                self._syn = Synonyms()
-            self._stamp = stamp
+        if stamp != self._stamp or analyzer is not self._analyzer:
+            with self._lock:
+                if stamp != self._stamp or analyzer is not self._analyzer:
+                    self._syn = self._read(analyzer)
+                    self._stamp, self._analyzer = stamp, analyzer
         return self._syn
+
+    def _read(self, analyzer: Analyzer) -> Synonyms:
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            log.warning("cannot read synonyms file %s: %s", self.path, exc)
+            return Synonyms()
+        syn = Synonyms.from_text(text, analyzer)
+        log.info("loaded %d synonym entries from %s", len(syn.table), self.path)
+        return syn

@@ -22,7 +22,8 @@ needs_shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../s
 def build_index(corpus: Path, index: Path, **kw):
     from indexer.build import IndexConfig, update_index
 
-    return update_index(IndexConfig(corpus, index, workers=kw.pop("workers", 1)), **kw)
+    cfg = IndexConfig(corpus, index, workers=kw.pop("workers", 1), segmenter=kw.pop("segmenter", "auto"))
+    return update_index(cfg, **kw)
 
 
 @pytest.fixture(scope="session")

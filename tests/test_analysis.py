@@ -10,32 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import analysis
-from indexer.analysis import (
-    COMPOUND,
-    LATIN,
-    MAIN,
-    PART,
-    SUB,
-    bigram_tokens,
-    bigrams_of,
-    chinese_analyzer,
-    bigram_analyzer,
-    fold,
-    fold_query,
-    query_units,
-    region_table,
-    word_tokens,
-    word_tokens_roles,
-)
+from indexer.analysis import Analyzer, Role, UnitKind, bigrams_of
 
+COMPOUND, LATIN, MAIN, PART, SUB = Role.COMPOUND, Role.LATIN, Role.MAIN, Role.PART, Role.SUB
 
-@pytest.fixture(scope="module", autouse=True)
-def jieba_default(tmp_path_factory):
-    """The stock dictionary (no user dictionary), cached in a private folder."""
-    analysis.configure(cache_dir=tmp_path_factory.mktemp("jieba"), userdict=None)
-    analysis.get_jieba()
-    yield
+#: The stock dictionary (no user dictionary), with the default segmenter.
+ANALYZER = Analyzer()
+bigram_tokens = ANALYZER.bigram_tokens
+fold = ANALYZER.fold
+fold_query = ANALYZER.fold_query
+query_units = ANALYZER.query_units
+word_tokens = ANALYZER.word_tokens
+word_tokens_roles = ANALYZER.word_tokens_roles
+region_table = lambda: ANALYZER.folding.region_table  # noqa: E731
 
 
 SENTENCES = [
@@ -258,14 +245,22 @@ def test_bigrams_contain_a_word_inside_a_longer_compound():
     assert any(grams[i:i + len(query)] == query for i in range(len(grams)))
 
 
-def test_whoosh_tokenizers_match_raw_tokens():
-    text = "GPT-4 拥有超过5000亿参数，記憶體"
-    got = [(t.text, t.pos, t.startchar, t.endchar)
-           for t in chinese_analyzer()(text, positions=True, chars=True)]
-    assert got == word_tokens(text)
-    got = [(t.text, t.pos, t.startchar, t.endchar)
-           for t in bigram_analyzer()(text, positions=True, chars=True)]
-    assert got == bigram_tokens(text)
+def test_schema_text_fields_take_tokens_not_text():
+    """The schema holds no analysis: its text fields file an Analyzer's tokens
+    (grouped per word, positions kept) and refuse raw text."""
+    from indexer.schema import build_schema
+
+    schema = build_schema()
+    text = "GPT-4 拥有超过5000亿参数，GPT-4"
+    toks = word_tokens(text)
+    items = {t.decode(): (freq, schema["body"].format.decode_positions(v))
+             for t, freq, _w, v in schema["body"].index(toks)}
+    assert items["gpt-4"] == (2, [p for w, p, _a, _b in toks if w == "gpt-4"])
+    assert set(items) == {w for w, *_ in toks}
+    with pytest.raises(TypeError, match="Analyzer"):
+        list(schema["body"].index(text))
+    with pytest.raises(TypeError, match="word_tokens"):
+        list(schema["body"].analyzer(text))
 
 
 # ----------------------------------------------------------------- query units

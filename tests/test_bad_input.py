@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import search.engine as engine_mod
 from indexer.article import Article, ArticleError, parse_article
+from indexer.analysis import Analyzer
 from indexer.build import IndexConfig, article_fields, update_index
 from search import Engine, search
 from tests.conftest import CORPUS, FIXTURES
@@ -45,6 +46,8 @@ YAML_CHAR = st.characters(exclude_categories=("Cs",))
 RTL = ["مرحبا بالعالم", "שלום עולם", "\u202e反转的文字\u202c", "\u200f\u200e", "ܫܠܡܐ", "‏مقال‏"]
 ODD = ["\u0000", "\u0007", "\u001b[31m", "\u200b", "\u200d", "\ufeff", "\ufffd", "\u2028", "\u2029", "\r", "\r\n",
        "\t", "\x85", "\U0001F468\u200D\U0001F469\u200D\U0001F467", "e\u0301\u0301\u0301", "𠮷野家", "\ue000"]
+
+ANALYZER = Analyzer()
 
 
 def encode(text: str) -> bytes:
@@ -63,8 +66,9 @@ def check_article(a: Article, rel: str) -> None:
     assert isinstance(a.permalink, str)
     assert all(isinstance(w, str) for w in a.warnings)
     assert len(a.content_hash) == 64
-    fields = article_fields(a)  # what the index writer gets
-    assert isinstance(fields["body"], str) and isinstance(fields["sections"], list)
+    fields = article_fields(a, ANALYZER)  # what the index writer gets
+    assert isinstance(fields["body"], list) and isinstance(fields["sections"], list)
+    assert all(isinstance(t, str) and isinstance(p, int) for t, p, *_ in fields["body"])
 
 
 def is_text(text: str) -> bool:

@@ -117,11 +117,13 @@ def test_an_index_on_the_new_codec_searches_short_and_long_lists(tmp_path):
 def test_interning_text_shares_equal_posting_objects_and_pickles_clean():
     import pickle
 
+    from indexer.analysis import Analyzer
     from indexer.schema import build_schema
 
+    words = Analyzer().word_tokens
     field = build_schema()["body"]
-    first = {t: (w, v) for t, _f, w, v in field.index("模型训练需要数据，数据决定模型。")}
-    second = {t: (w, v) for t, _f, w, v in field.index("数据和模型。")}
+    first = {t: (w, v) for t, _f, w, v in field.index(words("模型训练需要数据，数据决定模型。"))}
+    second = {t: (w, v) for t, _f, w, v in field.index(words("数据和模型。"))}
     shared = [t for t in second if t in first]
     assert shared, "the two texts share words"
     for t in shared:
@@ -131,14 +133,21 @@ def test_interning_text_shares_equal_posting_objects_and_pickles_clean():
     # the sharing table stays in the writer process: not pickled with the schema
     assert "_shared" in field.__dict__
     assert "_shared" not in pickle.loads(pickle.dumps(field)).__dict__
-    # same weights and positions as Whoosh's own Positions format would give
+    # same weights and positions as Whoosh's own Positions format gives for the same tokens
     from whoosh import formats
+    from whoosh.analysis import Token
+
+    text = "数据和模型，模型和数据。"
+    toks = words(text)
+
+    def replay(value, **kwargs):
+        for w, pos, *_ in toks:
+            yield Token(text=w, pos=pos, boost=1.0, stopped=False, positions=True)
+
     plain = formats.Positions()
-    fmt = field.format
-    for word, freq, weight, value in fmt.word_values("数据和模型，模型和数据。", field.analyzer):
-        ref = {w: (f, wt, plain.decode_positions(v)) for w, f, wt, v in
-               plain.word_values("数据和模型，模型和数据。", field.analyzer)}[word]
-        assert (freq, weight, fmt.decode_positions(value)) == ref
+    ref = {w: (f, wt, plain.decode_positions(v)) for w, f, wt, v in plain.word_values(text, replay)}
+    got = {t.decode(): (f, wt, field.format.decode_positions(v)) for t, f, wt, v in field.index(toks)}
+    assert got == ref
 
 
 @pytest.mark.parametrize("case", [

@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -152,22 +151,9 @@ def small_articles(root: Path, n: int, size: int = 1500) -> Path:
     return root
 
 
-_JIEBA_CACHE: list[Path] = []
-
-
 def new_index_dir(path: Path) -> Path:
-    """An empty index folder holding a copy of jieba's dictionary cache, so a
-    test's first build does not spend seconds rebuilding it (the cache is
-    derived from jieba's stock dictionary only)."""
-    if not _JIEBA_CACHE:
-        from indexer import analysis
-
-        analysis.get_jieba()  # this process's tokenizer wrote or read its cache
-        found = sorted(Path(analysis.get_jieba().tmp_dir or tempfile.gettempdir()).glob("jieba*.cache"))
-        _JIEBA_CACHE.extend(found[:1])
+    """An empty index folder."""
     path.mkdir(parents=True)
-    for cache in _JIEBA_CACHE:
-        shutil.copy2(cache, path / cache.name)
     return path
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from whoosh import query as Q
 
-from indexer import analysis, schema, store
+from indexer import analysis, store
 from indexer.build import IndexConfig, update_index
 from indexer.stored import sections_as_written
 from search import Engine, search
@@ -73,10 +73,9 @@ def basic(tmp_path_factory):
     corpus = write_corpus(root / "corpus", BASIC)
     (corpus / "userdict.txt").write_text(f"# comment line\n\n{USER_WORD} 500 n\n", encoding="utf-8")
     index = root / "ix"
-    report = build_index(corpus, index)
-    # where the tokenizer the build used keeps (and wrote) its cache
-    jieba_tmp_dir = analysis.get_jieba().tmp_dir
-    return {"corpus": corpus, "index": index, "report": report, "jieba_tmp_dir": jieba_tmp_dir}
+    # jieba, not the default rjieba: this index also checks the reference backend
+    report = build_index(corpus, index, segmenter="jieba")
+    return {"corpus": corpus, "index": index, "report": report}
 
 
 def test_full_build_report_and_layout(basic):
@@ -90,6 +89,7 @@ def test_full_build_report_and_layout(basic):
     assert meta["documents"] == len(BASIC)
     assert meta["identity"]["analysis"] == analysis.ANALYSIS_VERSION
     assert meta["identity"]["userdict"] != "none"
+    assert meta["identity"]["segmenter"] == "jieba"
     # the user dictionary travels with the generation, for query-time segmentation
     assert (index / r.generation / store.USERDICT).is_file()
     assert indexed_paths(index) == set(BASIC)
@@ -109,13 +109,16 @@ def test_stored_fields(basic):
 def test_jieba_cache_lands_under_the_index_dir(basic):
     index = basic["index"]
     assert list(index.glob("jieba*.cache")), list(index.iterdir())
-    tmp_dir = basic["jieba_tmp_dir"]
+    analyzer = Engine(index).analyzer
+    assert analyzer.backend == "jieba"
+    tmp_dir = analyzer.segmenter.tokenizer.tmp_dir
     assert tmp_dir is not None  # None would mean tempfile.gettempdir(), i.e. /tmp
     assert Path(tmp_dir).resolve() == index.resolve()
 
 
 def test_user_dictionary_word_is_one_token(basic):
-    assert [t for t, *_ in analysis.word_tokens(USER_WORD)][0] == USER_WORD
+    analyzer = Engine(basic["index"]).analyzer  # the generation's copy of the dictionary
+    assert [t for t, *_ in analyzer.word_tokens(USER_WORD)][0] == USER_WORD
     ix, _gen = store.open_current(basic["index"])
     with ix.searcher() as s:
         assert s.doc_frequency("body", USER_WORD) == 1
@@ -431,8 +434,7 @@ def test_analysis_version_change_forces_rebuild(tmp_path, monkeypatch):
     index = tmp_path / "ix"
     build_index(corpus, index)
     old = analysis.ANALYSIS_VERSION
-    monkeypatch.setattr(analysis, "ANALYSIS_VERSION", old + 1)
-    monkeypatch.setattr(schema, "ANALYSIS_VERSION", old + 1)
+    monkeypatch.setattr(analysis.Analyzer, "version", old + 1)
     r = build_index(corpus, index)
     assert r.rebuilt
     assert "analysis version" in r.rebuild_reason

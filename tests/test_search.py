@@ -40,13 +40,9 @@ def broken_compound_mark(fragment: str) -> bool:
 
 
 @pytest.fixture
-def zh_engine(engine, corpus_index):
-    """The session engine, with the process-wide jieba dictionary set to the one
-    its index was built with (other tests in this process build other indexes,
-    and the dictionary is module-level state)."""
-    gen = store.read_current(corpus_index)
-    ud = gen.path / store.USERDICT
-    analysis.configure(cache_dir=store.jieba_cache_dir(corpus_index), userdict=ud if ud.is_file() else None)
+def zh_engine(engine):
+    """The session engine (its analyzer is its index's own, whatever other
+    tests in this process build)."""
     return engine
 
 

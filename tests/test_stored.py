@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import fold
-from indexer.stored import encode, folded_text, original_text, sections_as_written
+from indexer.analysis import Analyzer
+from indexer.stored import encode as encode_with
+from indexer.stored import folded_text, original_text, sections_as_written
 from search.snippets import make_snippet
+
+fold = Analyzer().fold
+
+
+def encode(heading: str, anchor: str, text: str):
+    return encode_with(heading, anchor, text, fold)
 
 TEXTS = [
     "",
@@ -22,7 +29,7 @@ TEXTS = [
 def test_encode_restores_the_original_and_matches_the_fold(text):
     sec = encode("标题", "biao-ti", text)
     assert original_text(sec) == text
-    assert folded_text(sec) == fold(text)
+    assert folded_text(sec, fold) == fold(text)
     assert list(sections_as_written([sec])) == [("标题", "biao-ti", text)]
 
 
@@ -39,6 +46,6 @@ def test_runs_are_only_what_folding_changed():
 
 def test_snippet_marks_the_original_characters_of_a_folded_section():
     sections = [encode("", "", "前言。"), encode("参数", "can-shu", "ＧＰＴ－４擁有超過5000億參數，OpenAI沒有公開。")]
-    snip = make_snippet(sections, [["gpt-4"], ["参数"]])
+    snip = make_snippet(sections, [["gpt-4"], ["参数"]], fold)
     assert snip.section == "参数"
     assert "<mark>ＧＰＴ－４</mark>" in snip.html and "<mark>參數</mark>" in snip.html

@@ -46,7 +46,7 @@ def _vector_ranking(searcher, q) -> list[tuple[int, float]]:
 
 
 def _queries_of(engine: Engine, text: str) -> list[Q.Query]:
-    built = qbuild.build(syntax.parse(text), qbuild.DEFAULT_RANKING, engine.synonyms())
+    built = qbuild.build(syntax.parse(text), engine.analyzer, qbuild.DEFAULT_RANKING, engine.synonyms())
     return [q for q in (built.query, built.relaxed, built.exclude) if q is not None]
 
 
@@ -112,9 +112,14 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
     """Decoded lists are reused, the oldest dropped once over budget, and
     results are the same with the cache on or off."""
     searcher = engine.generation().searcher()
-    leaf = searcher.leaf_searchers()[0][0]
+    leaf = max((s for s, _ in searcher.leaf_searchers()), key=lambda s: s.doc_count_all())
     reader = leaf.reader()
-    cache = vector.PostingsCache(max_bytes=20_000)
+    words = ("模型", "训练", "数据", "参数", "语言", "问题", "方法", "使用")
+    sizing = vector.PostingsCache(max_bytes=1 << 30)
+    for w in words:
+        sizing.get(("s", "body", w), lambda w=w: vector.read_postings(reader, "body", w.encode()))
+    budget = sizing.bytes - 1  # all eight lists do not fit: the oldest must go
+    cache = vector.PostingsCache(max_bytes=budget)
     loads = []
 
     def loader(word):
@@ -125,9 +130,9 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
 
     first = cache.get(("s", "body", "模型"), loader("模型"))
     assert cache.get(("s", "body", "模型"), loader("模型")) is first and loads == ["模型"]
-    for w in ("训练", "数据", "参数", "语言", "问题", "方法", "使用"):
+    for w in words[1:]:
         cache.get(("s", "body", w), loader(w))
-    assert cache.bytes <= 20_000 and ("s", "body", "模型") not in cache._items
+    assert cache.bytes <= budget and ("s", "body", "模型") not in cache._items
 
     off = Engine(engine.index_dir, cache_size=0, postings_cache_mb=0)
     on = Engine(engine.index_dir, cache_size=0)

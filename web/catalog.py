@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from indexer.analysis import fold_label, fold_query
+from indexer.analysis import Analyzer
 from search import Engine
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class Counted:
 @dataclass
 class Catalog:
     generation: str
+    analyzer: Analyzer  # folds queries the way the titles were folded
     titles: list[TitleEntry] = field(default_factory=list)
     tags: list[Counted] = field(default_factory=list)
     categories: list[Counted] = field(default_factory=list)
@@ -51,7 +52,7 @@ class Catalog:
     def suggest_titles(self, q: str, limit: int = 8) -> list[TitleEntry]:
         """Titles starting with ``q``, then titles with a word starting with it,
         then (for two characters or more) titles containing it."""
-        fq = fold_query(q).strip()
+        fq = self.analyzer.fold_query(q).strip()
         if not fq:
             return []
         ranked: list[tuple[int, int, int, TitleEntry]] = []
@@ -72,7 +73,7 @@ class Catalog:
         return [r[3] for r in ranked[:limit]]
 
     def suggest_tags(self, q: str, limit: int = 5) -> list[Counted]:
-        fq = fold_label(q)
+        fq = self.analyzer.fold_label(q)
         if not fq:
             return []
         hits = [t for t in self.tags if t.folded.startswith(fq)]
@@ -101,24 +102,18 @@ def _starts(folded: str) -> tuple[int, ...]:
 def build_catalog(engine: Engine) -> Catalog:
     """Read titles and facet values of the live generation."""
     t0 = time.perf_counter()
-    gen = engine.generation()
-    searcher = gen.searcher()
-    reader = searcher.reader()
-    cat = Catalog(gen.name)
-    col_display = gen.column("display")
-    col_path = gen.column("path")
-    for docnum in reader.all_doc_ids():
-        path = col_path[docnum]
-        title, url = col_display[docnum] or (path, "")
-        folded = fold_query(title)
-        cat.titles.append(TitleEntry(folded, title, path, url or "", _starts(folded)))
+    listing = engine.listing()
+    cat = Catalog(listing.generation, listing.analyzer)
+    fold_query = listing.analyzer.fold_query
+    for rec in listing.titles:
+        folded = fold_query(rec.title)
+        cat.titles.append(TitleEntry(folded, rec.title, rec.path, rec.url, _starts(folded)))
     cat.titles.sort(key=lambda e: e.folded)
-    labels = gen.labels(searcher)  # the engine's facet labels: one spelling rule
-    for key in ("tags", "categories"):
-        items = [Counted(label, count, f) for f, (label, count) in labels[key].items()]
+    for key in ("tags", "categories"):  # the engine's facet labels: one spelling rule
+        items = [Counted(label, count, f) for f, (label, count) in listing.labels[key].items()]
         items.sort(key=lambda c: (-c.count, c.folded))
         setattr(cat, key, items)
-    log.info("catalog of %s: %d titles, %d tags, %d categories (%.0f ms)", gen.name, len(cat.titles),
+    log.info("catalog of %s: %d titles, %d tags, %d categories (%.0f ms)", cat.generation, len(cat.titles),
              len(cat.tags), len(cat.categories), (time.perf_counter() - t0) * 1000)
     return cat
 
@@ -132,11 +127,11 @@ class CatalogCache:
         self._lock = threading.Lock()
 
     def get(self) -> Catalog:
-        name = self.engine.generation().name
+        name = self.engine.generation_name()
         cat = self._cat
         if cat is not None and cat.generation == name:
             return cat
         with self._lock:
-            if self._cat is None or self._cat.generation != self.engine.generation().name:
+            if self._cat is None or self._cat.generation != self.engine.generation_name():
                 self._cat = build_catalog(self.engine)
             return self._cat

@@ -40,8 +40,9 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from indexer.article import decode, markdown_sections, slugify, split_front_matter
-from indexer.stored import sections_as_written
+from indexer.article import (decode, heading_text, markdown_sections, slugify, split_front_matter,
+                             strip_custom_id, strip_shortcodes)
+from indexer.stored import FoldFn, sections_as_written
 from search.snippets import find_matches, mark
 
 log = logging.getLogger(__name__)
@@ -80,30 +81,10 @@ def split_article(raw: bytes) -> tuple[dict[str, Any], str]:
     return meta, body
 
 
-#: The indexer's syntax for a custom anchor, ``## Title {#my-id}``, and for
-#: Hugo shortcodes, which it drops before parsing (so must we, to see the
-#: same headings).
-_HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
-_SHORTCODE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.S)
-
-
 def index_headings(body: str) -> list[tuple[str, str]]:
     """(heading, anchor) of every titled section, exactly as the index has them."""
     sections, _, _ = markdown_sections(body)
     return [(s.heading, s.anchor) for s in sections if s.heading]
-
-
-def _heading_text(inline: Token) -> str:
-    """Plain text of a heading: text, code and image alt, like the indexer reads it."""
-    parts = []
-    for child in inline.children or ():
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "image":
-            parts.append(child.content)
-    return _HEADING_ID_RE.sub("", "".join(parts)).strip()
 
 
 def _heading_key(text: str) -> str:
@@ -305,9 +286,9 @@ def render_markdown(body: str, *, title: str | None = None, resolve_link: LinkRe
     ``indexed`` is :func:`index_headings` of ``body`` when the caller already
     has it (``parse_article`` computed the sections); otherwise it is computed.
     """
-    tokens = _MD.parse(_SHORTCODE_RE.sub(" ", body), {})
+    tokens = _MD.parse(strip_shortcodes(body), {})  # the indexer drops them before parsing too
     heading_idx = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
-    texts = [_heading_text(tokens[i + 1]) for i in heading_idx]
+    texts = [heading_text(tokens[i + 1])[0] for i in heading_idx]
     pairs = assign_anchors(texts, index_headings(body) if indexed is None else indexed)
     used = {a for _, a in pairs if a}
     if any(a is None and t for t, a in pairs):
@@ -369,7 +350,7 @@ def _strip_custom_id(inline: Token) -> None:
     children = inline.children or []
     for child in reversed(children):
         if child.type == "text":
-            child.content = _HEADING_ID_RE.sub("", child.content)
+            child.content = strip_custom_id(child.content)
             break
         if child.content.strip():
             break
@@ -399,7 +380,7 @@ def render_stored_sections(sections: list) -> RenderedArticle:
 _TAG_SPLIT_RE = re.compile(r'(<(?:[^>"]|"[^"]*")*>)')
 
 
-def highlight_html(fragment: str, terms: list[list[str]]) -> str:
+def highlight_html(fragment: str, terms: list[list[str]], fold: FoldFn) -> str:
     """Wrap the query terms in ``<mark>`` inside the text nodes of safe HTML."""
     if not terms or not any(any(t) for t in terms):
         return fragment
@@ -409,7 +390,7 @@ def highlight_html(fragment: str, terms: list[list[str]]) -> str:
         if not seg or seg.isspace():
             continue
         text = html.unescape(seg)
-        matches = find_matches(text, terms)
+        matches = find_matches(text, terms, fold)
         if matches:
             parts[k] = mark(text, matches)
     return "".join(parts)

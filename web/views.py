@@ -244,9 +244,9 @@ def _corpus_root() -> Path:
     the configured corpus: the index, not the server's working directory,
     knows where its articles are."""
     state = get_state()
-    recorded = state.engine.generation().meta.get("corpus")
-    if recorded and Path(recorded).is_dir():
-        return Path(recorded)
+    recorded = state.engine.corpus_root()
+    if recorded and recorded.is_dir():
+        return recorded
     return state.corpus
 
 
@@ -290,7 +290,7 @@ def article(path: str):
     art = None
     if file is not None:
         try:
-            art, meta, rendered = _render_article(state.engine.generation().name, path, file)
+            art, meta, rendered = _render_article(state.engine.generation_name(), path, file)
         except (OSError, ArticleError) as exc:
             log.warning("cannot read indexed article %s: %s", path, exc)
             missing = True
@@ -306,10 +306,11 @@ def article(path: str):
         tags, categories, keywords = [], [], []
         description = stored.get("description_text") or ""
         date, permalink = format_date(stored.get("date")), stored.get("url") or ""
-    body_html = render.highlight_html(rendered.html, terms) if terms else rendered.html
+    fold = state.engine.analyzer.fold
+    body_html = render.highlight_html(rendered.html, terms, fold) if terms else rendered.html
     author = meta.get("author") if isinstance(meta.get("author"), (str, int, float)) else None
     return render_template(
-        "article.html", q=q, title=title, title_html=highlight_title(title, terms), body_html=body_html,
+        "article.html", q=q, title=title, title_html=highlight_title(title, terms, fold), body_html=body_html,
         rendered=rendered, toc=[h for h in rendered.headings if h.level in (2, 3) and h.text][:60],
         tags=tags, categories=categories, keywords=keywords, description=description, date=date,
         permalink=permalink, author=author, path=path, missing=missing,

@@ -114,12 +114,15 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         self._bar = None
+        self._shown = 0
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
             self._bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
             self._bar.__enter__()
-        self._bar.update(1)
+        if done > self._shown:
+            self._bar.update(done - self._shown)
+            self._shown = done
 
     def close(self) -> None:
         if self._bar is not None:
@@ -275,6 +278,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     terms), as ``word<TAB>count<TAB>score`` lines, best first.  Review them
     and add the real words to the user dictionary, then re-index.
     """
+    from indexer.analysis import Analyzer
     from indexer.words import discover
 
     settings = Settings.load(corpus, index_dir, userdict)
@@ -283,7 +287,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     # jieba's dictionary cache lives with the index; don't create an index dir just for it
     cache = settings.index if (index_dir or settings.index.is_dir()) else None
     try:
-        report = discover(settings.corpus, userdict=ud, cache_dir=cache, min_count=min_count,
+        report = discover(settings.corpus, Analyzer(ud, cache_dir=cache), min_count=min_count,
                           top=top, max_articles=max_articles)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc))

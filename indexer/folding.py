@@ -1,0 +1,154 @@
+"""Width, case and script folding with exact offsets.
+
+Text is folded character by character (NFKC, lower case, then traditional →
+simplified with OpenCC's ``TSCharacters`` table) through a translation table,
+so ``ＧＰＴ－４`` and ``GPT-4`` are the same token and, in the overwhelmingly
+common case, every folded character maps to exactly one original character:
+token offsets then point into the *original* text and highlights land
+exactly on the characters the article has.
+
+Region vocabulary (記憶體 → 内存, 執行緒 → 线程, 分散式 → 分布式, OpenCC's
+``TWPhrasesRev`` and ``HKVariantsRevPhrases``) changes length, so it is never
+applied to indexed text; queries get it as ranked-lower alternatives.
+
+OpenCC (the pure-Python ``opencc-python-reimplemented``) rather than zhconv:
+its character table and its region phrase table are separate, so the
+length-preserving part can go to the index and the length-changing part to
+queries only.
+
+A :class:`Folding` belongs to an :class:`indexer.analysis.Analyzer`; its
+table grows as new characters are seen (a memo of a pure function, so two
+analyzers never disagree), and nothing here is module-level state.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import cached_property
+from importlib import resources
+
+log = logging.getLogger(__name__)
+
+_HAN_ANY_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_LABEL_SPACE_RE = re.compile(r"[\s,]+")
+
+
+def opencc_lines(name: str) -> list[list[str]]:
+    """Tab-separated lines of one of OpenCC's dictionary files."""
+    try:
+        text = (resources.files("opencc") / "dictionary" / name).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover - dependency missing
+        log.warning("OpenCC table %s not found: traditional Chinese is not folded", name)
+        return []
+    return [line.split("\t") for line in text.splitlines() if "\t" in line]
+
+
+def _ts_characters() -> dict[str, str]:
+    """Traditional → simplified, one character to one character."""
+    table: dict[str, str] = {}
+    # TSCharacters only: the variant tables also rewrite characters that
+    # simplified text uses (著→着, 參→蔘).  A character listed as its own
+    # simplified candidate (乾, 於) is left alone for the same reason.
+    for src, dst in opencc_lines("TSCharacters.txt"):
+        cands = dst.split()
+        if len(src) == 1 and cands and src not in cands and len(cands[0]) == 1:
+            table[src] = cands[0]
+    return table
+
+
+class Folding:
+    """The folding tables of one analyzer (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._ts = _ts_characters()
+        self._table: dict[int, str] = {}
+        self._known: set[str] = set()  # characters already in the table
+        self._irregular: set[str] = set()  # characters that fold to 0 or 2+ characters
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def fold_char(self, ch: str) -> str:
+        """NFKC, lower case, then traditional → simplified (one char to one)."""
+        ts = self._ts
+        return "".join(ts.get(c, c) for c in unicodedata.normalize("NFKC", ch).lower())
+
+    def fold(self, text: str) -> tuple[str, list[int] | None]:
+        """Width-, case- and script-fold ``text``.
+
+        Returns ``(folded, offsets)``.  When every character folds to exactly
+        one character ``offsets`` is ``None`` and folded index *i* is original
+        index *i*.  Otherwise ``offsets[i]`` is the original index of folded
+        character *i*, plus a final sentinel entry equal to ``len(text)``.  The
+        per-character Python work is paid once per distinct character.
+        """
+        table = self._table
+        chars = set(text)
+        missing = chars - self._known  # set operations stay in C on the common path
+        if missing:
+            with self._lock:
+                for c in missing:
+                    f = self.fold_char(c)
+                    table[ord(c)] = f
+                    if len(f) != 1:
+                        self._irregular.add(c)
+                    self._known.add(c)
+        folded = text.translate(table)
+        if not self._irregular or self._irregular.isdisjoint(chars):
+            return folded, None
+        offsets: list[int] = []
+        for i, c in enumerate(text):
+            offsets.extend([i] * len(table[ord(c)]))
+        offsets.append(len(text))
+        return folded, offsets
+
+    def fold_query(self, text: str) -> str:
+        """Fold a query string the same way as indexed text."""
+        return self.fold(text)[0]
+
+    def fold_label(self, label: str) -> str:
+        """The key of a tag or category: folded, without spaces or commas, so
+        ``Java 并发``, ``java并发`` and ``ＪＡＶＡ并发`` are one facet value."""
+        return _LABEL_SPACE_RE.sub("", self.fold(label)[0])
+
+    @cached_property
+    def region_table(self) -> dict[str, str]:
+        """Folded Taiwan/Hong Kong word → folded mainland word (記憶體 → 内存).
+
+        Used as query-time alternatives, never as rewrites: a simplified word
+        can be a region key too (向量 → 矢量), and then what was typed must
+        still win.
+        """
+        table: dict[str, str] = {}
+        for name in ("TWPhrasesRev.txt", "HKVariantsRevPhrases.txt"):
+            for src, dst in opencc_lines(name):
+                cands = dst.split()
+                if not src or not cands:
+                    continue
+                key, value = self.fold_query(src), self.fold_query(cands[0])
+                if key != value and len(key) >= 2 and _HAN_ANY_RE.search(key):
+                    table.setdefault(key, value)
+        return table
+
+    @cached_property
+    def _region_reverse(self) -> dict[str, list[str]]:
+        rev: dict[str, list[str]] = {}
+        for k, v in self.region_table.items():
+            rev.setdefault(v, []).append(k)
+        return rev
+
+    def region_alternatives(self, word: str) -> list[str]:
+        """Other regions' words for a folded word, both ways (软体 ↔ 软件)."""
+        table = self.region_table
+        out = [table[word]] if word in table else []
+        return out + [w for w in self._region_reverse.get(word, ()) if w not in out]
