@@ -202,16 +202,31 @@ class Analyzer:
     # -- token streams ---------------------------------------------------
 
     def word_tokens_roles(self, text: str, start_pos: int = 0) -> list[WordToken]:
-        """Word tokens of ``text`` with their roles (see the module docstring)."""
+        """Word tokens of ``text`` with their roles (see the module docstring);
+        offsets are into ``text`` itself."""
         folded, offsets = self.fold(text)
-        seg = None
-        out: list[WordToken] = []
-        pos = start_pos
+        return [WordToken._make(t) for t in self._words(folded, offsets, start_pos)]
 
-        def span(a: int, b: int) -> tuple[int, int]:
-            if offsets is None:
-                return a, b
-            return offsets[a], offsets[b - 1] + 1
+    def word_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
+        """Tokens of ``text`` for the word fields."""
+        folded, offsets = self.fold(text)
+        return [t[:4] for t in self._words(folded, offsets, start_pos)]
+
+    def folded_word_tokens(self, folded: str) -> list[tuple[str, int, int, int, Role]]:
+        """Word tokens (text, position, start, end, role) of already folded
+        text, offsets into it: what the indexer files (it keeps positions only)."""
+        return self._words(folded, None, 0)
+
+    def _words(self, folded: str, offsets: list[int] | None,
+               pos: int) -> list[tuple[str, int, int, int, Role]]:
+        """The tokenizer itself, on folded text; ``offsets`` maps folded
+        indexes to original ones (None: the same).  Plain tuples: this runs
+        for every token the indexer writes."""
+        seg = None
+        out: list[tuple[str, int, int, int, Role]] = []
+        append = out.append
+        MAIN, SUB, COMPOUND, PART, LATIN = Role.MAIN, Role.SUB, Role.COMPOUND, Role.PART, Role.LATIN
+        is_word = None
 
         for m in _TOKEN_RE.finditer(folded):
             kind = m.lastgroup
@@ -220,10 +235,10 @@ class Analyzer:
             if kind == "han":
                 if seg is None:
                     seg = self.segmenter
-                is_word = seg.is_word
+                    is_word = seg.is_word
                 for w, ws, we in seg.words(word):
-                    a, b = span(s + ws, s + we)
-                    out.append(WordToken(w, pos, a, b, Role.MAIN))
+                    a, b = s + ws, s + we
+                    append((w, pos, a, b, MAIN) if offsets is None else (w, pos, offsets[a], offsets[b - 1] + 1, MAIN))
                     n = we - ws
                     if n > 2:
                         for g in (2, 3):
@@ -232,39 +247,45 @@ class Analyzer:
                             for i in range(n - g + 1):
                                 sub = w[i:i + g]
                                 if is_word(sub):
-                                    a2, b2 = span(s + ws + i, s + ws + i + g)
-                                    out.append(WordToken(sub, pos, a2, b2, Role.SUB))
+                                    a2 = a + i
+                                    append((sub, pos, a2, a2 + g, SUB) if offsets is None
+                                           else (sub, pos, offsets[a2], offsets[a2 + g - 1] + 1, SUB))
                     pos += 1
                 continue
-            if len(word) > MAX_TOKEN_LEN:
+            n = len(word)
+            if n > MAX_TOKEN_LEN:
                 continue
-            a, b = span(s, s + len(word))
+            e = s + n
+            a, b = (s, e) if offsets is None else (offsets[s], offsets[e - 1] + 1)
             if kind == "num":
                 digits = word.rstrip(_UNITS)
-                out.append(WordToken(word, pos, a, b, Role.COMPOUND))
-                a, b = span(s, s + len(digits))
-                out.append(WordToken(digits, pos, a, b, Role.PART))
-                a, b = span(s + len(digits), s + len(word))
-                out.append(WordToken(word[len(digits):], pos + 1, a, b, Role.PART))
+                d = s + len(digits)
+                append((word, pos, a, b, COMPOUND))
+                if offsets is None:
+                    append((digits, pos, s, d, PART))
+                    append((word[len(digits):], pos + 1, d, e, PART))
+                else:
+                    append((digits, pos, offsets[s], offsets[d - 1] + 1, PART))
+                    append((word[len(digits):], pos + 1, offsets[d], offsets[e - 1] + 1, PART))
                 pos += 2
+                continue
+            if word.isalnum():  # a plain word or number: no separators, one part
+                append((word, pos, a, b, LATIN))
+                pos += 1
                 continue
             parts = _latin_parts(word, s)
             if len(parts) == 1 and parts[0][0] == word:
-                out.append(WordToken(word, pos, a, b, Role.LATIN))
+                append((word, pos, a, b, LATIN))
                 pos += 1
                 continue
-            out.append(WordToken(word, pos, a, b, Role.COMPOUND))
+            append((word, pos, a, b, COMPOUND))
             for ptext, ps, pe in parts:
-                a, b = span(ps, pe)
-                out.append(WordToken(ptext, pos, a, b, Role.PART))
+                append((ptext, pos, ps, pe, PART) if offsets is None
+                       else (ptext, pos, offsets[ps], offsets[pe - 1] + 1, PART))
                 pos += 1
             if not parts:
                 pos += 1
         return out
-
-    def word_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
-        """Tokens of ``text`` for the word fields."""
-        return [(t.text, t.pos, t.start, t.end) for t in self.word_tokens_roles(text, start_pos)]
 
     def code_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
         """Tokens of source code: identifiers and compounds as in prose, plus
@@ -306,21 +327,11 @@ class Analyzer:
     def bigram_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
         """Overlapping Han character bigrams, one position each (recall path)."""
         folded, offsets = self.fold(text)
-        out: list[RawToken] = []
-        pos = start_pos
-        for m in HAN_RUN_RE.finditer(folded):
-            run = m.group()
-            s = m.start()
-            if len(run) == 1:
-                continue
-            for i in range(len(run) - 1):
-                a, b = s + i, s + i + 2
-                if offsets is not None:
-                    a, b = offsets[a], offsets[b - 1] + 1
-                out.append((run[i:i + 2], pos, a, b))
-                pos += 1
-            pos += 1  # a gap so phrases never bridge two runs
-        return out
+        return _bigrams(folded, offsets, start_pos)
+
+    def folded_bigram_tokens(self, folded: str) -> list[RawToken]:
+        """:meth:`bigram_tokens` of already folded text, offsets into it."""
+        return _bigrams(folded, None, 0)
 
     def han_runs(self, text: str) -> list[str]:
         """The folded Han runs of ``text``: exactly what the segmenter sees of it."""
@@ -359,6 +370,22 @@ class Analyzer:
     def plain_words(self, run: str) -> list[str]:
         """The segmenter's cut of a Han run without HMM (no guessed words)."""
         return self.segmenter.plain_words(run)
+
+
+def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]:
+    out: list[RawToken] = []
+    for m in HAN_RUN_RE.finditer(folded):
+        run = m.group()
+        n = len(run) - 1
+        if n < 1:
+            continue
+        s = m.start()
+        if offsets is None:
+            out += [(run[i:i + 2], pos + i, s + i, s + i + 2) for i in range(n)]
+        else:
+            out += [(run[i:i + 2], pos + i, offsets[s + i], offsets[s + i + 1] + 1) for i in range(n)]
+        pos += n + 1  # a gap so phrases never bridge two runs
+    return out
 
 
 def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import frontmatter
 import yaml
-from markdown_it import MarkdownIt
+import pyromark
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).
@@ -243,10 +243,13 @@ def parse_date(value: Any) -> dt.datetime | None:
 
 # ------------------------------------------------------------- markdown
 
-_md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-# The reader never outputs a link target, only its text, so every link is
-# parsed as a link (markdown-it would leave `javascript:` ones as raw text).
-_md.validateLink = lambda url: True
+#: CommonMark with GitHub's tables and strikethrough, parsed by pulldown-cmark
+#: (``pyromark``): 7x faster than markdown-it-py, the same sections on 2,679 of
+#: the development corpus's 2,690 articles (the rest differ in how code spans
+#: inside raw HTML read).  The article page renders with markdown-it-py.
+_MD_OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
+#: Inline containers: their text belongs to the block around them.
+_INLINE_SPANS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image", "Superscript", "Subscript"})
 
 _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
 _TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|style)\b).)*?</\1\s*>|<[^<>]*>", re.S | re.I)
@@ -274,9 +277,10 @@ def slugify(heading: str) -> str:
 def clean_text(text: str, html: bool = True) -> str:
     """Remove URLs, shortcodes, directives and (with ``html``) HTML tags.
 
-    Paragraph text from markdown-it is already free of real HTML (it comes as
-    separate tokens), so it is cleaned with ``html=False``: ``Map<String>``
-    in inline code or an escaped ``&lt;script&gt;`` is text, not markup.
+    Paragraph text from the markdown parser is already free of real HTML (it
+    comes as separate events), so it is cleaned with ``html=False``:
+    ``Map<String>`` in inline code or an escaped ``&lt;script&gt;`` is text,
+    not markup.
     """
     if html:
         text = _TAG_RE.sub(" ", text)
@@ -287,20 +291,6 @@ def clean_text(text: str, html: bool = True) -> str:
     text = _DIRECTIVE_RE.sub(" ", text)
     text = _URL_RE.sub(" ", text)
     return _WS_RE.sub(" ", text).strip()
-
-
-def _inline_text(token) -> str:
-    parts: list[str] = []
-    for child in token.children or ():
-        t = child.type
-        if t in ("text", "code_inline"):
-            parts.append(child.content)
-        elif t in ("softbreak", "hardbreak"):
-            parts.append("\n")
-        elif t == "image":
-            parts.append(child.content)  # alt text only, never the target
-        # html_inline and link attributes are dropped; link text is a child text.
-    return "".join(parts)
 
 
 def strip_shortcodes(text: str) -> str:
@@ -314,55 +304,94 @@ def strip_custom_id(text: str) -> str:
     return _HEADING_ID_RE.sub("", text)
 
 
-def heading_text(inline) -> tuple[str, str | None]:
-    """A heading's plain text and its custom anchor (``## Title {#my-id}``),
-    from markdown-it's inline token: exactly what the index records."""
-    raw = _inline_text(inline)
+def _heading(raw: str) -> tuple[str, str | None]:
+    """A heading's plain text and its custom anchor (``## Title {#my-id}``)."""
     m = _HEADING_ID_RE.search(raw)
-    custom = m.group(1) if m else None
-    if m:
-        raw = raw[: m.start()]
-    return clean_text(raw, html=False), custom
+    if not m:
+        return clean_text(raw, html=False), None
+    return clean_text(raw[: m.start()], html=False), m.group(1)
+
+
+def _event_name(value) -> str:
+    return value if type(value) is str else next(iter(value))
 
 
 def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
-    """Markdown → (sections, code text, first H1 heading or None)."""
+    """Markdown → (sections, code text, first H1 heading or None).
+
+    Every leaf block (paragraph, table cell, tight list item, heading) gives
+    one line of plain text: its text and inline code, link text and image
+    alt text; breaks become line breaks; inline HTML and every URL target is
+    dropped.  Raw HTML blocks keep their text without the tags.  Code blocks
+    go to the code text.  Headings open sections, with VuePress anchors.
+    """
     body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
-    tokens = _md.parse(body)
     sections: list[Section] = [Section("", "", 0, "")]
     blocks: list[list[str]] = [[]]
     code: list[str] = []
     first_h1: str | None = None
     used: dict[str, int] = {}
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.type == "heading_open":
-            heading, custom = heading_text(tokens[i + 1])
-            level = int(tok.tag[1:])
-            if level == 1 and first_h1 is None and heading:
-                first_h1 = heading
-            anchor = custom or slugify(heading)
-            n = used.get(anchor, 0)
-            used[anchor] = n + 1
-            if n:
-                anchor = f"{anchor}-{n}"
-            sections.append(Section(heading, anchor, level, ""))
-            blocks.append([])
-            i += 3
+    inline: list[str] = []  # text of the current leaf block
+    raw: list[str] = []  # text of the current heading, code or HTML block
+    capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
+    level = 0
+
+    def end_block() -> None:
+        if inline:
+            text = clean_text("".join(inline), html=False)
+            if text:
+                blocks[-1].append(text)
+            inline.clear()
+
+    for event in pyromark.events(body, options=_MD_OPTIONS):
+        if type(event) is str:  # SoftBreak, HardBreak, Rule
+            if event in ("SoftBreak", "HardBreak"):
+                (raw if capturing else inline).append("\n")
+            else:
+                end_block()
             continue
-        if tok.type == "inline":
-            text = clean_text(_inline_text(tok), html=False)
-            if text:
-                blocks[-1].append(text)
-        elif tok.type in ("fence", "code_block"):
-            code.append(tok.content)
-        elif tok.type == "html_block":
-            text = clean_text(tok.content)
-            if text:
-                blocks[-1].append(text)
-        i += 1
+        ((kind, value),) = event.items()
+        if kind in ("Text", "Code"):
+            (raw if capturing else inline).append(value)
+        elif kind == "Html":  # inside an HTML block
+            raw.append(value)
+        elif kind == "Start":
+            name = _event_name(value)
+            if name in _INLINE_SPANS:
+                continue
+            end_block()
+            if name in ("Heading", "CodeBlock", "HtmlBlock"):
+                capturing, raw = name, []
+                if name == "Heading":
+                    level = int(value["Heading"]["level"][1:])
+        elif kind == "End":
+            name = _event_name(value)
+            if name in _INLINE_SPANS:
+                continue
+            if name == "Heading":
+                heading, custom = _heading("".join(raw))
+                if level == 1 and first_h1 is None and heading:
+                    first_h1 = heading
+                anchor = custom or slugify(heading)
+                n = used.get(anchor, 0)
+                used[anchor] = n + 1
+                if n:
+                    anchor = f"{anchor}-{n}"
+                sections.append(Section(heading, anchor, level, ""))
+                blocks.append([])
+            elif name == "CodeBlock":
+                code.append("".join(raw))
+            elif name == "HtmlBlock":
+                text = clean_text("".join(raw))
+                if text:
+                    blocks[-1].append(text)
+            else:
+                end_block()
+            if name == capturing:
+                capturing = None
+        # InlineHtml is dropped; footnotes, task markers and math are not enabled
+    end_block()
     for sec, blk in zip(sections, blocks):
         sec.text = "\n".join(blk)
     sections = [s for s in sections if s.heading or s.text]

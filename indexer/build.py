@@ -34,7 +34,9 @@ from . import store, stored
 from .analysis import Analyzer
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .codec import ZhCodec
+from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
+from .segwriter import GroupedSegmentWriter
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,10 @@ SKIP_DIRS = {"node_modules", "__pycache__", "_site", "public", "dist"}
 #: Above this many changed articles, use the multi-process writer.
 PARALLEL_THRESHOLD = 64
 
-#: Whoosh's posting buffer per writer process.  Once it overflows, every
-#: posting is pickled to a run file and merged back, which costs more than
-#: jieba; a buffer that holds a whole 3,000-article corpus avoids that.
-WRITER_LIMIT_MB = 512
+#: Postings a writer process holds before it writes a segment and starts
+#: another (``indexer.segwriter``: ~32 bytes a posting): the development
+#: corpus (3.6 M postings) fits in one segment per worker.
+WRITER_LIMIT_MB = 256
 
 ProgressFn = Callable[[int, int], None]
 
@@ -172,22 +174,28 @@ def parse_job(job: Job, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
 
 
 def article_fields(a: Article, analyzer: Analyzer) -> dict:
-    """An article as Whoosh field values: text fields as ``analyzer``'s tokens."""
-    body = a.body
-    headings = a.headings
-    words = analyzer.word_tokens
+    """An article as Whoosh field values: text fields as ``analyzer``'s tokens.
+
+    Every piece of text is folded once: the body is its sections' folded
+    texts (stored folded for snippets too), and the bigram field reuses the
+    folded title, headings, description and body."""
+    fold = analyzer.fold
+    sections = [(s, fold(s.text)) for s in a.sections]
+    body = "\n".join(f for s, (f, _) in sections if s.text)  # Article.body, folded
+    title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
+    words = analyzer.folded_word_tokens
     return dict(
         path=a.path,
         hash=a.content_hash.encode("ascii"),
         mtime_ns=a.mtime_ns,
         size=a.size,
-        title=words(a.title),
-        keywords=words("\n".join(a.keywords + a.tags)),
+        title=words(title),
+        keywords=words(fold("\n".join(a.keywords + a.tags))[0]),
         headings=words(headings),
-        description=words(a.description),
+        description=words(description),
         body=words(body),
         code=analyzer.code_tokens(a.code),
-        bigram=analyzer.bigram_tokens("\n".join((a.title, headings, a.description, body))),
+        bigram=analyzer.folded_bigram_tokens("\n".join((title, headings, description, body))),
         tag=",".join(analyzer.fold_label(t) for t in a.tags),
         category=",".join(analyzer.fold_label(c) for c in a.categories),
         date=a.date,
@@ -197,7 +205,7 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
         tags=a.tags,
         categories=a.categories,
         display=(a.title, a.permalink),
-        sections=[stored.encode(s.heading, s.anchor, s.text, analyzer.fold) for s in a.sections],
+        sections=[stored.encode(s.heading, s.anchor, s.text, folded) for s, folded in sections],
     )
 
 
@@ -420,13 +428,11 @@ def _write(ix, gen_path: Path, jobs: list[Job], report: IndexReport, cfg: IndexC
     workers = cfg.workers or os.cpu_count() or 1
     analyzer.load()  # once, here: forked writers inherit it
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
-        from .mpwrite import ArticleWriter
-
         with _abort_on_interrupt(gen_path):
-            writer = ArticleWriter(ix, analyzer, procs=workers, limitmb=WRITER_LIMIT_MB, codec=ZhCodec())
+            writer = ParallelWriter(ix, analyzer, workers, WRITER_LIMIT_MB, codec=ZhCodec())
             _feed_parallel(writer, jobs, report, progress)
     else:
-        _feed(ix.writer(limitmb=WRITER_LIMIT_MB, codec=ZhCodec()), jobs, report, analyzer, progress)
+        _feed(GroupedSegmentWriter(ix, codec=ZhCodec()), jobs, report, analyzer, progress)
 
 
 def _feed(writer, jobs: list[Job], report: IndexReport, analyzer: Analyzer,

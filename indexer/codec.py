@@ -21,12 +21,11 @@ prefix walks and spelling cursors work unchanged; :mod:`search.vector` asks
 :meth:`ZhTermsReader.decoded` for whole lists as arrays.  Segments remember
 their codec, so an index written this way is read with the same classes.
 
-:class:`InterningText` is about the writer's memory, not the disk: Whoosh's
-posting pool holds one tuple per (term, article) pair until the segment is
-written — a fresh bytes object for the term, a float for the weight and
-bytes for the positions in every tuple, ~1.8 million tuples per writer
-process on the development corpus.  Sharing equal objects brings the build's
-peak memory down (bench/README.md).
+:class:`InterningText` is the text field: it takes an analyzer's tokens, and
+its postings share equal term and short position objects, which the writer's
+posting pool (:mod:`indexer.segwriter`) holds until the segment is written —
+~1.8 million postings per writer process on the development corpus.
+:meth:`ZhFieldWriter.add_grouped` writes that pool term by term.
 """
 
 from __future__ import annotations
@@ -55,6 +54,17 @@ from .termdict import TermDictReader, TermDictWriter
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
+class _OnePosition(dict):
+    """``position → b"\\x02" + 2 bytes``: the value of most postings, made once."""
+
+    def __missing__(self, pos: int) -> bytes:
+        value = self[pos] = b"\x02" + pos.to_bytes(2, "little")
+        return value
+
+
+_ONE_POSITION = _OnePosition()
+
+
 class CompactPositions(formats.Positions):
     """Positions stored as a machine array of gaps instead of a pickled list.
 
@@ -80,7 +90,7 @@ class CompactPositions(formats.Positions):
 
     def encode(self, poslist) -> bytes:
         if len(poslist) == 1 and poslist[0] <= 0xFFFF:  # most postings: one position
-            return b"\x02" + poslist[0].to_bytes(2, "little")
+            return _ONE_POSITION[poslist[0]]
         gaps = [b - a for a, b in zip([0, *poslist[:-1]], poslist)]
         wide = bool(gaps) and max(gaps) > 0xFFFF
         arr = array("I" if wide else "H", gaps)
@@ -137,17 +147,8 @@ class ZhTermInfo(TermInfo):
         self.offset = 0
 
     def to_bytes(self, block_base: int) -> bytes:
-        weight, maxweight = self._weight, self._maxweight
-        whole = weight == int(weight) and maxweight == int(maxweight)
-        parts = [
-            varint(self.offset - block_base),
-            varint(self._df << 1 | (not whole)),
-            varint(self._minid),
-            varint(self._maxid - self._minid),
-            bytes((length_to_byte(self._minlength), length_to_byte(self._maxlength))),
-            varint(int(weight)) + varint(int(maxweight)) if whole else _DOUBLES.pack(weight, maxweight),
-        ]
-        return b"".join(parts)
+        return term_info_bytes(self.offset - block_base, self._df, self._minid, self._maxid,
+                               self._minlength, self._maxlength, self._weight, self._maxweight)
 
     @classmethod
     def from_bytes(cls, value: bytes, block_base: int) -> "ZhTermInfo":
@@ -175,6 +176,17 @@ class ZhTermInfo(TermInfo):
         """The document frequency alone, without decoding the rest."""
         _, pos = _read_varint(value, 0)
         return _read_varint(value, pos)[0] >> 1
+
+
+def term_info_bytes(offset_delta: int, df: int, minid: int, maxid: int, minlength: int, maxlength: int,
+                    weight: float, maxweight: float) -> bytes:
+    """A :class:`ZhTermInfo` as stored (see its docstring), without the object."""
+    whole = weight == int(weight) and maxweight == int(maxweight)
+    return b"".join((
+        varint(offset_delta), varint(df << 1 | (not whole)), varint(minid), varint(maxid - minid),
+        bytes((length_to_byte(minlength), length_to_byte(maxlength))),
+        varint(int(weight)) + varint(int(maxweight)) if whole else _DOUBLES.pack(weight, maxweight),
+    ))
 
 
 class MissingTerm(TermNotFound, KeyError):
@@ -239,10 +251,54 @@ class ZhFieldWriter(base.FieldWriter):
     def finish_field(self) -> None:
         pass
 
+    def add_postings(self, schema, lengths, items) -> None:
+        from .segwriter import GroupedPostings
+
+        if isinstance(items, GroupedPostings):
+            self.add_grouped(lengths, items)
+        else:
+            super().add_postings(schema, lengths, items)
+
+    def add_grouped(self, lengths, grouped) -> None:
+        """Write a :class:`~indexer.segwriter.GroupedPool`'s postings, term by
+        term, with each field's lengths read once per document (Whoosh's
+        generic path reads one per posting)."""
+        tdict, postfile = self._tdict, self._postfile
+        encode, key_of = postings.encode, _term_key
+        for fieldname, terms in grouped.fields():
+            fieldid = self._fieldmap.setdefault(fieldname, len(self._fieldmap))
+            flen = _field_lengths(lengths, fieldname)
+            for btext, lst in terms:
+                ids, weights, values = lst[0::3], lst[1::3], lst[2::3]
+                if len(ids) > 1 and any(a >= b for a, b in zip(ids, ids[1:])):
+                    raise ValueError(f"postings of {fieldname}:{btext!r} out of document order")
+                blob = encode(ids, weights, [v or b"" for v in values])
+                if tdict.starts_block():
+                    self._base = self._written
+                if flen is None:
+                    minlength = maxlength = 0
+                else:
+                    lens = [flen[d] for d in ids]
+                    minlength, maxlength = min(lens), max(lens)
+                info = term_info_bytes(self._written - self._base, len(ids), ids[0], ids[-1], minlength,
+                                       maxlength, sum(weights), max(weights))
+                tdict.add(key_of(fieldid, btext), info, self._base)
+                postfile.write(blob)
+                self._written += len(blob)
+
     def close(self) -> None:
         self._tdict.close()
         self._postfile.close()
         self.is_closed = True
+
+
+def _field_lengths(lengths, fieldname: str) -> list[int] | None:
+    """Every document's length of a field as the per-document reader gives
+    it (None without a reader, as Whoosh's writer then counts 0)."""
+    if not lengths:
+        return None
+    dfl = lengths.doc_field_length
+    return [dfl(d, fieldname) for d in range(lengths.doc_count_all())]
 
 
 def _buffer(dbfile):
@@ -395,13 +451,13 @@ class ZhCodec(W3Codec):
 
 class InterningText(TEXT):
     """``TEXT`` fed with the tokens of an :class:`indexer.analysis.Analyzer`
-    instead of text, whose postings share equal term, weight and short value
-    objects within one writer process.
+    instead of text, whose postings share equal term and short value objects
+    within one writer process.
 
-    The tokens come from the analyzer that owns the index (``RawToken``
-    tuples, ``(text, position, start, end)``), so the schema pickled into the
-    index holds no analysis at all.  Sharing: the table is not pickled along
-    with the schema, and dies with the writer's fields.
+    The tokens come from the analyzer that owns the index (tuples that begin
+    ``(text, position, …)``), so the schema pickled into the index holds no
+    analysis at all.  Sharing: the tables are not pickled along with the
+    schema, and die with the writer's fields.
     """
 
     def __getstate__(self):
@@ -415,8 +471,8 @@ class InterningText(TEXT):
                             "not text (see indexer.build.article_fields)")
         shared = self.__dict__.get("_shared")
         if shared is None:
-            shared = self.__dict__["_shared"] = {}
-        keep = shared.setdefault
+            shared = self.__dict__["_shared"] = ({}, {})
+        terms, values = shared  # word → its bytes; value → the one equal bytes object
         fmt = self.format
         fb = fmt.field_boost
         grouped: dict[str, list[int]] = {}
@@ -427,10 +483,19 @@ class InterningText(TEXT):
             else:
                 got.append(tok[1])
         positions = isinstance(fmt, CompactPositions)
+        encode = fmt.encode if positions else None
         for word, poslist in grouped.items():
-            tbytes = word.encode("utf-8")
+            tbytes = terms.get(word)
+            if tbytes is None:
+                tbytes = terms[word] = word.encode("utf-8")
             n = len(poslist)
-            vbytes = fmt.encode(poslist) if positions else pack_uint(n)
+            if positions:
+                vbytes = encode(poslist)  # one position: a shared object already
+                if n > 1 and len(vbytes) <= 5:
+                    vbytes = values.setdefault(vbytes, vbytes)
+            else:
+                vbytes = values.get(n)
+                if vbytes is None:
+                    vbytes = values[n] = pack_uint(n)
             # this runs once per posting: no generator layers beyond this one
-            yield (keep(tbytes, tbytes), n, keep(n * fb, n * fb),
-                   keep(vbytes, vbytes) if len(vbytes) <= 5 else vbytes)
+            yield tbytes, n, n * fb, vbytes

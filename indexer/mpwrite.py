@@ -1,155 +1,218 @@
-"""A multi-process Whoosh writer whose workers read, parse and analyse articles.
+"""Writing a full build with every core: workers read, parse, analyse and write.
 
 Whoosh's ``MpWriter`` expects finished field values from the parent process:
-it pickles each document into a job file that a worker process loads and
-files into its own segment.  Our documents are mostly *tokens* (the analyzer
-runs before Whoosh sees a field), so analysing in the parent would leave one
-core doing all the work, and analysing in a separate pool would pickle every
-token list across two process boundaries.  Here the job file carries only
-``(path, file bytes, mtime)``; each worker parses and analyses with the
-analyzer it inherited, loaded, when it was forked, and writes its segment
-(``multisegment``: no merge of the workers' postings afterwards).
+it pickles each document into a job file that a worker loads and files into
+its own segment.  Our documents are mostly *tokens* (the analyzer runs before
+Whoosh sees a field), so analysing in the parent would leave one core doing
+all the work, and analysing in a separate pool would pickle every token list
+across two process boundaries.  Here a job is only ``(path, file bytes,
+mtime)``: each worker parses and analyses with the analyzer it inherited,
+loaded, when it was forked, and files the article into its own
+:class:`~indexer.segwriter.GroupedSegmentWriter` segment; a worker whose
+postings pass ``limit_mb`` starts a new segment (memory stays bounded on any
+corpus).  The parent keeps the index's write lock, deletes, and commits the
+workers' segments with its own changes in one new table of contents.
 
-Each worker reports every article back on a queue — written, with its
-warnings, or skipped, with the reason — which a thread of the parent drains
-(a queue nobody drains would block the worker's exit).  The parent waits
-for all reports before committing, so it can delete an updated article's old
-version only when its new version was written.
+Every article comes back on a queue — written, with its warnings, or
+skipped, with the reason — which a thread of the parent drains (a queue
+nobody drains would block the worker's exit).  The parent waits for all of
+them before committing, so it deletes an updated article's old version only
+once its new version was written.
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
+import multiprocessing
 import queue
 import threading
-from multiprocessing import Queue
+import time
 from typing import Callable
 
-from whoosh.multiproc import MpWriter, SubWriterTask
-
 from .analysis import Analyzer
+from .segwriter import GroupedSegmentWriter
 
 log = logging.getLogger(__name__)
 
-#: Articles per job file: small enough that both workers finish together.
-BATCH_SIZE = 24
+#: Articles per batch handed to a worker: small enough that workers finish together.
+BATCH_SIZE = 16
 
+Job = tuple[str, bytes, int]
 #: ``(path, warnings, None)`` for a written article, ``(path, [], reason)`` for a skipped one.
 Outcome = tuple[str, list[str], str | None]
+_SEGMENTS = "\0segments"  # a worker's last message: the segments it wrote
+_FAILED = "\0failed"  # ... or the exception that stopped it (a full disk, say)
 
 
-class _ArticleTask(SubWriterTask):
-    """A Whoosh sub-writer process that turns article jobs into documents."""
-
-    def __init__(self, *args, analyzer: Analyzer, outcomes: Queue) -> None:
-        super().__init__(*args)
-        self.analyzer = analyzer
-        self.outcomes = outcomes
-
-    def _process_file(self, filename, doc_count):
-        # Whoosh's own loop, with parsing and analysis in place of unpickling
-        # finished documents
-        from .build import parse_job
-
-        writer = self.writer
-        tempstorage = writer.temp_storage()
-        with tempstorage.open_file(filename).raw_file() as f:
-            for _ in range(doc_count):
-                _code, args = pickle.load(f)
-                item = parse_job(args["job"], self.analyzer)
-                if isinstance(item, tuple):
-                    self.outcomes.put((item[0], [], item[1]))
-                    continue
-                try:
-                    writer.add_document(**item.fields)
-                except Exception as exc:  # never lose the corpus over one article
-                    log.exception("cannot write %s", item.path)
-                    self.outcomes.put((item.path, [], f"unexpected error: {type(exc).__name__}: {exc}"))
-                    continue
-                self.outcomes.put((item.path, item.warnings, None))
-        tempstorage.delete_file(filename)
+def _work(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
+          jobs: multiprocessing.Queue, outcomes: multiprocessing.Queue) -> None:
+    """A worker process: what :func:`_write_jobs` does, its failure reported
+    to the parent (which says it) instead of a traceback on stderr."""
+    try:
+        _write_jobs(ix, analyzer, writer_args, limit_bytes, jobs, outcomes)
+    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
+        log.debug("index writer process failed", exc_info=True)
+        try:
+            outcomes.put((_FAILED, exc, None))
+        except Exception:  # an exception that does not pickle: its text will do
+            outcomes.put((_FAILED, RuntimeError(f"{type(exc).__name__}: {exc}"), None))
+        outcomes.close()
+        outcomes.join_thread()
+        raise SystemExit(1) from None
 
 
-class ArticleWriter(MpWriter):
-    """``MpWriter`` (multisegment) fed with article jobs instead of documents."""
+def _write_jobs(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
+                jobs: multiprocessing.Queue, outcomes: multiprocessing.Queue) -> None:
+    """Parse, analyse and write batches of jobs until ``None``."""
+    from .build import parse_job
 
-    def __init__(self, ix, analyzer: Analyzer, procs: int, **kwargs) -> None:
-        super().__init__(ix, procs=procs, batchsize=BATCH_SIZE, multisegment=True, **kwargs)
-        self.analyzer = analyzer
-        self._outcomes_queue: Queue = Queue()
-        self._outcomes: list[Outcome] = []
+    segments = []
+    writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+    for batch in iter(jobs.get, None):
+        for job in batch:
+            item = parse_job(job, analyzer)
+            if isinstance(item, tuple):
+                outcomes.put((item[0], [], item[1]))
+                continue
+            try:
+                writer.add_document(**item.fields)
+            except Exception as exc:  # never lose the corpus over one article
+                log.exception("cannot write %s", item.path)
+                outcomes.put((item.path, [], f"unexpected error: {type(exc).__name__}: {exc}"))
+                continue
+            outcomes.put((item.path, item.warnings, None))
+        if writer.pool.size > limit_bytes:
+            segments.append(writer.finish_segment())
+            writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+    segments.append(writer.finish_segment())
+    outcomes.put((_SEGMENTS, [s for s in segments if s is not None], None))
+
+
+class ParallelWriter:
+    """Articles written by ``procs`` worker processes into their own segments."""
+
+    def __init__(self, ix, analyzer: Analyzer, procs: int, limit_mb: int, **writer_args) -> None:
+        self.writer = GroupedSegmentWriter(ix, **writer_args)  # holds the index's write lock
+        self._jobs: multiprocessing.Queue = multiprocessing.Queue(procs * 4)
+        self._outcomes: multiprocessing.Queue = multiprocessing.Queue()
+        self._batch: list[Job] = []
+        self._results: list[Outcome] = []
+        self._segments: list = []
+        self._finished = 0  # workers that sent their segments
+        self._failure: BaseException | None = None  # what stopped a worker, as it reported it
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self.workers = [multiprocessing.Process(target=_work, name=f"zhsearch-writer-{k}", daemon=True,
+                                                args=(ix, analyzer, writer_args, limit_mb << 20,
+                                                      self._jobs, self._outcomes))
+                        for k in range(procs)]
+        for w in self.workers:
+            w.start()
         self._drain = threading.Thread(target=self._drain_outcomes, name="zhsearch-outcomes", daemon=True)
         self._drain.start()
 
-    # -- MpWriter hooks ----------------------------------------------------
+    def delete_by_term(self, fieldname: str, text: str) -> None:
+        self.writer.delete_by_term(fieldname, text)
 
-    def _new_task(self):
-        task = _ArticleTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
-                            self.subargs, self.multisegment,
-                            analyzer=self.analyzer, outcomes=self._outcomes_queue)
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    # -- jobs --------------------------------------------------------------
-
-    def add_job(self, job: tuple[str, bytes, int]) -> None:
+    def add_job(self, job: Job) -> None:
         """One article file for a worker to parse, analyse and write."""
-        self.add_document(job=job)
+        self._batch.append(job)
+        if len(self._batch) >= BATCH_SIZE:
+            self._send_batch()
+
+    def _send_batch(self) -> None:
+        while True:
+            self._check_workers()
+            try:
+                self._jobs.put(self._batch, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self._batch = []
 
     @property
     def done(self) -> int:
         """Articles the workers have finished (written or skipped)."""
         with self._lock:
-            return len(self._outcomes)
+            return len(self._results)
 
     def _drain_outcomes(self) -> None:
-        while not self._stop.is_set():
+        while self._finished < len(self.workers):
             try:
-                item = self._outcomes_queue.get(timeout=0.2)
+                item = self._outcomes.get(timeout=0.2)
             except queue.Empty:
                 continue
-            except (EOFError, OSError):  # the queue went away (abort)
+            except (EOFError, OSError, ValueError):  # the queue went away (abort)
                 return
             with self._lock:
-                self._outcomes.append(item)
+                if item[0] == _SEGMENTS:
+                    self._segments += item[1]
+                    self._finished += 1
+                elif item[0] == _FAILED:
+                    self._failure = self._failure or item[1]
+                    self._finished += 1
+                else:
+                    self._results.append(item)
+
+    def _check_workers(self) -> None:
+        """Raise what stopped a worker (as it reported it, else its exit code)."""
+        dead = [w for w in self.workers if w.exitcode not in (None, 0)]
+        if not dead:
+            return
+        self._drain.join(1)  # its report may still be on the way
+        if self._failure is not None:
+            raise self._failure
+        raise RuntimeError(f"an index writer process died (exit code {dead[0].exitcode}); "
+                           "the live index was not changed")
 
     def wait_for_jobs(self, count: int, progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
-        """Send the last batch and wait until the workers have reported
+        """Send what is left and wait until the workers have reported
         ``count`` articles; raises if a worker died on the way."""
-        if self.docbuffer:
-            self._enqueue()
+        if self._batch:
+            self._send_batch()
+        event = threading.Event()
         while True:
             done = self.done
             if progress:
                 progress(done, count)
             if done >= count:
                 break
-            dead = [t for t in self.tasks if not t.is_alive()]
-            if dead:
-                raise RuntimeError(f"an index writer process died (exit code {dead[0].exitcode}); "
-                                   "the live index was not changed")
-            threading.Event().wait(0.05)
+            self._check_workers()
+            event.wait(0.05)
         with self._lock:
-            return list(self._outcomes)
+            return list(self._results)
 
-    def commit(self, *args, **kwargs) -> None:
-        try:
-            super().commit(*args, **kwargs)
-        finally:
-            self._stop.set()
+    def commit(self) -> None:
+        """Let the workers finish their segments, then commit them together
+        with this writer's deletions in one new table of contents."""
+        for _ in self.workers:
+            self._jobs.put(None)
+        deadline = None
+        while self._drain.is_alive():  # until every worker's segments are in
+            self._check_workers()
+            if deadline is None and all(w.exitcode is not None for w in self.workers):
+                deadline = time.monotonic() + 10  # what they sent is still in the pipe, if anything
+            if deadline is not None and time.monotonic() > deadline:
+                raise RuntimeError("an index writer process ended without its segments; "
+                                   "the live index was not changed")
+            self._drain.join(0.05)
+        for w in self.workers:
+            w.join()
+        if self._failure is not None:
+            raise self._failure
+        self.writer.commit_with(self._segments)
 
     def abort(self) -> None:
-        """Stop the workers now and drop everything they wrote."""
-        self._stop.set()
-        for task in self.tasks:  # MpWriter.cancel() only flips a flag in our copy of each task
-            task.terminate()
-        for task in self.tasks:
-            task.join(5)
+        """Stop the workers now and drop everything written."""
+        for w in self.workers:
+            if w.is_alive():
+                w.terminate()
+        for w in self.workers:
+            w.join(5)
+        # batches nobody will read stay in the queue's buffer: without this
+        # the interpreter waits for ever at exit to flush them into the pipe
+        self._jobs.cancel_join_thread()
+        self._outcomes.cancel_join_thread()
         try:
-            self.cancel()
+            self.writer.cancel()
         except OSError:
             pass

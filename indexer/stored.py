@@ -26,8 +26,9 @@ StoredSection = tuple[str, str, str, tuple[tuple[int, str], ...] | None]
 FoldFn = Callable[[str], tuple[str, list[int] | None]]
 
 
-def encode(heading: str, anchor: str, text: str, fold: FoldFn) -> StoredSection:
-    folded, offsets = fold(text)
+def encode(heading: str, anchor: str, text: str, folded: tuple[str, list[int] | None]) -> StoredSection:
+    """A section for storage; ``folded`` is ``Analyzer.fold(text)``."""
+    folded, offsets = folded
     if offsets is not None:  # folding changed the length: keep the original
         return heading, anchor, text, None
     if folded == text:

@@ -318,6 +318,44 @@ def test_adversarial_markdown_parses_in_linear_time(name):
         f"{len(big_text.encode()) // 1024} KB in {big:.2f} s ({big / max(small, 1e-9):.0f}x for 8x the size)")
 
 
+@pytest.fixture(scope="module")
+def adversarial_site(tmp_path_factory):
+    """Every adversarial article at both sizes, indexed, behind the real app."""
+    from web import create_app
+    from search.settings import Settings
+
+    root = tmp_path_factory.mktemp("adversarial")
+    corpus = root / "c"
+    corpus.mkdir()
+    for i, (make, k) in enumerate(ADVERSARIAL.values()):
+        (corpus / f"a{i:02d}-small.md").write_text(make(k), encoding="utf-8")
+        (corpus / f"a{i:02d}-big.md").write_text(make(8 * k), encoding="utf-8")
+    update_index(IndexConfig(corpus, root / "ix", workers=1))
+    return create_app(Settings.load(corpus, root / "ix", warmup=False)).test_client()
+
+
+def _page_time(client, path: str) -> float:
+    from web import views
+
+    views._render_cache.clear()  # time the parse and render, not the page cache
+    t0 = time.perf_counter()
+    r = client.get(f"/a/{path}")
+    took = time.perf_counter() - t0
+    assert r.status_code == 200
+    return took
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_adversarial_article_page_renders_in_linear_time(adversarial_site, name):
+    """The article page parses and renders the same hostile markdown in
+    linear time too (it once kept its own copy of a quadratic regex)."""
+    i = list(ADVERSARIAL).index(name)
+    small = sorted(_page_time(adversarial_site, f"a{i:02d}-small.md") for _ in range(3))[1]
+    big = _page_time(adversarial_site, f"a{i:02d}-big.md")
+    assert big < max(24 * small, 0.3), f"{name}: the page of 8x the text took {big / max(small, 1e-9):.0f}x as long"
+
+
 @settings(max_examples=8, **SETTINGS)
 @given(docs=st.lists(st.one_of(md_bodies, fm_dicts.map(lambda m: "---\n" + yaml.safe_dump(m, allow_unicode=True)
                                                        + "---\n正文"), long_lines),

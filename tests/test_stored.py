@@ -13,7 +13,7 @@ fold = Analyzer().fold
 
 
 def encode(heading: str, anchor: str, text: str):
-    return encode_with(heading, anchor, text, fold)
+    return encode_with(heading, anchor, text, fold(text))
 
 TEXTS = [
     "",

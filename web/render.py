@@ -40,7 +40,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from indexer.article import (decode, heading_text, markdown_sections, slugify, split_front_matter,
+from indexer.article import (clean_text, decode, markdown_sections, slugify, split_front_matter,
                              strip_custom_id, strip_shortcodes)
 from indexer.stored import FoldFn, sections_as_written
 from search.snippets import find_matches, mark
@@ -85,6 +85,19 @@ def index_headings(body: str) -> list[tuple[str, str]]:
     """(heading, anchor) of every titled section, exactly as the index has them."""
     sections, _, _ = markdown_sections(body)
     return [(s.heading, s.anchor) for s in sections if s.heading]
+
+
+def _heading_text(inline: Token) -> str:
+    """Plain text of a heading as this page's parser (markdown-it-py) sees
+    it, cleaned the way the indexer cleans headings, to pair it with the
+    index's headings."""
+    parts = []
+    for child in inline.children or ():
+        if child.type in ("text", "code_inline", "image"):  # an image's content is its alt text
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return clean_text(strip_custom_id("".join(parts)), html=False)
 
 
 def _heading_key(text: str) -> str:
@@ -288,7 +301,7 @@ def render_markdown(body: str, *, title: str | None = None, resolve_link: LinkRe
     """
     tokens = _MD.parse(strip_shortcodes(body), {})  # the indexer drops them before parsing too
     heading_idx = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
-    texts = [heading_text(tokens[i + 1])[0] for i in heading_idx]
+    texts = [_heading_text(tokens[i + 1]) for i in heading_idx]
     pairs = assign_anchors(texts, index_headings(body) if indexed is None else indexed)
     used = {a for _, a in pairs if a}
     if any(a is None and t for t, a in pairs):
