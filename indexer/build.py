@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import analysis, store, stored
+from . import analysis, store, stored, whoosh_compat
 from .analysis import fold_label
 from .codec import ZhCodec
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
@@ -210,6 +210,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
     report = IndexReport(corpus=str(corpus), index=str(cfg.index))
+    whoosh_compat.install()  # an unknown Whoosh stops here, before anything is written
     with store.writer_lock(cfg.index, wait=wait):
         store.collect_garbage(cfg.index)
         analysis.configure(cache_dir=store.jieba_cache_dir(cfg.index), userdict=cfg.resolved_userdict())
@@ -443,14 +444,7 @@ def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, worke
                 progress(done, len(jobs))
         writer.commit()
     except BaseException:
-        for task in getattr(writer, "tasks", ()):  # MpWriter.cancel() only flips a flag in our copy
-            task.terminate()
-        for task in getattr(writer, "tasks", ()):
-            task.join(5)
-        try:
-            writer.cancel()
-        except OSError:
-            pass
+        whoosh_compat.stop_writer(writer)
         raise
     if failed:
         report.added = [p for p in report.added if p not in failed]
