@@ -11,8 +11,8 @@ multi-process writer segments (jieba) and writes in worker processes.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -27,8 +27,8 @@ from whoosh import index as whoosh_index
 
 from . import analysis, store, stored, whoosh_compat
 from .analysis import fold_label
-from .codec import ZhCodec
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
+from .codec import ZhCodec
 from .schema import build_schema, versions
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,10 @@ from indexer import analysis, store
 from indexer.analysis import fold_label
 
 from . import query as qbuild
-from . import syntax
-from . import vector
-from .models import FacetValue, Facets, Hit, ResultPage
-from .snippets import highlight_title, make_snippet
+from . import syntax, vector
+from .models import Facets, FacetValue, Hit, ResultPage
 from .pinyin import PinyinIndex, looks_like_pinyin
+from .snippets import highlight_title, make_snippet
 from .spelling import Vocabulary
 from .synonyms import SynonymFile, Synonyms
 

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-
 HTML = """<!doctype html>
 <html lang="zh-CN">
 <head>

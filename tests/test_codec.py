@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from whoosh import query as Q
-
-from indexer import store
 import random
 import shutil
 
+import pytest
+from whoosh import query as Q
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import TermNotFound
 
-from indexer import postings, whoosh_compat
+from indexer import postings, store, whoosh_compat
 from indexer.codec import CompactPositions
 from indexer.termdict import TermDictReader, TermDictWriter
 from search import Engine, search

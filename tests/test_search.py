@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from indexer import analysis, store
 from search import Engine, ResultPage, search
-from search.models import FacetValue, Facets, Hit
+from search.models import Facets, FacetValue, Hit
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
 

@@ -23,7 +23,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from search.settings import Settings
-
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
