@@ -116,6 +116,7 @@ yamlish_blocks = st.lists(st.sampled_from(YAMLISH_PIECES) | st.text(YAML_CHAR, m
 bodies_small = st.text(ANY_CHAR, max_size=200)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, **SETTINGS)
 @given(meta=fm_dicts, flow=st.booleans(), body=bodies_small)
 def test_random_front_matter_never_raises(meta, flow, body):
@@ -392,6 +393,7 @@ def run_query(engine, q, **kw):
     return res
 
 
+@pytest.mark.slow
 @settings(max_examples=300, **SETTINGS)
 @given(q=queries)
 def test_random_queries_never_raise(engine, q):

@@ -26,6 +26,7 @@ def test_compact_positions_round_trip(positions):
     assert len(value) <= 1 + 4 * len(positions)
 
 
+@pytest.mark.slow
 def test_terms_and_postings_read_back_exactly_as_whoosh_w3_writes_them(tmp_path, monkeypatch):
     """The same articles indexed with Whoosh's stock W3 codec and with ours:
     every term, its statistics and its postings (IDs, weights, positions)

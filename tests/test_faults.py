@@ -212,6 +212,7 @@ def _mutate(corpus: Path, rng: random.Random, step: int, pool: list[str]) -> Non
         rng.choice(files).unlink()
 
 
+@pytest.mark.slow
 def test_kill_loop_incremental_and_rebuild(tmp_path):
     """``zhsearch index`` killed at random points, 24 times, alternating
     SIGKILL and SIGINT (to the whole process group, as a terminal or service
@@ -370,6 +371,7 @@ def _copy_built(built, tmp_path) -> tuple[Path, Path]:
     return c, ix
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 @pytest.mark.parametrize("target", ["process group (Ctrl-C)", "indexer only (kill -INT)"])
 def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
@@ -412,6 +414,7 @@ def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
     """The same Ctrl-C landed at a spread of moments after the workers start
     (CI once caught one, ~1 run in 100, that hung for ever: the interrupt
@@ -441,6 +444,7 @@ def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
     assert index_state(index) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, phase):
     """``kill -9 PID`` (or the OOM killer) hits only the indexer process, not
@@ -471,6 +475,7 @@ def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, p
     assert index_state(index) == before == corpus_state(corpus)
 
 
+@pytest.mark.slow
 def test_a_killed_writer_process_loses_no_articles(built_70, tmp_path):
     """The OOM killer (or a crash) takes one of the parallel index-writer
     processes.  The run must not publish an index that silently lacks that
@@ -559,6 +564,7 @@ def _setpriv_prefix() -> tuple[str, ...] | None:
     return (setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}") if probe.returncode == 0 else None
 
 
+@pytest.mark.slow
 def test_messy_corpus_every_oddity_skipped_with_a_message(tmp_path):
     """Symlink loops, dangling and self-referencing symlinks, a directory
     named ``x.md``, a named pipe, binary and empty files: each is reported,
@@ -595,6 +601,7 @@ def test_messy_corpus_every_oddity_skipped_with_a_message(tmp_path):
     assert "0 added, 0 updated, 0 deleted" in r2.stdout
 
 
+@pytest.mark.slow
 def test_fifty_megabyte_file_is_skipped_as_too_large(tmp_path):
     corpus = small_articles(tmp_path / "c", 3)
     line = "这是一份巨大的导出日志，不是文章。 log line 12345\n".encode()
@@ -614,6 +621,7 @@ def test_fifty_megabyte_file_is_skipped_as_too_large(tmp_path):
     assert took < 30, f"{took:.1f} s"
 
 
+@pytest.mark.slow
 def test_permission_denied_file_and_folder(tmp_path):
     prefix = _setpriv_prefix()
     if prefix is None:
@@ -690,6 +698,7 @@ def test_files_deleted_renamed_and_rewritten_between_scan_and_read(tmp_path, mon
     assert index_state(index) == corpus_state(corpus)
 
 
+@pytest.mark.slow
 def test_files_changing_while_the_indexer_runs(tmp_path):
     """A thread keeps creating, deleting, renaming and rewriting (non-atomically)
     articles while ``zhsearch index --rebuild`` runs: the run finishes without a
@@ -764,6 +773,7 @@ def tiny_10k(tmp_path_factory):
     return corpus, index, r, took
 
 
+@pytest.mark.slow
 def test_ten_thousand_tiny_files(tiny_10k):
     corpus, index, r, took = tiny_10k
     print(f"10,000 files indexed in {took:.1f} s")
@@ -777,6 +787,7 @@ def test_ten_thousand_tiny_files(tiny_10k):
     assert [h.path for h in hits] == ["d08/n04321.md"]
 
 
+@pytest.mark.slow
 def test_query_time_cap_returns_partial_results_with_a_note(tiny_10k, monkeypatch):
     """Queries with many words over 10,000 articles, with the engine's time
     limit made tiny: each search comes back promptly.  Where the engine had
@@ -826,6 +837,7 @@ def tiny_disk(tmp_path):
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_disk_full_keeps_the_old_index(tiny_disk, tmp_path):
     corpus = small_articles(tmp_path / "c", 3)
     index = tiny_disk / "ix"
@@ -909,6 +921,7 @@ def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     assert client.get("/healthz").status_code == 503
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", CORRUPTIONS)
 @pytest.mark.parametrize("repair", [["--rebuild"], []], ids=["rebuild", "plain index"])
 def test_corrupt_index_is_repaired_by_index(built_small, tmp_path, how, repair):

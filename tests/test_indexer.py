@@ -373,6 +373,7 @@ def test_second_indexer_is_refused_with_a_clear_message(tmp_path):
     assert store.read_current(index) is None  # the refused run wrote nothing
 
 
+@pytest.mark.slow
 def test_second_indexer_waits_for_the_lock(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.md": "# 甲\n\n内容讲索引。\n"})
     index = tmp_path / "ix"
@@ -445,6 +446,7 @@ def test_analysis_version_change_forces_rebuild(tmp_path, monkeypatch):
     assert not r2.rebuilt and r2.unchanged == 2
 
 
+@pytest.mark.slow
 def test_user_dictionary_change_forces_rebuild(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.md": f"# 甲\n\n楼下的{USER_WORD}开门了。\n"})
     index = tmp_path / "ix"

@@ -20,7 +20,8 @@ import pytest
 from bench.load import Scenario, format_report, load_queries, run_scenario
 from tests.conftest import CORPUS, QRELS
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")]
 
 DURATION_S = 10.0
 CLIENTS = 8

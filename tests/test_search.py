@@ -387,6 +387,7 @@ QUERIES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(q=QUERIES, page=st.integers(min_value=-2, max_value=3), sort=st.sampled_from(["relevance", "date"]))
 def test_any_query_returns_a_result_page(small, q, page, sort):

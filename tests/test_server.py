@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.conftest import CORPUS
 from tests.test_faults import finish, group_members, kill_group, start_cli, wait_group_empty
 
@@ -54,6 +56,7 @@ def _healthy(port: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_serve_with_two_workers(corpus_index):
     port = _free_port()
     proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),

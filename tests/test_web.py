@@ -433,6 +433,7 @@ def test_article_highlights_query_words_in_text_only(client):
     assert "返回“GPT-4 参数”的搜索结果" in page and "清除高亮" in page
 
 
+@pytest.mark.slow
 def test_every_hit_anchor_exists_on_its_article_page(client, engine):
     """Section links from results land on a heading for every article of the corpus."""
     searcher = engine.generation().searcher()

@@ -26,6 +26,8 @@ from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
+pytestmark = pytest.mark.browser
+
 SEED_PATH = "/a/chatgpt-info/what-is-chatgpt.md"
 QUERY = "GPT-4 参数"
 DOCS = ROOT / "docs"

@@ -610,6 +610,7 @@ def _visit_all(pg, live: str) -> None:
         _assert_clean(pg, path)
 
 
+@pytest.mark.browser
 def test_browser_runs_no_payload(page, live):  # noqa: F811
     seen = watch(page)
     _visit_all(page, live)
@@ -617,6 +618,7 @@ def test_browser_runs_no_payload(page, live):  # noqa: F811
     assert seen == {"dialogs": [], "csp": [], "errors": []}, seen
 
 
+@pytest.mark.browser
 def test_browser_runs_no_payload_even_without_csp(browser, live):  # noqa: F811
     """The CSP bypassed: only the escaping stands between the payloads and the page."""
     ctx = browser.new_context(locale="zh-CN", bypass_csp=True)
@@ -630,6 +632,7 @@ def test_browser_runs_no_payload_even_without_csp(browser, live):  # noqa: F811
         ctx.close()
 
 
+@pytest.mark.browser
 def test_browser_did_you_mean_and_suggestions(browser, live):  # noqa: F811
     ctx = browser.new_context(locale="zh-CN", bypass_csp=True)
     ctx.set_default_timeout(15_000)

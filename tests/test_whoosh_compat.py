@@ -35,6 +35,7 @@ def test_the_pinned_version_is_accepted_and_others_are_refused_with_a_clear_mess
         assert "indexer/whoosh_compat.py" in msg
 
 
+@pytest.mark.slow
 def test_importing_zhsearch_patches_nothing_opening_an_index_does(tmp_path):
     corpus = tmp_path / "corpus"
     write_article(corpus, "a.md", "# 标题\n\n正文内容。\n")
