@@ -315,6 +315,7 @@ def _parse_time(text: str) -> float:
     return took
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
 def test_adversarial_markdown_parses_in_linear_time(name):
     make, k = ADVERSARIAL[name]

@@ -500,6 +500,7 @@ def test_a_killed_writer_process_loses_no_articles(built_70, tmp_path):
         assert "Error:" in err, err[-1500:]
 
 
+@pytest.mark.slow
 def test_stale_lock_of_a_dead_process_is_recovered_with_a_message(tmp_path):
     corpus = small_articles(tmp_path / "c", 3)
     index = new_index_dir(tmp_path / "ix")
@@ -918,6 +919,7 @@ def _corrupt(index: Path, how: str) -> None:
 CORRUPTIONS = ["truncated segment", "deleted TOC", "damaged meta.json", "CURRENT names a missing generation"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", CORRUPTIONS)
 def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     corpus, index = _copy_built(built_small, tmp_path)

@@ -108,6 +108,7 @@ def test_serve_workers_die_with_a_killed_parent(corpus_index):
     assert not _healthy(port)
 
 
+@pytest.mark.slow
 def test_a_crash_loop_stops_the_server_with_a_message(corpus_index):
     """Workers that keep dying (a broken deployment) are not restarted for
     ever: after more than MAX_RESTARTS deaths within the window the server
