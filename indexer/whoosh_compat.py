@@ -35,7 +35,6 @@ Whoosh's own test suite runs against all of this (``tests/test_whoosh_suite.py``
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import whoosh
@@ -75,17 +74,13 @@ def check_version(version: tuple | None = None) -> None:
     )
 
 
-_install_lock = threading.Lock()
-
-
 def install() -> None:
     """Check the Whoosh version, then apply the patch (idempotent).
 
     Raises :class:`UnsupportedWhooshVersion` on an unknown Whoosh, before
     changing anything."""
     check_version()
-    with _install_lock:
-        compound.BufferFile = ZeroCopyBufferFile
+    compound.BufferFile = ZeroCopyBufferFile
 
 
 def installed() -> bool:
