@@ -25,7 +25,7 @@ from pathlib import Path
 
 import frontmatter
 import ir_measures
-from ir_measures import P, RR, R, nDCG
+from ir_measures import RR, P, R, nDCG
 
 #: Measures reported by every bench script (the README's two plus R@10 and P@1).
 MEASURES = [nDCG @ 10, RR @ 10, R @ 10, P @ 1]

@@ -50,7 +50,14 @@ import ir_measures  # noqa: E402
 from ir_measures import Judged  # noqa: E402
 
 from _corpus_text import (  # noqa: E402
-    MEASURE_NAMES, MEASURES, code_version, evaluate_run, load_corpus, load_queries, write_run)
+    MEASURE_NAMES,
+    MEASURES,
+    code_version,
+    evaluate_run,
+    load_corpus,
+    load_queries,
+    write_run,
+)
 
 #: Kinds of ``shared/qrels/README.md``: kind k holds qids d(5k-4) .. d(5k).
 KINDS = {
@@ -134,6 +141,7 @@ def run_ours(corpus: Path, index: Path | None, qdir: Path, out: Path) -> tuple[P
 def run_peers(corpus: Path, queries: list[tuple[str, str]], out: Path, procs: int) -> dict[str, Path]:
     """The two peer baselines exactly as ``bench/baselines.py`` runs them."""
     import bm25s  # noqa: F401  (imported here to quiet it: it sets its logger to DEBUG on import)
+
     from baselines import build_whoosh, run_bm25s, search_whoosh
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -17,27 +17,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from whoosh import index as whoosh_index  # noqa: E402
-
 from indexer import store  # noqa: E402
 
 
 def sizes(index_dir: Path) -> Counter:
-    gen = store.read_current(index_dir)
-    if gen is None:
-        raise SystemExit(f"no index in {index_dir}")
-    ix = whoosh_index.open_dir(str(gen.path))
+    try:
+        ix, _gen = store.open_current(index_dir)
+    except store.IndexUnavailable as exc:
+        raise SystemExit(str(exc))
     out: Counter = Counter()
-    for seg in ix._segments():
+    with ix.reader() as reader:
+        segments = [leaf.segment() for leaf, _offset in reader.leaf_readers()]
+    for seg in segments:
         cfile = seg.open_compound_file(ix.storage)
-        for name, info in cfile._dir.items():
+        for name in cfile.list():
             if name.endswith(".col"):
                 field = name.split(".")[-2]
                 kind = "stored" if field == "_stored" else f"column:{field}"
             else:
                 kind = "." + name.rsplit(".", 1)[-1]
-            out[kind] += info["length"]
+            out[kind] += cfile.file_length(name)
         cfile.close()
+    ix.close()
     return out
 
 

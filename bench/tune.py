@@ -21,9 +21,10 @@ import statistics
 import time
 from pathlib import Path
 
-from load import percentile as pct
 from search import DEFAULT_RANKING, Engine, search
 from search.evaluate import evaluate
+
+from load import percentile as pct
 
 ROOT = Path(__file__).resolve().parent.parent
 QRELS = ROOT.parent / "shared" / "qrels"

@@ -19,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import frontmatter
-import yaml
 import pyromark
+import yaml
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).

@@ -16,8 +16,8 @@ own, made from the configuration and loaded once before workers fork.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import store, stored
+from . import store, stored, whoosh_compat
 from .analysis import Analyzer
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .codec import ZhCodec
@@ -242,6 +242,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
     report = IndexReport(corpus=str(corpus), index=str(cfg.index))
+    whoosh_compat.install()  # an unknown Whoosh stops here, before anything is written
     with store.writer_lock(cfg.index, wait=wait):
         store.collect_garbage(cfg.index)
         if analyzer is None or not cfg.matches(analyzer):
@@ -458,10 +459,7 @@ def _feed(writer, jobs: list[Job], report: IndexReport, analyzer: Analyzer,
                 progress(done, len(jobs))
         writer.commit()
     except BaseException:
-        try:
-            writer.cancel()
-        except OSError:
-            pass
+        whoosh_compat.stop_writer(writer)
         raise
     _forget_failed(report, failed)
 

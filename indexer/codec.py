@@ -42,13 +42,12 @@ from whoosh import formats
 from whoosh.codec import base
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT
-from whoosh.matching import ListMatcher
 from whoosh.reading import TermInfo, TermNotFound
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.varints import varint
 
-from . import postings
+from . import postings, whoosh_compat
 from .termdict import TermDictReader, TermDictWriter
 
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -147,28 +146,26 @@ class ZhTermInfo(TermInfo):
         self.offset = 0
 
     def to_bytes(self, block_base: int) -> bytes:
-        return term_info_bytes(self.offset - block_base, self._df, self._minid, self._maxid,
-                               self._minlength, self._maxlength, self._weight, self._maxweight)
+        return term_info_bytes(self.offset - block_base, self.doc_frequency(), self.min_id(), self.max_id(),
+                               self.min_length(), self.max_length(), self.weight(), self.max_weight())
 
     @classmethod
     def from_bytes(cls, value: bytes, block_base: int) -> "ZhTermInfo":
-        ti = cls()
         delta, pos = _read_varint(value, 0)
-        ti.offset = block_base + delta
         df2, pos = _read_varint(value, pos)
-        ti._df = df2 >> 1
-        ti._minid, pos = _read_varint(value, pos)
+        minid, pos = _read_varint(value, pos)
         span, pos = _read_varint(value, pos)
-        ti._maxid = ti._minid + span
-        ti._minlength = byte_to_length(value[pos])
-        ti._maxlength = byte_to_length(value[pos + 1])
+        minlength, maxlength = byte_to_length(value[pos]), byte_to_length(value[pos + 1])
         pos += 2
         if df2 & 1:
-            ti._weight, ti._maxweight = _DOUBLES.unpack_from(value, pos)
+            weight, maxweight = _DOUBLES.unpack_from(value, pos)
         else:
             weight, pos = _read_varint(value, pos)
             maxweight, pos = _read_varint(value, pos)
-            ti._weight, ti._maxweight = float(weight), float(maxweight)
+            weight, maxweight = float(weight), float(maxweight)
+        ti = cls(weight=weight, df=df2 >> 1, minlength=minlength, maxlength=maxlength,
+                 maxweight=maxweight, minid=minid, maxid=minid + span)
+        ti.offset = block_base + delta
         return ti
 
     @staticmethod
@@ -303,9 +300,9 @@ def _field_lengths(lengths, fieldname: str) -> list[int] | None:
 
 def _buffer(dbfile):
     """The whole file as a buffer that slices without seeking (thread-safe)."""
-    buf = getattr(dbfile, "_buf", None)  # a sub-file of a memory-mapped compound segment
+    buf = whoosh_compat.file_buffer(dbfile)  # a sub-file of a memory-mapped compound segment
     if buf is not None:
-        return memoryview(buf)
+        return buf
     try:
         return mmap.mmap(dbfile.fileno(), 0, access=mmap.ACCESS_READ)
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
@@ -368,6 +365,11 @@ class ZhTermsReader(base.TermsReader):
         self._fieldmap: dict[str, int] = self._tdict.extras["fieldmap"]
         self._fieldnames = {num: name for name, num in self._fieldmap.items()}
 
+    def buffers(self) -> tuple:
+        """The term dictionary's and the postings' buffers (views of the
+        segment's mapping when it is memory-mapped)."""
+        return self._tdict.buffer, self._postings
+
     def _key(self, fieldname: str, tbytes: bytes) -> bytes:
         # a field this segment lacks gets a number no key has: found nowhere
         return _term_key(self._fieldmap.get(fieldname, 0xFFFF), tbytes)
@@ -426,8 +428,8 @@ class ZhTermsReader(base.TermsReader):
     def matcher(self, fieldname, tbytes, format_, scorer=None):
         ti = self.term_info(fieldname, tbytes)
         d = self._decode(ti)
-        return ListMatcher(d.ids.tolist(), d.weights.tolist(), d.values(), format_, scorer=scorer,
-                           term=(fieldname, tbytes), terminfo=ti)
+        return whoosh_compat.TermListMatcher(d.ids.tolist(), d.weights.tolist(), d.values(), format_,
+                                             scorer=scorer, term=(fieldname, tbytes), terminfo=ti)
 
     def close(self) -> None:
         self._tdict = None

@@ -29,6 +29,7 @@ import threading
 import time
 from typing import Callable
 
+from . import whoosh_compat
 from .analysis import Analyzer
 from .segwriter import GroupedSegmentWriter
 
@@ -212,7 +213,4 @@ class ParallelWriter:
         # the interpreter waits for ever at exit to flush them into the pipe
         self._jobs.cancel_join_thread()
         self._outcomes.cancel_join_thread()
-        try:
-            self.writer.cancel()
-        except OSError:
-            pass
+        whoosh_compat.stop_writer(self.writer)

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 
 from whoosh.writing import SegmentWriter
 
+from . import whoosh_compat
+
 #: Estimated bytes a posting costs in a :class:`GroupedPool`: three list
 #: slots (plus list growth); the term's list and key are counted once per term.
 POSTING_BYTES = 32
@@ -101,29 +103,14 @@ class GroupedSegmentWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool = GroupedPool()
 
-    # Whoosh's writer finishes a segment and commits in private steps that
-    # its own multi-process writer calls one by one; these two methods are
-    # the only places we call them.
-
     def finish_segment(self):
         """Write this writer's segment and return it (None when it got no
         documents); the writer is done afterwards.  For a worker process
         whose segment the parent commits."""
-        if not self._added:
-            self._close_segment()
-            return None
-        return self._finalize_segment()
+        return whoosh_compat.finish_segment(self)
 
     def commit_with(self, segments: list) -> None:
         """Commit this writer (its deletions, its own documents, merges of
         small existing segments) together with ``segments`` written by
         worker processes, in one new table of contents."""
-        self._check_state()
-        final = self._merge_segments(None, None, None)
-        final += [s for s in segments if s is not None]
-        if self._added:
-            final.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(final)
-        self._finish()
+        whoosh_compat.commit_with_segments(self, segments)

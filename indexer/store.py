@@ -34,11 +34,9 @@ from typing import Iterator
 
 from whoosh import index as whoosh_index
 
-from . import zerocopy
+from . import whoosh_compat
 from .analysis import Analyzer
 from .segmenter import rjieba_available
-
-zerocopy.install()  # every reader of a generation maps segments, never copies them
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +114,10 @@ def open_current(index_dir: Path):
     gen = read_current(index_dir)
     if gen is None:
         raise IndexMissing(f"no index in {index_dir}; run `zhsearch index` first")
+    try:
+        whoosh_compat.install()  # every reader of a generation maps segments, never copies them
+    except whoosh_compat.UnsupportedWhooshVersion as exc:
+        raise IndexUnavailable(str(exc)) from exc
     try:
         ix = whoosh_index.open_dir(str(gen.path))
         ix.reader().close()  # opens every segment: a truncated one fails here, not mid-search

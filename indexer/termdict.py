@@ -122,6 +122,7 @@ class TermDictReader:
 
     def __init__(self, buf) -> None:
         self._buf = buf
+        self.buffer = buf  # what it reads from (a memory-mapped file, when opened from one)
         end = len(buf)
         index_pos, magic = _TAIL.unpack(bytes(buf[end - _TAIL.size: end]))
         if magic != MAGIC:

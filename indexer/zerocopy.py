@@ -10,17 +10,14 @@ thread, so 8 waitress threads held ~1.3 GB that the page cache already had
 
 :class:`MemoryViewFile` gives ``StructFile`` the file interface it uses
 (read, seek, tell) over the view itself: a read copies only the bytes asked
-for.  :func:`install` points Whoosh's compound storage at it; it is called
-when an index generation is opened for reading.
+for.  Whoosh's compound storage is pointed at it by
+``indexer.whoosh_compat.install`` (``ZeroCopyBufferFile``), called when an
+index generation is opened or written.
 """
 
 from __future__ import annotations
 
 import io
-
-from whoosh.filedb import compound
-from whoosh.filedb.structfile import BufferFile
-
 
 #: Bytes handed to ``pickle.load`` per ``peek``: most pickles Whoosh reads
 #: from segment files are far smaller.
@@ -76,21 +73,3 @@ class MemoryViewFile(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
-
-
-class ZeroCopyBufferFile(BufferFile):
-    """``BufferFile`` whose file is the view itself rather than a BytesIO copy."""
-
-    def __init__(self, buf, name=None, onclose=None):
-        super().__init__(b"", name=name, onclose=onclose)
-        self._buf = buf
-        self.file = MemoryViewFile(memoryview(buf))
-
-    def subset(self, position, length, name=None):
-        return ZeroCopyBufferFile(memoryview(self._buf)[position: position + length],
-                                  name=name or self._name)
-
-
-def install() -> None:
-    """Make Whoosh's compound storage open sub-files without copying (idempotent)."""
-    compound.BufferFile = ZeroCopyBufferFile

@@ -26,11 +26,10 @@ from indexer import store
 from indexer.analysis import Analyzer
 
 from . import query as qbuild
-from . import syntax
-from . import vector
-from .models import FacetValue, Facets, Hit, Listing, ResultPage, TitleRecord
-from .snippets import highlight_title, make_snippet
+from . import syntax, vector
+from .models import Facets, FacetValue, Hit, Listing, ResultPage, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
+from .snippets import highlight_title, make_snippet
 from .spelling import Vocabulary
 from .synonyms import SynonymFile, Synonyms
 

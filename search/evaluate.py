@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ir_measures
-from ir_measures import P, R, RR, nDCG
+from ir_measures import RR, P, R, nDCG
 
 from .engine import Engine, search
 from .query import DEFAULT_RANKING, Ranking

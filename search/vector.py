@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
+from indexer import whoosh_compat
 from indexer.postings import Decoded
 
 
@@ -115,7 +116,7 @@ class Postings:
 def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     """All postings of a term, as arrays, straight from our codec's terms
     reader (no matcher; deletions are masked by the caller)."""
-    terms = getattr(reader, "_terms", None)  # Whoosh's EmptyReader (no segments) has none
+    terms = whoosh_compat.terms_reader(reader)  # Whoosh's EmptyReader (no segments) has none
     d = None if terms is None else terms.decoded(fieldname, btext)
     return None if d is None else Postings(d, reader.schema[fieldname].format)
 
@@ -178,10 +179,7 @@ class SegmentEvaluator:
         self.cut = False
         self._cache = cache
         self._segment_key = segment_key
-        w = top_searcher.weighting
-        self._B = getattr(w, "B", 0.75)
-        self._field_B = getattr(w, "_field_B", {})
-        self._K1 = getattr(w, "K1", 1.2)
+        self._bm25f = whoosh_compat.bm25f_parameters(top_searcher.weighting)
         self._postings: dict[tuple[str, str], Postings | None] = {}
         self._term_scores: dict[tuple[str, str], _Node] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
@@ -234,8 +232,8 @@ class SegmentEvaluator:
     def _bm25(self, fieldname: str, text: str, p: Postings) -> np.ndarray:
         idf = self.top.idf(fieldname, text)
         avgfl = self.top.avg_field_length(fieldname) or 1
-        B = self._field_B.get(fieldname, self._B)
-        K1 = self._K1
+        B = self._bm25f.b_for(fieldname)
+        K1 = self._bm25f.k1
         fl = self.arrays.lengths(self.reader, fieldname)[p.ids]
         tf = p.weights
         return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
@@ -295,7 +293,7 @@ class SegmentEvaluator:
     # -- the tree --------------------------------------------------------
 
     def evaluate(self, q: Q.Query | None, need_score: bool = True) -> _Node:
-        if q is None or isinstance(q, Q.NullQuery.__class__):
+        if q is None or whoosh_compat.is_null_query(q):
             return self._empty(need_score)
         node = self._eval(q, need_score)
         mask = node.mask & self.arrays.live

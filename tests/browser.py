@@ -73,7 +73,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _in_ci() -> bool:
+def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
@@ -130,7 +130,7 @@ def watch(pg) -> dict[str, list[str]]:
 
 
 def _unavailable(reason: str):
-    if _in_ci():
+    if in_ci():
         pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
     pytest.skip(f"browser unavailable: {reason}")
 

@@ -19,6 +19,15 @@ QRELS = SHARED / "qrels"
 needs_shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/corpus")
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test that starts Chromium (through the ``browser`` fixture, or
+    ``page``, which uses it) is a browser test even if its author forgot the
+    marker: ``pytest -m "not browser"`` must never launch one."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 def build_index(corpus: Path, index: Path, **kw):
     from indexer.build import IndexConfig, update_index
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import Analyzer, Role, UnitKind, bigrams_of
+from indexer.analysis import Analyzer, Role, bigrams_of
 
 COMPOUND, LATIN, MAIN, PART, SUB = Role.COMPOUND, Role.LATIN, Role.MAIN, Role.PART, Role.SUB
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+pytestmark = pytest.mark.browser
 
 HTML = """<!doctype html>
 <html lang="zh-CN">

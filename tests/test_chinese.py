@@ -435,6 +435,7 @@ def product_corpus(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_userdict_loaded_and_dictionary_change_rebuilds_synonyms_change_does_not(tmp_path):
     corpus = product_corpus(tmp_path / "corpus")
     index = tmp_path / "ix"
@@ -472,6 +473,7 @@ def test_userdict_loaded_and_dictionary_change_rebuilds_synonyms_change_does_not
     assert "算力平台" in lexicon(index, "body")
 
 
+@pytest.mark.slow
 def test_words_command_discovers_unknown_term(tmp_path):
     corpus = product_corpus(tmp_path / "corpus")
     index = tmp_path / "ix"

@@ -198,6 +198,7 @@ def _mutate(corpus: Path, rng: random.Random, step: int, pool: list[str]) -> Non
         rng.choice(files).unlink()
 
 
+@pytest.mark.slow
 def test_kill_loop_incremental_and_rebuild(tmp_path):
     """``zhsearch index`` killed at random points, 24 times, alternating
     SIGKILL and SIGINT (to the whole process group, as a terminal or service
@@ -356,6 +357,7 @@ def _copy_built(built, tmp_path) -> tuple[Path, Path]:
     return c, ix
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 @pytest.mark.parametrize("target", ["process group (Ctrl-C)", "indexer only (kill -INT)"])
 def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
@@ -398,6 +400,7 @@ def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
     """The same Ctrl-C landed at a spread of moments after the workers start
     (CI once caught one, ~1 run in 100, that hung for ever: the interrupt
@@ -427,6 +430,7 @@ def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
     assert index_state(index) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, phase):
     """``kill -9 PID`` (or the OOM killer) hits only the indexer process, not
@@ -457,6 +461,7 @@ def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, p
     assert index_state(index) == before == corpus_state(corpus)
 
 
+@pytest.mark.slow
 def test_a_killed_writer_process_loses_no_articles(built_70, tmp_path):
     """The OOM killer (or a crash) takes one of the parallel index-writer
     processes.  The run must not publish an index that silently lacks that
@@ -481,6 +486,7 @@ def test_a_killed_writer_process_loses_no_articles(built_70, tmp_path):
         assert "Error:" in err, err[-1500:]
 
 
+@pytest.mark.slow
 def test_stale_lock_of_a_dead_process_is_recovered_with_a_message(tmp_path):
     corpus = small_articles(tmp_path / "c", 3)
     index = new_index_dir(tmp_path / "ix")
@@ -545,6 +551,7 @@ def _setpriv_prefix() -> tuple[str, ...] | None:
     return (setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}") if probe.returncode == 0 else None
 
 
+@pytest.mark.slow
 def test_messy_corpus_every_oddity_skipped_with_a_message(tmp_path):
     """Symlink loops, dangling and self-referencing symlinks, a directory
     named ``x.md``, a named pipe, binary and empty files: each is reported,
@@ -581,25 +588,35 @@ def test_messy_corpus_every_oddity_skipped_with_a_message(tmp_path):
     assert "0 added, 0 updated, 0 deleted" in r2.stdout
 
 
+@pytest.mark.slow
 def test_fifty_megabyte_file_is_skipped_as_too_large(tmp_path):
+    """Skipped without being indexed: the run costs about what the same run
+    without the file costs (measured first, here); indexing 50 MB of text
+    would cost a hundred times that."""
     corpus = small_articles(tmp_path / "c", 3)
+    t0 = time.monotonic()
+    r = cli("index", "--corpus", str(corpus), "--index", str(new_index_dir(tmp_path / "reference")))
+    reference = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
     line = "这是一份巨大的导出日志，不是文章。 log line 12345\n".encode()
     size = 50 * 1024 * 1024
     (corpus / "huge.md").write_bytes((line * (size // len(line) + 1))[:size])
     index = new_index_dir(tmp_path / "ix")
     t0 = time.monotonic()
     try:
-        r = cli("index", "--corpus", str(corpus), "--index", str(index), timeout=30)
+        r = cli("index", "--corpus", str(corpus), "--index", str(index), timeout=30 * reference)
     except subprocess.TimeoutExpired:
-        pytest.fail("a 50 MB .md file is being read and indexed (still running after 30 s) "
-                    f"instead of skipped as larger than MAX_ARTICLE_BYTES={MAX_ARTICLE_BYTES}")
+        pytest.fail(f"a 50 MB .md file is being read and indexed (still running after 30 times the "
+                    f"{reference:.1f} s of the same run without it) instead of skipped as larger than "
+                    f"MAX_ARTICLE_BYTES={MAX_ARTICLE_BYTES}")
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     assert "too large" in skipped_lines(r.stderr).get("huge.md", ""), r.stderr
     assert set(index_state(index)) == {"a000.md", "a001.md", "a002.md"}
-    assert took < 30, f"{took:.1f} s"
+    assert took < 3 * reference, f"{took:.1f} s with the 50 MB file, {reference:.1f} s without it"
 
 
+@pytest.mark.slow
 def test_permission_denied_file_and_folder(tmp_path):
     prefix = _setpriv_prefix()
     if prefix is None:
@@ -676,6 +693,7 @@ def test_files_deleted_renamed_and_rewritten_between_scan_and_read(tmp_path, mon
     assert index_state(index) == corpus_state(corpus)
 
 
+@pytest.mark.slow
 def test_files_changing_while_the_indexer_runs(tmp_path):
     """A thread keeps creating, deleting, renaming and rewriting (non-atomically)
     articles while ``zhsearch index --rebuild`` runs: the run finishes without a
@@ -750,6 +768,7 @@ def tiny_10k(tmp_path_factory):
     return corpus, index, r, took
 
 
+@pytest.mark.slow
 def test_ten_thousand_tiny_files(tiny_10k):
     corpus, index, r, took = tiny_10k
     print(f"10,000 files indexed in {took:.1f} s")
@@ -757,18 +776,23 @@ def test_ten_thousand_tiny_files(tiny_10k):
     assert index_state(index, "笔记") == corpus_state(corpus)
     t0 = time.monotonic()
     r2 = cli("index", "--corpus", str(corpus), "--index", str(index))
+    unchanged = time.monotonic() - t0
     assert r2.returncode == 0 and "10000 unchanged" in r2.stdout, r2.stdout + r2.stderr
-    assert time.monotonic() - t0 < 30
+    # finding nothing changed reads no file: a fraction of the build measured in the fixture
+    assert unchanged < took / 3, f"{unchanged:.1f} s to find nothing changed, {took:.1f} s to build"
     hits = search(Engine(index), '"第4321号笔记"').hits
     assert [h.path for h in hits] == ["d08/n04321.md"]
 
 
+@pytest.mark.slow
 def test_query_time_cap_returns_partial_results_with_a_note(tiny_10k, monkeypatch):
     """Queries with many words over 10,000 articles, with the engine's time
-    limit made tiny: each search comes back promptly.  Where the engine had
-    work it could cut (phrase and proximity checks, optional words) the page
-    says the results are partial; a query of required words only (all array
-    work, nothing to cut) is answered completely, exactly as without a limit."""
+    limit made tiny: each search comes back promptly (no slower than the
+    slowest of them without a limit, measured first, here, within a factor
+    for noise).  Where the engine had work it could cut (phrase and proximity
+    checks, optional words) the page says the results are partial; a query
+    of required words only (all array work, nothing to cut) is answered
+    completely, exactly as without a limit."""
     import search.engine as engine_mod
 
     _corpus, index, _r, _took = tiny_10k
@@ -778,12 +802,21 @@ def test_query_time_cap_returns_partial_results_with_a_note(tiny_10k, monkeypatc
                 " ".join(WORDS * 2))  # 30 common words: proximity phrase
     required_only = "笔记 讲 第 号 " * 20  # 4 required words, repeated
     complete = search(engine, required_only)
+
+    def timed(q: str):
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            res = search(engine, q)
+            runs.append(time.perf_counter() - t0)
+        return res, sorted(runs)[1]  # the median of 3
+
+    unlimited = max(timed(q)[1] for q in cuttable + (required_only,))
     monkeypatch.setattr(engine_mod, "TIME_LIMIT_S", 0.0001)
     for q in cuttable + (required_only,):
-        t0 = time.perf_counter()
-        res = search(engine, q)
-        took = time.perf_counter() - t0
-        assert took < 1.5, f"time limit {engine_mod.TIME_LIMIT_S} s, {q[:20]!r}… took {took:.2f} s"
+        res, took = timed(q)
+        assert took < 5 * unlimited, (f"time limit {engine_mod.TIME_LIMIT_S} s, {q[:20]!r}… took {took * 1000:.1f} ms; "
+                                      f"the slowest of these queries took {unlimited * 1000:.1f} ms without a limit")
         if q in cuttable:
             assert res.note and "查询耗时过长" in res.note, (q, res.note)
             assert res.note.count("查询耗时过长") == 1, res.note
@@ -812,6 +845,7 @@ def tiny_disk(tmp_path):
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_disk_full_keeps_the_old_index(tiny_disk, tmp_path):
     corpus = small_articles(tmp_path / "c", 3)
     index = tiny_disk / "ix"
@@ -871,6 +905,7 @@ def _corrupt(index: Path, how: str) -> None:
 CORRUPTIONS = ["truncated segment", "deleted TOC", "damaged meta.json", "CURRENT names a missing generation"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", CORRUPTIONS)
 def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     corpus, index = _copy_built(built_small, tmp_path)
@@ -895,6 +930,7 @@ def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     assert client.get("/healthz").status_code == 503
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", CORRUPTIONS)
 @pytest.mark.parametrize("repair", [["--rebuild"], []], ids=["rebuild", "plain index"])
 def test_corrupt_index_is_repaired_by_index(built_small, tmp_path, how, repair):

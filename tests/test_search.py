@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import analysis, store
+from indexer import store
 from search import Engine, ResultPage, search
-from search.models import FacetValue, Facets, Hit
+from search.models import Facets, FacetValue, Hit
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
 
@@ -383,6 +383,7 @@ QUERIES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(q=QUERIES, page=st.integers(min_value=-2, max_value=3), sort=st.sampled_from(["relevance", "date"]))
 def test_any_query_returns_a_result_page(small, q, page, sort):

@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.conftest import CORPUS
 from tests.test_faults import finish, group_members, kill_group, start_cli, wait_group_empty
 
@@ -54,6 +56,7 @@ def _healthy(port: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_serve_with_two_workers(corpus_index):
     port = _free_port()
     proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),
@@ -105,6 +108,7 @@ def test_serve_workers_die_with_a_killed_parent(corpus_index):
     assert not _healthy(port)
 
 
+@pytest.mark.slow
 def test_a_crash_loop_stops_the_server_with_a_message(corpus_index):
     """Workers that keep dying (a broken deployment) are not restarted for
     ever: after more than MAX_RESTARTS deaths within the window the server

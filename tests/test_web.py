@@ -30,9 +30,8 @@ QUERY = "GPT-4 参数"
 # ------------------------------------------------------------------ helpers
 
 def make_app(index: Path, corpus: Path = CORPUS, **extra):
-    from web import create_app
-
     from search.settings import Settings
+    from web import create_app
 
     return create_app(Settings.load(corpus, index, warmup=False, **extra))
 
@@ -434,6 +433,7 @@ def test_article_highlights_query_words_in_text_only(client):
     assert "返回“GPT-4 参数”的搜索结果" in page and "清除高亮" in page
 
 
+@pytest.mark.slow
 def test_every_hit_anchor_exists_on_its_article_page(client, engine):
     """Section links from results land on a heading for every article of the corpus."""
     searcher = engine.generation().searcher()

@@ -23,9 +23,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from search.settings import Settings
-
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
+
+pytestmark = pytest.mark.browser
 
 SEED_PATH = "/a/chatgpt-info/what-is-chatgpt.md"
 QUERY = "GPT-4 参数"

@@ -12,10 +12,9 @@ import mmap
 import pickle
 import threading
 
-from whoosh.filedb.structfile import StructFile
-
-from indexer import store
-from indexer.zerocopy import MemoryViewFile, ZeroCopyBufferFile
+from indexer import store, whoosh_compat
+from indexer.whoosh_compat import ZeroCopyBufferFile
+from indexer.zerocopy import MemoryViewFile
 from search import search
 
 
@@ -46,15 +45,10 @@ def test_readers_of_a_generation_share_the_mapping(engine, corpus_index):
     ix, _gen = store.open_current(corpus_index)
     with ix.searcher() as s:
         seg_reader = s.reader() if not s.subsearchers else s.subsearchers[0][0].reader()
-        holders = [seg_reader._terms, seg_reader._perdoc]
-        holders += [v for h in list(holders) for v in vars(h).values() if hasattr(v, "dbfile")]
-        values = [v for h in holders for v in vars(h).values()]
-        values += [f for v in values if isinstance(v, tuple) for f in v]
-        files = [v for v in values if isinstance(v, StructFile)]
+        files = whoosh_compat.segment_files(seg_reader)
         assert files, "no segment files found on the reader"
         # the term dictionary and postings are read as views of the mapping too
-        terms = seg_reader._terms
-        for buf in (terms._tdict._buf, terms._postings):
+        for buf in whoosh_compat.terms_reader(seg_reader).buffers():
             assert isinstance(buf, memoryview) and isinstance(buf.obj, mmap.mmap)
         for f in files:
             assert isinstance(f, ZeroCopyBufferFile), type(f)

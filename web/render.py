@@ -40,8 +40,15 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from indexer.article import (clean_text, decode, markdown_sections, slugify, split_front_matter,
-                             strip_custom_id, strip_shortcodes)
+from indexer.article import (
+    clean_text,
+    decode,
+    markdown_sections,
+    slugify,
+    split_front_matter,
+    strip_custom_id,
+    strip_shortcodes,
+)
 from indexer.stored import FoldFn, sections_as_written
 from search.snippets import find_matches, mark
 

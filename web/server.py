@@ -5,7 +5,7 @@ process uses one core however many threads it has.  ``workers > 1`` binds
 the listening socket once and forks that many waitress processes that all
 accept on it (the kernel hands each connection to one of them): the other
 core serves queries too.  Each worker opens the index itself, after the
-fork, and segments are memory-mapped (``indexer.zerocopy``), so the page
+fork, and segments are memory-mapped (``indexer.whoosh_compat``), so the page
 cache holds one copy of the index for all of them.
 
 The parent only supervises: a worker that dies is replaced, and SIGINT
