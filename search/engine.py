@@ -27,7 +27,7 @@ from indexer.analysis import Analyzer
 
 from . import query as qbuild
 from . import syntax, vector
-from .models import Facets, FacetValue, Hit, Listing, ResultPage, TitleRecord
+from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import highlight_title, make_snippet
 from .spelling import Vocabulary
@@ -268,7 +268,7 @@ class Engine:
 
 
 def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: int = 10,
-           filters: dict | None = None, sort: str = "relevance",
+           filters: Filters | None = None, sort: str = "relevance",
            ranking: qbuild.Ranking = qbuild.DEFAULT_RANKING) -> ResultPage:
     """Run ``query`` and return one page of ranked, highlighted results."""
     t0 = time.perf_counter()
@@ -279,13 +279,8 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     synonyms = engine.synonyms()
     key = None
     if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
-        key = (query, page, per_page, sort, id(synonyms),
-               tuple(sorted((str(k), tuple(v) if isinstance(v, (list, tuple)) else v)
-                            for k, v in (filters or {}).items())))
-        try:
-            cached = gen.results.get(key)
-        except TypeError:  # an unhashable filter value: not cacheable
-            key = cached = None
+        key = (query, page, per_page, sort, id(synonyms), filters or Filters())
+        cached = gen.results.get(key)
         if cached is not None:
             cached.took_ms = _ms(t0)
             return cached
@@ -296,9 +291,10 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
 
 
 def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_page: int,
-            filters: dict | None, sort: str, ranking: qbuild.Ranking, t0: float) -> ResultPage:
+            filters: Filters | None, sort: str, ranking: qbuild.Ranking, t0: float) -> ResultPage:
     pq = syntax.parse(query or "")
-    _apply_filters(pq, filters or {})
+    if filters:
+        _apply_filters(pq, filters)
     built = qbuild.build(pq, gen.analyzer, ranking, synonyms)
     result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
     notes = list(pq.notes)
@@ -379,16 +375,11 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 
 
-def _apply_filters(pq: syntax.ParsedQuery, filters: dict) -> None:
-    for key, target in (("tag", pq.tags), ("tags", pq.tags), ("category", pq.categories),
-                        ("categories", pq.categories)):
-        v = filters.get(key)
-        if not v:
-            continue
-        target.extend([v] if isinstance(v, str) else [x for x in v if x])
-    d = filters.get("date")
-    if d:
-        rng = syntax.parse_date_range(str(d))
+def _apply_filters(pq: syntax.ParsedQuery, filters: Filters) -> None:
+    pq.tags.extend(filters.tags)
+    pq.categories.extend(filters.categories)
+    if filters.date:
+        rng = syntax.parse_date_range(filters.date)
         if rng:
             pq.date_range = rng
 

@@ -3,7 +3,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+
+def _values(v: str | Iterable[str] | None) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        v = [v]
+    return tuple(x for x in v if isinstance(x, str) and x)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is restricted to, besides the query text: articles with
+    every one of ``tags`` and ``categories`` (matched like the ``tag:`` and
+    ``category:`` syntax) and dated in ``date`` (a ``date:`` range such as
+    ``2024`` or ``2023..2024-06``).  A single string is taken as one value;
+    empty values are ignored."""
+
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    date: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", _values(self.tags))
+        object.__setattr__(self, "categories", _values(self.categories))
+        object.__setattr__(self, "date", str(self.date) if self.date else None)
 
 
 @dataclass

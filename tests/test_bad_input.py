@@ -33,7 +33,7 @@ import search.engine as engine_mod
 from indexer.analysis import Analyzer
 from indexer.article import Article, ArticleError, parse_article
 from indexer.build import IndexConfig, article_fields, update_index
-from search import Engine, search
+from search import Engine, Filters, search
 from tests.conftest import CORPUS, FIXTURES
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -423,11 +423,12 @@ queries = st.one_of(
     st.lists(st.sampled_from(QUERY_PIECES), max_size=40).map(" ".join),
     st.text(ANY_CHAR, max_size=300),
 )
-filters = st.fixed_dictionaries({}, optional={
-    "tag": st.one_of(st.text(ANY_CHAR, max_size=20), st.lists(st.text(ANY_CHAR, max_size=10) | st.none(), max_size=4)),
-    "category": st.text(ANY_CHAR, max_size=20),
-    "date": st.text(ANY_CHAR, max_size=20) | st.sampled_from(["2024", "2023..", "..2022", "9999-99", "2024..2023"]),
-})
+filters = st.builds(
+    Filters,
+    tags=st.one_of(st.text(ANY_CHAR, max_size=20), st.lists(st.text(ANY_CHAR, max_size=10) | st.none(), max_size=4)),
+    categories=st.text(ANY_CHAR, max_size=20),
+    date=st.text(ANY_CHAR, max_size=20) | st.sampled_from(["2024", "2023..", "..2022", "9999-99", "2024..2023"]),
+)
 
 #: the engine's time limit during the property tests
 PROPERTY_LIMIT_S = 1.0
@@ -508,8 +509,8 @@ def test_nasty_queries(engine, q):
 
 
 @pytest.mark.parametrize("f", [
-    {"tag": ""}, {"tag": [None, ""]}, {"tag": "不存在的标签"}, {"category": "\x00"}, {"date": "garbage"},
-    {"date": "2024..2023"}, {"tags": ["a"] * 500}, {"tag": "x" * 10_000},
+    Filters(tags=""), Filters(tags=[None, ""]), Filters(tags="不存在的标签"), Filters(categories="\x00"),
+    Filters(date="garbage"), Filters(date="2024..2023"), Filters(tags=["a"] * 500), Filters(tags="x" * 10_000),
 ])
 def test_nasty_filters(engine, f):
     run_query(engine, "", filters=f)

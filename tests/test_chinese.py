@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import analysis, store
-from search import Engine, ResultPage, search
+from search import Engine, Filters, ResultPage, search
 from tests.conftest import CORPUS, build_index, write_article
 from zhsearch.cli import main
 
@@ -326,7 +326,7 @@ def test_fullwidth_article_found_by_halfwidth_query_any_case(zh):
 def test_tag_filter_case_and_width_insensitive(zh, tag):
     page = run(zh, f"tag:{tag}")
     assert sorted(paths(page)) == ["llm/gpt3.md", "llm/gpt4.md", "llm/peft.md"]
-    page = run(zh, "模型", filters={"tag": tag})
+    page = run(zh, "模型", filters=Filters(tags=tag))
     assert sorted(paths(page)) == ["llm/gpt3.md", "llm/peft.md"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from search import Engine, search
+from search import Engine, Filters, search
 from search.engine import ResultCache
 from tests.conftest import build_index, write_article
 
@@ -30,10 +30,10 @@ def test_a_repeated_query_is_answered_from_the_cache_with_the_same_page(corpus_i
     search(engine, "GPT-4 参数", page=2)
     search(engine, "GPT-4 参数", sort="date")
     search(engine, "GPT-4 参数", per_page=5)
-    search(engine, "GPT-4 参数", filters={"tag": ["ChatGPT"]})
+    search(engine, "GPT-4 参数", filters=Filters(tags=["ChatGPT"]))
     assert len(engine.generation().results._pages) == 5
     uncached = Engine(corpus_index, cache_size=0)
-    for kw in ({}, {"page": 2}, {"sort": "date"}, {"per_page": 5}, {"filters": {"tag": ["ChatGPT"]}}):
+    for kw in ({}, {"page": 2}, {"sort": "date"}, {"per_page": 5}, {"filters": Filters(tags=["ChatGPT"])}):
         assert _same(search(engine, "GPT-4 参数", **kw), search(uncached, "GPT-4 参数", **kw)), kw
     assert uncached.generation().results._pages == {}
 

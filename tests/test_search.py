@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import store
-from search import Engine, ResultPage, search
+from search import Engine, Filters, ResultPage, search
 from search.models import Facets, FacetValue, Hit
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
@@ -236,10 +236,10 @@ def test_category_title_and_date_filters(small):
 
 
 def test_filters_parameter(small):
-    assert set(paths(s(small, "参数", filters={"tag": "LLM"}))) == {"gpt4.md", "gpt3.md"}
-    assert paths(s(small, "", filters={"category": ["AI"], "tag": ["nlp"]})) == ["nlp-exact.md"]
-    assert paths(s(small, "参数", filters={"date": "2024"})) == ["gpt4.md"]
-    assert paths(s(small, "", filters={"tags": ["openai"]})) == ["gpt4.md"]
+    assert set(paths(s(small, "参数", filters=Filters(tags="LLM")))) == {"gpt4.md", "gpt3.md"}
+    assert paths(s(small, "", filters=Filters(categories=["AI"], tags=["nlp"]))) == ["nlp-exact.md"]
+    assert paths(s(small, "参数", filters=Filters(date="2024"))) == ["gpt4.md"]
+    assert paths(s(small, "", filters=Filters(tags=["openai"]))) == ["gpt4.md"]
 
 
 def test_filters_combine_with_and(small):

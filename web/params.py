@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import MultiDict
 
 from search.engine import MAX_PAGE, MAX_PER_PAGE
+from search.models import Filters
 
 SORTS = ("relevance", "date")
 DEFAULT_PER_PAGE = 10
@@ -47,8 +48,8 @@ class SearchParams:
     def empty(self) -> bool:
         return not self.q.strip() and not self.has_filters
 
-    def filters(self) -> dict[str, list[str]]:
-        return {"tag": list(self.tags), "category": list(self.categories)}
+    def filters(self) -> Filters:
+        return Filters(tags=tuple(self.tags), categories=tuple(self.categories))
 
 
 def _int(args: MultiDict, name: str, default: int, lo: int, hi: int) -> int:

@@ -144,12 +144,12 @@ class _ProgressBar:
 def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, synonyms):
     """Search the index and print ranked results with snippets."""
     from indexer.store import IndexUnavailable
-    from search import Engine, search
+    from search import Engine, Filters, search
 
     settings = Settings.load(index=index_dir, synonyms=synonyms)
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
-                        filters={"tag": list(tag), "category": list(category)}, sort=sort)
+                        filters=Filters(tags=tag, categories=category), sort=sort)
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc))
     if as_json:
