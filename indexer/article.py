@@ -22,6 +22,9 @@ import frontmatter
 import yaml
 from markdown_it import MarkdownIt
 
+from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger
+from .anchors import slug as anchor_slug
+
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024
@@ -253,7 +256,6 @@ _TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|
 _SHORTCODE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}", re.S)
 _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
-_SLUG_STRIP_RE = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'“”‘’<>,.?/，。、：；！？（）【】《》]+")
 _WS_RE = re.compile(r"[ \t\u3000]+")
 # TeX: display math is dropped whole, inline math keeps its letters and
 # digits but loses control words (\mathbf, \frac) that would flood the
@@ -262,13 +264,10 @@ _DISPLAY_MATH_RE = re.compile(r"\$\$.*?\$\$", re.S)
 _TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 
 
-def slugify(heading: str) -> str:
-    """VuePress-style anchor slug: keeps Chinese, lower-cases Latin."""
-    s = unicodedata.normalize("NFKC", heading)
-    s = _SLUG_STRIP_RE.sub("-", s).strip("-").lower()
-    if s[:1].isdigit():
-        s = "_" + s
-    return s or "section"
+def slugify(heading: str, style: AnchorStyle = DEFAULT_STYLE) -> str:
+    """A heading's anchor as the site generator (``style``) makes it; see
+    :mod:`indexer.anchors`."""
+    return anchor_slug(heading, style)
 
 
 def clean_text(text: str, html: bool = True) -> str:
@@ -303,8 +302,16 @@ def _inline_text(token) -> str:
     return "".join(parts)
 
 
-def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
-    """Markdown → (sections, code text, first H1 heading or None)."""
+def _slug_text(token) -> str:
+    """What markdown-it-anchor and its kin slugify: the heading's text and
+    inline code, not image alt text or HTML."""
+    return "".join(c.content for c in token.children or () if c.type in ("text", "code_inline"))
+
+
+def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[list[Section], str, str | None]:
+    """Markdown → (sections, code text, first H1 heading or None).
+
+    ``anchors``: how the site generator makes heading ids (see :mod:`indexer.anchors`)."""
     body = _SHORTCODE_RE.sub(" ", body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
     tokens = _md.parse(body)
@@ -312,7 +319,7 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
     blocks: list[list[str]] = [[]]
     code: list[str] = []
     first_h1: str | None = None
-    used: dict[str, int] = {}
+    slugger = Slugger(anchors)
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -327,11 +334,10 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
             level = int(tok.tag[1:])
             if level == 1 and first_h1 is None and heading:
                 first_h1 = heading
-            anchor = custom or slugify(heading)
-            n = used.get(anchor, 0)
-            used[anchor] = n + 1
-            if n:
-                anchor = f"{anchor}-{n}"
+            if custom:
+                anchor = slugger.reserve(custom)
+            else:
+                anchor = slugger.anchor(_HEADING_ID_RE.sub("", _slug_text(inline)))
             sections.append(Section(heading, anchor, level, ""))
             blocks.append([])
             i += 3
@@ -365,7 +371,7 @@ def derive_permalink(rel: str) -> str:
     return "/" + (parent + "/" if parent else "") + stem + ".html"
 
 
-def read_article(path: Path, root: Path) -> Article:
+def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
     """Read and parse one article; raises :class:`ArticleError` when it can't."""
     rel = path.relative_to(root).as_posix()
     try:
@@ -377,11 +383,12 @@ def read_article(path: Path, root: Path) -> Article:
         raise
     except OSError as exc:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
-    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns)
+    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors)
 
 
-def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
-    """Parse article bytes; ``rel`` is its corpus-relative path."""
+def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
+    """Parse article bytes; ``rel`` is its corpus-relative path; ``anchors``
+    is the site generator's heading-id style."""
     warnings: list[str] = []
     text, warn = decode(raw)
     if warn:
@@ -391,7 +398,7 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
     if warn:
         warnings.append(warn)
     try:
-        sections, code, first_h1 = markdown_sections(body)
+        sections, code, first_h1 = markdown_sections(body, anchors)
     except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
         raise ArticleError(f"markdown parse failed: {exc}") from exc
 

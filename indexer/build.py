@@ -27,6 +27,7 @@ from whoosh import index as whoosh_index
 
 from . import analysis, store, stored
 from .analysis import fold_label
+from .anchors import DEFAULT_STYLE, AnchorStyle
 from .codec import ZhCodec
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .schema import build_schema, versions
@@ -44,6 +45,10 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 512
 
 ProgressFn = Callable[[int, int], None]
+#: What a parse worker gets: (path, bytes, mtime_ns); the anchor style rides
+#: along in a :data:`ParseJob`.
+ReadJob = tuple[str, bytes, int]
+ParseJob = tuple[str, bytes, int, AnchorStyle]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -78,6 +83,8 @@ class IndexConfig:
     index: Path
     userdict: Path | None = None
     workers: int = 0  # 0: one per core
+    #: how the site generator makes heading ids (part of the index identity)
+    anchor_style: AnchorStyle = DEFAULT_STYLE
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -139,10 +146,10 @@ class _Parsed:
     fields: dict
 
 
-def _parse_job(job: tuple[str, bytes, int]) -> _Parsed | tuple[str, str]:
-    rel, raw, mtime_ns = job
+def _parse_job(job: ParseJob) -> _Parsed | tuple[str, str]:
+    rel, raw, mtime_ns, anchors = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns)
+        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors)
         return _Parsed(a.path, list(a.warnings), article_fields(a))
     except ArticleError as exc:
         return rel, str(exc)
@@ -186,6 +193,7 @@ def article_fields(a: Article) -> dict:
 def _identity(cfg: IndexConfig) -> dict:
     ident = dict(versions())
     ident["userdict"] = analysis.userdict_fingerprint(cfg.resolved_userdict())
+    ident["anchors"] = AnchorStyle.parse(cfg.anchor_style).value
     return ident
 
 
@@ -239,7 +247,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
 
         files, skipped = scan_corpus(corpus)
         report.skipped.extend(skipped)
-        jobs, keep_old = _diff(files, manifest, report)
+        reads, keep_old = _diff(files, manifest, report)
         unlisted = [p for p, why in skipped if why.startswith("cannot list directory")]
         keep_old |= {p for p in manifest if any(p.startswith(d.rstrip("/") + "/") for d in unlisted)}
         report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
@@ -250,6 +258,8 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
+        anchors = AnchorStyle.parse(cfg.anchor_style)
+        jobs = [(rel, raw, mtime, anchors) for rel, raw, mtime in reads]
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -297,19 +307,21 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
 def _identity_change(old: dict, new: dict) -> str:
     changes = []
     for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
-                       ("userdict", "user dictionary")):
+                       ("userdict", "user dictionary"), ("anchors", "anchor style")):
         if old.get(key) != new.get(key):
             if key == "userdict":
                 changes.append("the user dictionary changed")
+            elif key == "anchors":
+                changes.append(f"anchor style {old.get(key) or '(none recorded)'} → {new.get(key)}")
             else:
                 changes.append(f"{label} {old.get(key)} → {new.get(key)}")
-    return "index was built with different analysis: " + ", ".join(changes or ["unknown version"])
+    return "index was built with different settings: " + ", ".join(changes or ["unknown version"])
 
 
 def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
-          report: IndexReport) -> tuple[list[tuple[str, bytes, int]], set[str]]:
-    """Decide what to (re)index. Returns parse jobs and paths kept as they were."""
-    jobs: list[tuple[str, bytes, int]] = []
+          report: IndexReport) -> tuple[list[ReadJob], set[str]]:
+    """Decide what to (re)index. Returns the files read and paths kept as they were."""
+    jobs: list[ReadJob] = []
     keep_old: set[str] = set()
     for rel, path in files.items():
         old = manifest.get(rel)
@@ -342,7 +354,7 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
     return jobs, keep_old
 
 
-def _parsed(jobs: list[tuple[str, bytes, int]], workers: int) -> Iterator[_Parsed | tuple[str, str]]:
+def _parsed(jobs: list[ParseJob], workers: int) -> Iterator[_Parsed | tuple[str, str]]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         yield from map(_parse_job, jobs)
         return
@@ -409,7 +421,7 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write(ix, gen_path: Path, jobs: list[tuple[str, bytes, int]], report: IndexReport,
+def _write(ix, gen_path: Path, jobs: list[ParseJob], report: IndexReport,
            cfg: IndexConfig, progress: ProgressFn | None) -> None:
     workers = cfg.workers or os.cpu_count() or 1
     if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
@@ -420,7 +432,7 @@ def _write(ix, gen_path: Path, jobs: list[tuple[str, bytes, int]], report: Index
         _feed(ix.writer(limitmb=WRITER_LIMIT_MB, codec=ZhCodec()), jobs, report, 1, progress)
 
 
-def _feed(writer, jobs: list[tuple[str, bytes, int]], report: IndexReport, workers: int,
+def _feed(writer, jobs: list[ParseJob], report: IndexReport, workers: int,
           progress: ProgressFn | None) -> None:
     updating = set(report.updated)
     try:

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.build import IndexConfig
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,17 @@ class Settings:
     cache_size: int = DEFAULT_CACHE_SIZE
     #: load jieba and open the index in the background when the site starts
     warmup: bool = True
+    #: how the site generator makes heading ids (result links end in ``#anchor``)
+    anchor_style: AnchorStyle = DEFAULT_STYLE
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
              userdict: str | Path | None = None, synonyms: str | Path | None = None, *,
              base_url: str | None = None, cache_size: int | None = None,
-             warmup: bool = True) -> "Settings":
-        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults."""
+             warmup: bool = True, anchor_style: str | AnchorStyle | None = None) -> "Settings":
+        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
+
+        ``ValueError`` (naming the choices) for an unknown anchor style."""
         env = os.environ
         return cls(
             corpus=Path(corpus or env.get("ZHSEARCH_CORPUS") or DEFAULT_CORPUS),
@@ -75,8 +80,9 @@ class Settings:
             base_url=clean_base_url(base_url or env.get("ZHSEARCH_BASE_URL")),
             cache_size=DEFAULT_CACHE_SIZE if cache_size is None else max(0, int(cache_size)),
             warmup=warmup,
+            anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
-        return IndexConfig(self.corpus, self.index, self.userdict, workers)
+        return IndexConfig(self.corpus, self.index, self.userdict, workers, self.anchor_style)

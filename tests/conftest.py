@@ -20,9 +20,11 @@ needs_shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../s
 
 
 def build_index(corpus: Path, index: Path, **kw):
+    from indexer.anchors import DEFAULT_STYLE
     from indexer.build import IndexConfig, update_index
 
-    return update_index(IndexConfig(corpus, index, workers=kw.pop("workers", 1)), **kw)
+    cfg = IndexConfig(corpus, index, workers=kw.pop("workers", 1), anchor_style=kw.pop("anchor_style", DEFAULT_STYLE))
+    return update_index(cfg, **kw)
 
 
 @pytest.fixture(scope="session")

@@ -420,8 +420,8 @@ def test_headings_anchors_duplicates_and_custom_ids():
     assert secs == [
         ("指南", "指南", 1, "引言"),
         ("示例", "示例", 2, "一"),
-        ("示例", "示例-1", 2, "二"),
-        ("示例", "示例-2", 2, "三"),
+        ("示例", "示例-2", 2, "二"),  # VuePress 1 (the default style) numbers from 2
+        ("示例", "示例-3", 2, "三"),
         ("安装步骤", "install", 2, "装"),
         ("Getting Started!", "getting-started", 3, "开始"),
     ]
