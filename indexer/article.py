@@ -52,7 +52,7 @@ class Article:
     keywords: list[str]
     tags: list[str]
     categories: list[str]
-    date: dt.datetime
+    date: dt.datetime | None  # None: nobody dated it (see parse_article)
     permalink: str
     sections: list[Section]
     code: str
@@ -386,9 +386,20 @@ def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -
     return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors)
 
 
-def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
-    """Parse article bytes; ``rel`` is its corpus-relative path; ``anchors``
-    is the site generator's heading-id style."""
+#: Front matter keys of the date an article was written, then of its last update.
+DATE_KEYS = ("date", "Date", "created")
+UPDATED_KEYS = ("updated", "Updated", "lastmod", "lastMod", "last_modified_at", "modified")
+
+
+def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE,
+                  fallback_date: dt.datetime | None = None) -> Article:
+    """Parse article bytes; ``rel`` is its corpus-relative path.
+
+    The date is the front matter's ``date`` (or ``created``), else its
+    ``updated``/``lastmod``, else ``fallback_date`` (what the indexer knows
+    from git), else None: an article nobody dated has no date, rather than
+    the time its file happened to be copied.  ``anchors`` is the site
+    generator's heading-id style."""
     warnings: list[str] = []
     text, warn = decode(raw)
     if warn:
@@ -413,12 +424,16 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     categories = _dedupe(_split_words(_as_list(_first(meta, "categories", "category", "Categories"))))
     keywords = _meta_keywords(meta)
 
-    date_value = _first(meta, "date", "Date", "created")
-    date = parse_date(date_value)
-    if date is None:
+    date = None
+    for keys in (DATE_KEYS, UPDATED_KEYS):
+        date_value = _first(meta, *keys)
+        date = parse_date(date_value)
+        if date is not None:
+            break
         if date_value is not None:
-            warnings.append(f"unreadable date {str(date_value)[:40]!r}, using file time")
-        date = dt.datetime.fromtimestamp(mtime_ns / 1e9) if mtime_ns else dt.datetime(1970, 1, 1)
+            warnings.append(f"unreadable date {str(date_value)[:40]!r}, ignored")
+    if date is None:
+        date = fallback_date
 
     permalink = " ".join(_as_list(meta.get("permalink")))
     if not permalink:

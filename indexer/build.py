@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import analysis, store, stored
+from . import analysis, gitdates, store, stored
 from .analysis import fold_label
 from .anchors import DEFAULT_STYLE, AnchorStyle
 from .codec import ZhCodec
@@ -45,10 +45,10 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 512
 
 ProgressFn = Callable[[int, int], None]
-#: What a parse worker gets: (path, bytes, mtime_ns); the anchor style rides
-#: along in a :data:`ParseJob`.
+#: What a parse worker gets: (path, bytes, mtime_ns); the date git knows and
+#: the anchor style ride along in a :data:`ParseJob`.
 ReadJob = tuple[str, bytes, int]
-ParseJob = tuple[str, bytes, int, AnchorStyle]
+ParseJob = tuple[str, bytes, int, "dt.datetime | None", AnchorStyle]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -147,9 +147,9 @@ class _Parsed:
 
 
 def _parse_job(job: ParseJob) -> _Parsed | tuple[str, str]:
-    rel, raw, mtime_ns, anchors = job
+    rel, raw, mtime_ns, git_date, anchors = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors)
+        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors, fallback_date=git_date)
         return _Parsed(a.path, list(a.warnings), article_fields(a))
     except ArticleError as exc:
         return rel, str(exc)
@@ -258,8 +258,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
-        anchors = AnchorStyle.parse(cfg.anchor_style)
-        jobs = [(rel, raw, mtime, anchors) for rel, raw, mtime in reads]
+        jobs = _with_dates(corpus, reads, AnchorStyle.parse(cfg.anchor_style))
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -302,6 +301,14 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
         store.collect_garbage(cfg.index)
     report.elapsed = time.perf_counter() - t0
     return report
+
+
+def _with_dates(corpus: Path, reads: list[ReadJob], anchors: AnchorStyle) -> list[ParseJob]:
+    """Parse jobs: each file with the date git knows for it (one ``git log``
+    for all of them; used when the front matter has no date)."""
+    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads]) if reads else None
+    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, anchors)
+            for rel, raw, mtime in reads]
 
 
 def _identity_change(old: dict, new: dict) -> str:

@@ -16,11 +16,11 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.util.numeric import typecode_max
 
 from indexer import analysis, store
 from indexer.analysis import fold_label
@@ -139,14 +139,19 @@ class _Generation:
             self.local.columns = {}
         return s
 
-    def column(self, name: str):
-        """This thread's reader of a column (opening one costs an offsets read)."""
+    def column(self, name: str, translate: bool = True):
+        """This thread's reader of a column (opening one costs an offsets read).
+
+        ``translate=False``: the stored values as they are (a date as its
+        integer, a missing date as the column's default) instead of objects."""
         cols = self.local.columns
-        cr = cols.get(name)
+        key = name if translate else (name, "raw")
+        cr = cols.get(key)
         if cr is None:
             reader = self.searcher().reader()
             # an index of no articles has no segments, so no columns: every value is missing
-            cr = cols[name] = reader.column_reader(name) if reader.has_column(name) else _NO_VALUES
+            cr = cols[key] = (reader.column_reader(name, translate=translate) if reader.has_column(name)
+                              else _NO_VALUES)
         return cr
 
     def labels(self, searcher) -> dict[str, dict[str, tuple[str, int]]]:
@@ -418,17 +423,28 @@ def _by_score(s: _Scores, first: np.ndarray | None, limit: int) -> list[int]:
 
 
 def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
-    """Newest first, then by path."""
+    """Newest first, then by path; articles without a date last.
+
+    Dates are compared as Whoosh stores them (integers in date order): an
+    undated article's column value is the column default, the largest
+    integer, which Whoosh cannot even turn back into a datetime."""
     docs = np.flatnonzero(mask).tolist()
     if not docs:
         return []
-    dates, paths = gen.column("date"), gen.column("path")
+    dates, paths = gen.column("date", translate=False), gen.column("path")
+
+    def newest_first(d: int) -> int:
+        v = dates[d]
+        return -1 if v is None or v >= _NO_DATE else v
+
     docs.sort(key=lambda d: paths[d])
-    docs.sort(key=lambda d: dates[d] or _NO_DATE, reverse=True)  # stable: ties stay by path
+    docs.sort(key=newest_first, reverse=True)  # stable: ties stay by path
     return docs
 
 
-_NO_DATE = datetime.min
+#: The date column's value for an article without a date (Whoosh's default
+#: for a missing unsigned 64-bit value).
+_NO_DATE = typecode_max["Q"]
 
 
 def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation) -> Hit:
