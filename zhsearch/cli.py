@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from indexer.anchors import AnchorStyle
 from search.settings import Settings
 
 log = logging.getLogger("zhsearch")
@@ -24,6 +25,19 @@ synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
                                help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
                              help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
+anchor_option = click.option(
+    "--anchor-style", type=click.Choice([s.value for s in AnchorStyle], case_sensitive=False), default=None,
+    help="How the site generator makes heading ids, for result links to #sections: vuepress (VuePress 1, "
+         "vdoing), vuepress2 (VuePress 2, VitePress), hugo, hexo [env ZHSEARCH_ANCHOR_STYLE, default vuepress]; "
+         "a change rebuilds the index.")
+
+
+def _settings(**kw) -> Settings:
+    """:meth:`Settings.load`, with a malformed value as a usage error, not a traceback."""
+    try:
+        return Settings.load(**kw)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -51,8 +65,9 @@ def main(verbose: bool) -> None:
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
 @click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
+@anchor_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
+def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style, as_json):
     """Bring the index up to date with the corpus (incremental by default).
 
     Adds new articles, re-indexes changed ones (by content hash), deletes
@@ -61,7 +76,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
     from indexer.build import INTERRUPTED, update_index
     from indexer.store import IndexUnavailable
 
-    settings = Settings.load(corpus, index_dir, userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
@@ -143,7 +158,7 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
     from indexer.store import IndexUnavailable
     from search import Engine, search
 
-    settings = Settings.load(index=index_dir, synonyms=synonyms)
+    settings = _settings(index=index_dir, synonyms=synonyms)
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters={"tag": list(tag), "category": list(category)}, sort=sort)
@@ -187,15 +202,23 @@ def _print_results(result) -> None:
               help="Server processes sharing the port (0: one per core). One process uses one core.")
 @click.option("--cache-size", type=click.IntRange(min=0), default=1024, show_default=True,
               help="Result pages kept per process for repeated queries (0: none).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages of this origin (https://blog.example) call the JSON API, e.g. the search box "
+                   "of /widget.js; repeatable, '*' for any [env ZHSEARCH_ALLOW_ORIGINS, comma-separated].")
+@click.option("--url-prefix", default=None, metavar="PATH",
+              help="Path under which a reverse proxy serves the site, e.g. /zhsearch [env ZHSEARCH_URL_PREFIX].")
+@anchor_option
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
-def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, synonyms):
+def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
+              anchor_style, dev, synonyms):
     """Serve the search site (builds the index first if there is none)."""
     from indexer.build import update_index
     from indexer.store import read_current
     from web import create_app
 
-    settings = Settings.load(corpus, index_dir, synonyms=synonyms, cache_size=cache_size)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
+                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
@@ -237,7 +260,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     from search import Engine
     from search.evaluate import evaluate
 
-    settings = Settings.load(corpus, index_dir, synonyms=synonyms)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms)
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
@@ -277,7 +300,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     """
     from indexer.words import discover
 
-    settings = Settings.load(corpus, index_dir, userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict)
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
     # jieba's dictionary cache lives with the index; don't create an index dir just for it
