@@ -108,6 +108,12 @@ class _Generation:
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     _arrays: dict = field(default_factory=dict)
     postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
+    #: the spelling vocabulary and pinyin index of the generation this one
+    #: replaced, answered from while this one's are built in the background
+    #: (seconds on a large index: with ``--watch`` a generation may live
+    #: only a minute, and a reader must not wait for it each time)
+    previous: dict = field(default_factory=dict)
+    _building: set = field(default_factory=set)
 
     def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
         """One evaluator per segment, in document number order."""
@@ -175,16 +181,45 @@ class _Generation:
             return self._labels
 
     def pinyin(self, searcher) -> PinyinIndex:
-        with self.lock:
-            if self._pinyin is None:
-                self._pinyin = PinyinIndex(searcher.reader())
-            return self._pinyin
+        return self._derived("_pinyin", PinyinIndex, searcher)
 
     def vocabulary(self, searcher) -> Vocabulary:
+        return self._derived("_vocab", Vocabulary, searcher)
+
+    def _derived(self, attr: str, build, searcher):
+        """This generation's ``build(reader)``, built once; until then the
+        previous generation's, if there was one (a suggestion one update
+        behind is still a good suggestion)."""
         with self.lock:
-            if self._vocab is None:
-                self._vocab = Vocabulary(searcher.reader())
-            return self._vocab
+            value = getattr(self, attr)
+            if value is not None:
+                return value
+            stale = self.previous.get(attr)
+            if stale is None:
+                value = build(searcher.reader())
+                setattr(self, attr, value)
+                return value
+            if attr not in self._building:
+                self._building.add(attr)
+                threading.Thread(target=self._build_later, args=(attr, build), daemon=True,
+                                 name=f"zhsearch-{attr.strip('_')}").start()
+            return stale
+
+    def _build_later(self, attr: str, build) -> None:
+        try:
+            reader = self.ix.reader()  # its own: Whoosh readers are not shared between threads
+            try:
+                value = build(reader)
+            finally:
+                reader.close()
+            with self.lock:
+                setattr(self, attr, value)
+                self.previous.pop(attr, None)
+        except Exception:  # the stale one keeps answering; the next generation tries again
+            log.exception("cannot build %s of generation %s", attr, self.name)
+        finally:
+            with self.lock:
+                self._building.discard(attr)
 
 
 class Engine:
@@ -228,8 +263,16 @@ class Engine:
                 analysis.configure(cache_dir=store.jieba_cache_dir(self.index_dir),
                                    userdict=ud if ud.is_file() else None)
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
+                old = self._gen
+                previous = {}
+                if old is not None:
+                    for attr in ("_vocab", "_pinyin"):
+                        value = getattr(old, attr) or old.previous.get(attr)
+                        if value is not None:
+                            previous[attr] = value
                 self._gen = _Generation(cur.name, ix, cur.meta, results=ResultCache(self.cache_size),
-                                        postings=vector.PostingsCache(self.postings_cache_mb << 20))
+                                        postings=vector.PostingsCache(self.postings_cache_mb << 20),
+                                        previous=previous)
             return self._gen
 
     def stats(self) -> dict:

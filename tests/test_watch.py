@@ -194,6 +194,24 @@ def test_a_new_user_dictionary_rebuilds(watching, corpus):
     assert "user dictionary" in report.rebuild_reason and report.total == 2
 
 
+def test_a_new_generation_suggests_from_the_last_one_while_its_own_vocabulary_builds(corpus, tmp_path):
+    """With --watch a generation may live a minute: its first "did you mean"
+    must not wait seconds for a vocabulary of a large index."""
+    index = tmp_path / "ix"
+    build_index(corpus, index)
+    engine = Engine(index, cache_size=0)
+    assert search(engine, "kafkaa").suggestion == "kafka"  # builds the vocabulary
+    old = engine.generation()._vocab
+    write_article(corpus, "zk.md", article("ZooKeeper 协调", "zookeeper 负责集群协调。"))
+    build_index(corpus, index)
+    gen = engine.generation()
+    assert gen.previous["_vocab"] is old
+    assert search(engine, "kafkaa").suggestion == "kafka"  # answered at once, from the old vocabulary
+    wait_for(lambda: gen._vocab is not None, what="the new vocabulary")
+    assert "zookeeper" in gen._vocab.df and "zookeeper" not in old.df
+    assert search(engine, "zookeepr").suggestion == "zookeeper"
+
+
 # ------------------------------------------------------- the real commands
 
 CLI = [str(Path(os.sys.executable).with_name("zhsearch"))]

@@ -156,6 +156,10 @@ def _warm_up(state: State) -> None:
     try:
         state.catalog.get()
         search(state.engine, "中文 搜索", per_page=1)
+        gen = state.engine.generation()  # "did you mean" and pinyin rescue need these; later
+        searcher = gen.searcher()        # generations start from them (see Engine.generation)
+        gen.vocabulary(searcher)
+        gen.pinyin(searcher)
     except IndexUnavailable as exc:
         log.warning("index not ready yet: %s", exc)
     except Exception:  # a failed warm-up only costs the first visitor time
