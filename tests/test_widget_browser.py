@@ -78,7 +78,7 @@ HOST_PAGE = """<!doctype html>
 <body class="{body_class}">
 <header class="navbar">
   <span class="logo">我的知识库</span>
-  <nav class="nav"><a href="/">首页</a><a href="/ai/">AI</a><a href="/db/">数据库</a><a href="/about/">关于</a></nav>
+  <nav class="nav"><a href="/">首页</a><a href="/ai/">AI</a><a href="/db/">数据库</a><a href="/about/">关于</a><a id="menu-search" href="#zhsearch">搜索</a></nav>
   <div class="search"><input data-zhsearch id="site-search" placeholder="搜索文章  Ctrl K" aria-label="搜索"></div>
 </header>
 <main>
@@ -394,6 +394,13 @@ def test_keyboard_navigation_opens_the_right_url(page, host, api):
     page.wait_for_function("""q => document.querySelector('zhsearch-widget').shadowRoot
                                       .querySelector('.zs-input').value === q""", arg=QUERY)
     hits(page).first.wait_for()
+
+    # a menu link to #zhsearch opens it too, without navigating
+    page.keyboard.press("Escape")
+    url = page.url
+    page.locator("#menu-search").click()
+    assert page.locator("zhsearch-widget .zs-dialog").is_visible()
+    assert page.url == url and "zhsearch" not in url
 
     # Esc closes and gives the focus back; the page scrolls again
     page.keyboard.press("Escape")

@@ -3,8 +3,9 @@
  *   <script src="https://search.example.com/widget.js" defer></script>
  *   <input data-zhsearch placeholder="搜索">   (or <button data-zhsearch>搜索</button>)
  *
- * Focusing or clicking a [data-zhsearch] element, or Ctrl/Cmd+K anywhere,
- * opens a search dialog.  It asks the zhsearch server this script came from
+ * Focusing or clicking a [data-zhsearch] element, clicking a link to
+ * "#zhsearch" (a menu item of a theme whose templates you would rather not
+ * touch), or Ctrl/Cmd+K anywhere opens a search dialog.  It asks the zhsearch server this script came from
  * (`api/widget`, next to widget.js) as the reader types, and lists results
  * as links to the articles on the site itself.
  *
@@ -655,7 +656,7 @@
 
   function trigger(target) {
     if (!target || !target.closest) return null;
-    return target.closest("[data-zhsearch]");
+    return target.closest('[data-zhsearch], a[href$="#zhsearch"]');
   }
 
   function typesText(t) {
@@ -673,13 +674,15 @@
     var t = trigger(e.target);
     if (t && typesText(t)) open(t.value || "");
   });
+  // Capture phase: a theme's router link ("#zhsearch" in a VuePress navbar)
+  // sees the click already handled and does not navigate.
   document.addEventListener("click", function (e) {
-    if (isOpen) return;
+    if (isOpen || e.button !== 0) return;
     var t = trigger(e.target);
     if (!t) return;
     e.preventDefault();  // a trigger that is a link or a submit button only opens the dialog
-    open(t.value || "");
-  });
+    open(t.tagName === "A" ? "" : t.value || "");
+  }, true);
   document.addEventListener("keydown", function (e) {
     if (e.defaultPrevented || e.isComposing) return;
     if (isHotkey(e)) {
