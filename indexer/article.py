@@ -361,11 +361,29 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
 
 # --------------------------------------------------------------- articles
 
-def derive_permalink(rel: str) -> str:
-    """``docs/foo/bar.md`` → ``/docs/foo/bar.html``; ``README.md`` → its folder."""
+def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
+    """The URL path the site generator gives an article without a permalink
+    in its front matter (the corpus being the generator's source folder):
+
+    * VuePress: ``guide/intro.md`` → ``/guide/intro.html``, ``README.md`` → its folder;
+    * Hugo (``content/``, pretty URLs, lower-cased): ``posts/My Post.md`` →
+      ``/posts/my-post/``, ``index.md``/``_index.md`` → its folder;
+    * Hexo (``source/``): a post ``_posts/hello.md`` → ``/2024/02/24/hello/``
+      (the default ``:year/:month/:day/:title/``, from the article's date),
+      a page ``about/index.md`` → ``/about/``, ``about.md`` → ``/about.html``.
+    """
     p = PurePosixPath(rel)
     stem = p.stem
-    parent = "/".join(p.parent.parts)
+    parts = list(p.parent.parts)
+    style = AnchorStyle.parse(style)
+    if style is AnchorStyle.HUGO:
+        if stem.lower() not in ("index", "_index"):
+            parts.append(stem)
+        return ("/" + "/".join(parts) + "/").replace("//", "/").lower().replace(" ", "-")
+    if style is AnchorStyle.HEXO and parts[:1] == ["_posts"]:
+        title = "/".join(parts[1:] + [stem])
+        return (f"/{date:%Y/%m/%d}/{title}/" if date else f"/{title}/")
+    parent = "/".join(parts)
     if stem.lower() in ("readme", "index", "_index"):
         return "/" + (parent + "/" if parent else "")
     return "/" + (parent + "/" if parent else "") + stem + ".html"
@@ -436,13 +454,15 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
         date = fallback_date
 
     permalink = " ".join(_as_list(meta.get("permalink")))
+    if not permalink and anchors is AnchorStyle.HUGO:
+        permalink = " ".join(_as_list(meta.get("url")))  # Hugo's own full-path override
     if not permalink:
         slug = " ".join(_as_list(meta.get("slug")))
         if slug:
             parent = "/".join(PurePosixPath(rel).parent.parts)
             permalink = "/" + (parent + "/" if parent else "") + slug.strip("/") + "/"
         else:
-            permalink = derive_permalink(rel)
+            permalink = derive_permalink(rel, anchors, date)
 
     return Article(
         path=rel, title=title, description=description, keywords=keywords,

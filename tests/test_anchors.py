@@ -124,6 +124,23 @@ def test_style_names():
         AnchorStyle.parse("jekyll")
 
 
+def test_permalinks_as_each_generator_makes_them():
+    def link(rel: str, style: AnchorStyle, front: str = "") -> str:
+        text = f"---\n{front}\n---\n\n正文\n" if front else "正文\n"
+        return parse_article(text.encode(), rel, anchors=style).permalink
+
+    assert link("guide/intro.md", AnchorStyle.VUEPRESS) == "/guide/intro.html"
+    assert link("guide/README.md", AnchorStyle.VUEPRESS2) == "/guide/"
+    assert link("posts/My Post.md", AnchorStyle.HUGO) == "/posts/my-post/"  # pretty, lower-cased
+    assert link("posts/bundle/index.md", AnchorStyle.HUGO) == "/posts/bundle/"
+    assert link("posts/x.md", AnchorStyle.HUGO, "url: /special/place/") == "/special/place/"
+    assert link("posts/x.md", AnchorStyle.HUGO, "slug: 我的文章") == "/posts/我的文章/"
+    assert link("_posts/hello-world.md", AnchorStyle.HEXO, "date: 2024-02-04 10:00:00") == "/2024/02/04/hello-world/"
+    assert link("about/index.md", AnchorStyle.HEXO) == "/about/"
+    assert link("_posts/x.md", AnchorStyle.HEXO, "permalink: /p/x.html") == "/p/x.html"  # front matter wins
+    assert link("posts/x.md", AnchorStyle.VUEPRESS, "url: /not/a/permalink/") == "/posts/x.html"  # only Hugo's
+
+
 def test_slug_reads_text_and_code_not_image_alt_or_html():
     md = "## 使用 `pip` 安装 ![图](x.png) <span>标签</span> [链接](http://a.b)\n\n正文\n"
     sec = [s for s in parse_article(md.encode(), "a.md").sections if s.heading][0]

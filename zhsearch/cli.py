@@ -27,9 +27,9 @@ corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
                              help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
 anchor_option = click.option(
     "--anchor-style", type=click.Choice([s.value for s in AnchorStyle], case_sensitive=False), default=None,
-    help="How the site generator makes heading ids, for result links to #sections: vuepress (VuePress 1, "
-         "vdoing), vuepress2 (VuePress 2, VitePress), hugo, hexo [env ZHSEARCH_ANCHOR_STYLE, default vuepress]; "
-         "a change rebuilds the index.")
+    help="The site generator, whose heading ids (and URLs of articles without a permalink) result links "
+         "must match: vuepress (VuePress 1, vdoing), vuepress2 (VuePress 2, VitePress), hugo, hexo "
+         "[env ZHSEARCH_ANCHOR_STYLE, default vuepress]; a change rebuilds the index.")
 
 
 def _settings(**kw) -> Settings:
