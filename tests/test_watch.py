@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -31,6 +30,7 @@ from indexer.build import IndexConfig
 from indexer.watch import LiveIndexer, WatchTiming, watch
 from search import Engine, search
 from tests.conftest import CORPUS, build_index, write_article
+from tests.test_server import _children, _free_port
 
 DEADLINE_S = 30.0
 
@@ -217,12 +217,6 @@ def test_a_new_generation_suggests_from_the_last_one_while_its_own_vocabulary_bu
 CLI = [str(Path(os.sys.executable).with_name("zhsearch"))]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Lines:
     """A stream's lines, read in a thread as they come."""
 
@@ -243,14 +237,6 @@ def _start(*args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHSEARCH_")}
     return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-
-
-def _children(pid: int) -> set[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
-            return {int(x) for x in f.read().split()}
-    except OSError:
-        return set()
 
 
 def _search(port: int, q: str) -> set[str]:

@@ -138,13 +138,13 @@
     saveRecent(loadRecent().filter(function (x) { return x !== q; }));
   }
 
-  // The host page's own dark mode, when it has one; else the system's.
+  // The host page's own dark mode, when it has one; else the system's (prefers-color-scheme).
   function theme() {
     var html = document.documentElement, body = document.body;
     var t = (html.getAttribute("data-theme") || "").toLowerCase();
     if (html.classList.contains("dark") || t === "dark" || (body && body.classList.contains("theme-mode-dark"))) return "dark";
     if (t === "light" || (body && body.classList.contains("theme-mode-light"))) return "light";
-    return "auto";
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
   }
 
   // ------------------------------------------------------------- building
