@@ -220,6 +220,9 @@ def seed_url(api_origin: str, host: HostSite) -> str:
 
 
 def save(pg, tmp_path: Path, name: str) -> Path:
+    # the dialog fades in: a picture taken during the fade shows the page through it
+    pg.wait_for_function("() => document.querySelector('zhsearch-widget').shadowRoot.getAnimations()"
+                         ".every(a => a.playState !== 'running')")
     shot = tmp_path / f"screenshot-{name}.png"
     pg.screenshot(path=str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
