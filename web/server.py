@@ -55,7 +55,7 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
         return
     sock = socket.create_server((host, port), backlog=2048)
     pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
-    deaths: list[float] = []
+    deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
     stopping = False
 
     def start_worker(role: str = "worker") -> None:
@@ -107,10 +107,15 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
                 continue
             why = f"exit status {os.waitstatus_to_exitcode(status)}"
             now = time.monotonic()
-            deaths[:] = [t for t in deaths if now - t < CRASH_WINDOW_S] + [now]
-            if len(deaths) > MAX_RESTARTS:
+            recent = deaths[role] = [t for t in deaths[role] if now - t < CRASH_WINDOW_S] + [now]
+            if role == "sidecar" and len(recent) > MAX_RESTARTS:
+                # a watcher that cannot run (no inotify watches left, say) must not take the site down
+                log.error("the %s ended %d times within %.0f s (%s); the site goes on serving the last "
+                          "published index without it", role, len(recent), CRASH_WINDOW_S, why)
+                continue
+            if len(recent) > MAX_RESTARTS:
                 log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
-                          pid, why, len(deaths), CRASH_WINDOW_S)
+                          pid, why, len(recent), CRASH_WINDOW_S)
                 stop(signal.SIGTERM, None)
                 continue
             log.warning("%s %d ended (%s); starting a new one", role, pid, why)
