@@ -22,6 +22,9 @@ import frontmatter
 import pyromark
 import yaml
 
+from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger
+from .anchors import slug as anchor_slug
+
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024
@@ -49,7 +52,7 @@ class Article:
     keywords: list[str]
     tags: list[str]
     categories: list[str]
-    date: dt.datetime
+    date: dt.datetime | None  # None: nobody dated it (see parse_article)
     permalink: str
     sections: list[Section]
     code: str
@@ -256,7 +259,6 @@ _TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|
 _SHORTCODE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}", re.S)
 _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
-_SLUG_STRIP_RE = re.compile(r"[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:\"'“”‘’<>,.?/，。、：；！？（）【】《》]+")
 _WS_RE = re.compile(r"[ \t\u3000]+")
 # TeX: display math is dropped whole, inline math keeps its letters and
 # digits but loses control words (\mathbf, \frac) that would flood the
@@ -265,13 +267,10 @@ _DISPLAY_MATH_RE = re.compile(r"\$\$.*?\$\$", re.S)
 _TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 
 
-def slugify(heading: str) -> str:
-    """VuePress-style anchor slug: keeps Chinese, lower-cases Latin."""
-    s = unicodedata.normalize("NFKC", heading)
-    s = _SLUG_STRIP_RE.sub("-", s).strip("-").lower()
-    if s[:1].isdigit():
-        s = "_" + s
-    return s or "section"
+def slugify(heading: str, style: AnchorStyle = DEFAULT_STYLE) -> str:
+    """A heading's anchor as the site generator (``style``) makes it; see
+    :mod:`indexer.anchors`."""
+    return anchor_slug(heading, style)
 
 
 def clean_text(text: str, html: bool = True) -> str:
@@ -316,14 +315,17 @@ def _event_name(value) -> str:
     return value if type(value) is str else next(iter(value))
 
 
-def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
+def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[list[Section], str, str | None]:
     """Markdown → (sections, code text, first H1 heading or None).
 
     Every leaf block (paragraph, table cell, tight list item, heading) gives
     one line of plain text: its text and inline code, link text and image
     alt text; breaks become line breaks; inline HTML and every URL target is
     dropped.  Raw HTML blocks keep their text without the tags.  Code blocks
-    go to the code text.  Headings open sections, with VuePress anchors.
+    go to the code text.  Headings open sections; ``anchors`` is how the site
+    generator makes their ids (see :mod:`indexer.anchors`), from what those
+    generators read of a heading: its text and inline code, not image alt
+    text, not HTML, without breaks.
     """
     body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
@@ -331,10 +333,12 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
     blocks: list[list[str]] = [[]]
     code: list[str] = []
     first_h1: str | None = None
-    used: dict[str, int] = {}
+    slugger = Slugger(anchors)
     inline: list[str] = []  # text of the current leaf block
     raw: list[str] = []  # text of the current heading, code or HTML block
+    slug_text: list[str] = []  # what the site generator slugifies of the current heading
     capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
+    in_image = 0
     level = 0
 
     def end_block() -> None:
@@ -353,31 +357,37 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
             continue
         ((kind, value),) = event.items()
         if kind in ("Text", "Code"):
-            (raw if capturing else inline).append(value)
+            if capturing:
+                raw.append(value)
+                if capturing == "Heading" and not in_image:
+                    slug_text.append(value)
+            else:
+                inline.append(value)
         elif kind == "Html":  # inside an HTML block
             raw.append(value)
         elif kind == "Start":
             name = _event_name(value)
             if name in _INLINE_SPANS:
+                in_image += name == "Image"
                 continue
             end_block()
             if name in ("Heading", "CodeBlock", "HtmlBlock"):
-                capturing, raw = name, []
+                capturing, raw, slug_text = name, [], []
                 if name == "Heading":
                     level = int(value["Heading"]["level"][1:])
         elif kind == "End":
             name = _event_name(value)
             if name in _INLINE_SPANS:
+                in_image -= name == "Image"
                 continue
             if name == "Heading":
                 heading, custom = _heading("".join(raw))
                 if level == 1 and first_h1 is None and heading:
                     first_h1 = heading
-                anchor = custom or slugify(heading)
-                n = used.get(anchor, 0)
-                used[anchor] = n + 1
-                if n:
-                    anchor = f"{anchor}-{n}"
+                if custom:
+                    anchor = slugger.reserve(custom)
+                else:
+                    anchor = slugger.anchor(strip_custom_id("".join(slug_text)))
                 sections.append(Section(heading, anchor, level, ""))
                 blocks.append([])
             elif name == "CodeBlock":
@@ -400,17 +410,35 @@ def markdown_sections(body: str) -> tuple[list[Section], str, str | None]:
 
 # --------------------------------------------------------------- articles
 
-def derive_permalink(rel: str) -> str:
-    """``docs/foo/bar.md`` → ``/docs/foo/bar.html``; ``README.md`` → its folder."""
+def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
+    """The URL path the site generator gives an article without a permalink
+    in its front matter (the corpus being the generator's source folder):
+
+    * VuePress: ``guide/intro.md`` → ``/guide/intro.html``, ``README.md`` → its folder;
+    * Hugo (``content/``, pretty URLs, lower-cased): ``posts/My Post.md`` →
+      ``/posts/my-post/``, ``index.md``/``_index.md`` → its folder;
+    * Hexo (``source/``): a post ``_posts/hello.md`` → ``/2024/02/24/hello/``
+      (the default ``:year/:month/:day/:title/``, from the article's date),
+      a page ``about/index.md`` → ``/about/``, ``about.md`` → ``/about.html``.
+    """
     p = PurePosixPath(rel)
     stem = p.stem
-    parent = "/".join(p.parent.parts)
+    parts = list(p.parent.parts)
+    style = AnchorStyle.parse(style)
+    if style is AnchorStyle.HUGO:
+        if stem.lower() not in ("index", "_index"):
+            parts.append(stem)
+        return ("/" + "/".join(parts) + "/").replace("//", "/").lower().replace(" ", "-")
+    if style is AnchorStyle.HEXO and parts[:1] == ["_posts"]:
+        title = "/".join(parts[1:] + [stem])
+        return (f"/{date:%Y/%m/%d}/{title}/" if date else f"/{title}/")
+    parent = "/".join(parts)
     if stem.lower() in ("readme", "index", "_index"):
         return "/" + (parent + "/" if parent else "")
     return "/" + (parent + "/" if parent else "") + stem + ".html"
 
 
-def read_article(path: Path, root: Path) -> Article:
+def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
     """Read and parse one article; raises :class:`ArticleError` when it can't."""
     rel = path.relative_to(root).as_posix()
     try:
@@ -422,11 +450,23 @@ def read_article(path: Path, root: Path) -> Article:
         raise
     except OSError as exc:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
-    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns)
+    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors)
 
 
-def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
-    """Parse article bytes; ``rel`` is its corpus-relative path."""
+#: Front matter keys of the date an article was written, then of its last update.
+DATE_KEYS = ("date", "Date", "created")
+UPDATED_KEYS = ("updated", "Updated", "lastmod", "lastMod", "last_modified_at", "modified")
+
+
+def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE,
+                  fallback_date: dt.datetime | None = None) -> Article:
+    """Parse article bytes; ``rel`` is its corpus-relative path.
+
+    The date is the front matter's ``date`` (or ``created``), else its
+    ``updated``/``lastmod``, else ``fallback_date`` (what the indexer knows
+    from git), else None: an article nobody dated has no date, rather than
+    the time its file happened to be copied.  ``anchors`` is the site
+    generator's heading-id style."""
     warnings: list[str] = []
     text, warn = decode(raw)
     if warn:
@@ -436,7 +476,7 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
     if warn:
         warnings.append(warn)
     try:
-        sections, code, first_h1 = markdown_sections(body)
+        sections, code, first_h1 = markdown_sections(body, anchors)
     except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
         raise ArticleError(f"markdown parse failed: {exc}") from exc
 
@@ -451,21 +491,27 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0) -> Article:
     categories = _dedupe(_split_words(_as_list(_first(meta, "categories", "category", "Categories"))))
     keywords = _meta_keywords(meta)
 
-    date_value = _first(meta, "date", "Date", "created")
-    date = parse_date(date_value)
-    if date is None:
+    date = None
+    for keys in (DATE_KEYS, UPDATED_KEYS):
+        date_value = _first(meta, *keys)
+        date = parse_date(date_value)
+        if date is not None:
+            break
         if date_value is not None:
-            warnings.append(f"unreadable date {str(date_value)[:40]!r}, using file time")
-        date = dt.datetime.fromtimestamp(mtime_ns / 1e9) if mtime_ns else dt.datetime(1970, 1, 1)
+            warnings.append(f"unreadable date {str(date_value)[:40]!r}, ignored")
+    if date is None:
+        date = fallback_date
 
     permalink = " ".join(_as_list(meta.get("permalink")))
+    if not permalink and anchors is AnchorStyle.HUGO:
+        permalink = " ".join(_as_list(meta.get("url")))  # Hugo's own full-path override
     if not permalink:
         slug = " ".join(_as_list(meta.get("slug")))
         if slug:
             parent = "/".join(PurePosixPath(rel).parent.parts)
             permalink = "/" + (parent + "/" if parent else "") + slug.strip("/") + "/"
         else:
-            permalink = derive_permalink(rel)
+            permalink = derive_permalink(rel, anchors, date)
 
     return Article(
         path=rel, title=title, description=description, keywords=keywords,

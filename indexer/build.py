@@ -30,8 +30,9 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import store, stored, whoosh_compat
+from . import gitdates, store, stored, whoosh_compat
 from .analysis import Analyzer
+from .anchors import DEFAULT_STYLE, AnchorStyle
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .codec import ZhCodec
 from .mpwrite import ParallelWriter
@@ -51,6 +52,10 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 256
 
 ProgressFn = Callable[[int, int], None]
+#: What a parse worker gets: (path, bytes, mtime_ns); the date git knows and
+#: the anchor style ride along in a :data:`ParseJob`.
+ReadJob = tuple[str, bytes, int]
+ParseJob = tuple[str, bytes, int, "dt.datetime | None", AnchorStyle]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -86,6 +91,8 @@ class IndexConfig:
     userdict: Path | None = None
     workers: int = 0  # 0: one per core
     segmenter: str = "auto"  # see indexer.segmenter.BACKENDS
+    #: how the site generator makes heading ids (part of the index identity)
+    anchor_style: AnchorStyle = DEFAULT_STYLE
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -157,14 +164,11 @@ class _Parsed:
     fields: dict
 
 
-Job = tuple[str, bytes, int]  # (path relative to the corpus, file bytes, mtime_ns)
-
-
-def parse_job(job: Job, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
+def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
     """An article file → its index fields, or ``(path, why it was skipped)``."""
-    rel, raw, mtime_ns = job
+    rel, raw, mtime_ns, git_date, anchors = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns)
+        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors, fallback_date=git_date)
         return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
     except ArticleError as exc:
         return rel, str(exc)
@@ -211,10 +215,11 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
 
 # ----------------------------------------------------------------- update
 
-def index_identity(analyzer: Analyzer) -> dict:
-    """What decides whether an index can be updated in place: the schema and
-    everything about the analysis (version, user dictionary, segmenter)."""
-    return {**versions(), **analyzer.identity}
+def index_identity(analyzer: Analyzer, anchor_style: AnchorStyle | str = DEFAULT_STYLE) -> dict:
+    """What decides whether an index can be updated in place: the schema,
+    everything about the analysis (version, user dictionary, segmenter) and
+    the anchor style its sections were given."""
+    return {**versions(), **analyzer.identity, "anchors": AnchorStyle.parse(anchor_style).value}
 
 
 def _manifest(ix) -> dict[str, tuple[str, int, int]]:
@@ -247,7 +252,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
         store.collect_garbage(cfg.index)
         if analyzer is None or not cfg.matches(analyzer):
             analyzer = cfg.analyzer()
-        identity = index_identity(analyzer)
+        identity = index_identity(analyzer, cfg.anchor_style)
 
         current = None
         manifest: dict[str, tuple[str, int, int]] = {}
@@ -273,7 +278,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
 
         files, skipped = scan_corpus(corpus)
         report.skipped.extend(skipped)
-        jobs, keep_old = _diff(files, manifest, report)
+        reads, keep_old = _diff(files, manifest, report)
         unlisted = [p for p, why in skipped if why.startswith("cannot list directory")]
         keep_old |= {p for p in manifest if any(p.startswith(d.rstrip("/") + "/") for d in unlisted)}
         report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
@@ -284,6 +289,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
+        jobs = _with_dates(corpus, reads, AnchorStyle.parse(cfg.anchor_style))
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -327,22 +333,33 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     return report
 
 
+def _with_dates(corpus: Path, reads: list[ReadJob], anchors: AnchorStyle) -> list[ParseJob]:
+    """Parse jobs: each file with the date git knows for it (one ``git log``
+    for all of them; used when the front matter has no date)."""
+    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads]) if reads else None
+    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, anchors)
+            for rel, raw, mtime in reads]
+
+
 def _identity_change(old: dict, new: dict) -> str:
     changes = []
     for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
-                       ("userdict", "user dictionary"), ("segmenter", "segmenter")):
+                       ("userdict", "user dictionary"), ("segmenter", "segmenter"),
+                       ("anchors", "anchor style")):
         if old.get(key) != new.get(key):
             if key == "userdict":
                 changes.append("the user dictionary changed")
+            elif key == "anchors":
+                changes.append(f"anchor style {old.get(key) or '(none recorded)'} → {new.get(key)}")
             else:
                 changes.append(f"{label} {old.get(key)} → {new.get(key)}")
-    return "index was built with different analysis: " + ", ".join(changes or ["unknown version"])
+    return "index was built with different settings: " + ", ".join(changes or ["unknown version"])
 
 
 def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
-          report: IndexReport) -> tuple[list[Job], set[str]]:
-    """Decide what to (re)index. Returns parse jobs and paths kept as they were."""
-    jobs: list[Job] = []
+          report: IndexReport) -> tuple[list[ReadJob], set[str]]:
+    """Decide what to (re)index. Returns the files read and paths kept as they were."""
+    jobs: list[ReadJob] = []
     keep_old: set[str] = set()
     for rel, path in files.items():
         old = manifest.get(rel)
@@ -424,7 +441,7 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write(ix, gen_path: Path, jobs: list[Job], report: IndexReport, cfg: IndexConfig,
+def _write(ix, gen_path: Path, jobs: list[ParseJob], report: IndexReport, cfg: IndexConfig,
            analyzer: Analyzer, progress: ProgressFn | None) -> None:
     workers = cfg.workers or os.cpu_count() or 1
     analyzer.load()  # once, here: forked writers inherit it
@@ -436,7 +453,7 @@ def _write(ix, gen_path: Path, jobs: list[Job], report: IndexReport, cfg: IndexC
         _feed(GroupedSegmentWriter(ix, codec=ZhCodec()), jobs, report, analyzer, progress)
 
 
-def _feed(writer, jobs: list[Job], report: IndexReport, analyzer: Analyzer,
+def _feed(writer, jobs: list[ParseJob], report: IndexReport, analyzer: Analyzer,
           progress: ProgressFn | None) -> None:
     """Parse, analyse and write in this process (small updates)."""
     updating = set(report.updated)
@@ -464,7 +481,7 @@ def _feed(writer, jobs: list[Job], report: IndexReport, analyzer: Analyzer,
     _forget_failed(report, failed)
 
 
-def _feed_parallel(writer, jobs: list[Job], report: IndexReport, progress: ProgressFn | None) -> None:
+def _feed_parallel(writer, jobs: list[ParseJob], report: IndexReport, progress: ProgressFn | None) -> None:
     """Hand the jobs to the writer's workers; they parse, analyse and write.
 
     An updated article's old version is deleted only once its new one has

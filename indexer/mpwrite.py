@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: Articles per batch handed to a worker: small enough that workers finish together.
 BATCH_SIZE = 16
 
-Job = tuple[str, bytes, int]
+Job = tuple  # indexer.build.ParseJob: (path, file bytes, mtime_ns, git date, anchor style)
 #: ``(path, warnings, None)`` for a written article, ``(path, [], reason)`` for a skipped one.
 Outcome = tuple[str, list[str], str | None]
 _SEGMENTS = "\0segments"  # a worker's last message: the segments it wrote

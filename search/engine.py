@@ -16,14 +16,15 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.util.numeric import typecode_max
 
 from indexer import store
 from indexer.analysis import Analyzer
+from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 
 from . import query as qbuild
 from . import syntax, vector
@@ -108,6 +109,12 @@ class _Generation:
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     _arrays: dict = field(default_factory=dict)
     postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
+    #: the spelling vocabulary and pinyin index of the generation this one
+    #: replaced, answered from while this one's are built in the background
+    #: (seconds on a large index: with ``--watch`` a generation may live
+    #: only a minute, and a reader must not wait for it each time)
+    previous: dict = field(default_factory=dict)
+    _building: set = field(default_factory=set)
 
     def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
         """One evaluator per segment, in document number order."""
@@ -139,14 +146,19 @@ class _Generation:
             self.local.columns = {}
         return s
 
-    def column(self, name: str):
-        """This thread's reader of a column (opening one costs an offsets read)."""
+    def column(self, name: str, translate: bool = True):
+        """This thread's reader of a column (opening one costs an offsets read).
+
+        ``translate=False``: the stored values as they are (a date as its
+        integer, a missing date as the column's default) instead of objects."""
         cols = self.local.columns
-        cr = cols.get(name)
+        key = name if translate else (name, "raw")
+        cr = cols.get(key)
         if cr is None:
             reader = self.searcher().reader()
             # an index of no articles has no segments, so no columns: every value is missing
-            cr = cols[name] = reader.column_reader(name) if reader.has_column(name) else _NO_VALUES
+            cr = cols[key] = (reader.column_reader(name, translate=translate) if reader.has_column(name)
+                              else _NO_VALUES)
         return cr
 
     def labels(self, searcher) -> dict[str, dict[str, tuple[str, int]]]:
@@ -171,16 +183,45 @@ class _Generation:
             return self._labels
 
     def pinyin(self, searcher) -> PinyinIndex:
-        with self.lock:
-            if self._pinyin is None:
-                self._pinyin = PinyinIndex(searcher.reader())
-            return self._pinyin
+        return self._derived("_pinyin", PinyinIndex, searcher)
 
     def vocabulary(self, searcher) -> Vocabulary:
+        return self._derived("_vocab", Vocabulary, searcher)
+
+    def _derived(self, attr: str, build, searcher):
+        """This generation's ``build(reader)``, built once; until then the
+        previous generation's, if there was one (a suggestion one update
+        behind is still a good suggestion)."""
         with self.lock:
-            if self._vocab is None:
-                self._vocab = Vocabulary(searcher.reader())
-            return self._vocab
+            value = getattr(self, attr)
+            if value is not None:
+                return value
+            stale = self.previous.get(attr)
+            if stale is None:
+                value = build(searcher.reader())
+                setattr(self, attr, value)
+                return value
+            if attr not in self._building:
+                self._building.add(attr)
+                threading.Thread(target=self._build_later, args=(attr, build), daemon=True,
+                                 name=f"zhsearch-{attr.strip('_')}").start()
+            return stale
+
+    def _build_later(self, attr: str, build) -> None:
+        try:
+            reader = self.ix.reader()  # its own: Whoosh readers are not shared between threads
+            try:
+                value = build(reader)
+            finally:
+                reader.close()
+            with self.lock:
+                setattr(self, attr, value)
+                self.previous.pop(attr, None)
+        except Exception:  # the stale one keeps answering; the next generation tries again
+            log.exception("cannot build %s of generation %s", attr, self.name)
+        finally:
+            with self.lock:
+                self._building.discard(attr)
 
 
 class Engine:
@@ -231,9 +272,34 @@ class Engine:
                 if self._gen is not None and self._gen.analyzer.identity == analyzer.identity:
                     analyzer = self._gen.analyzer  # the same analysis: keep the loaded one
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
+                old = self._gen
+                previous = {}
+                if old is not None:
+                    for attr in ("_vocab", "_pinyin"):
+                        value = getattr(old, attr) or old.previous.get(attr)
+                        if value is not None:
+                            previous[attr] = value
                 self._gen = _Generation(cur.name, ix, cur.meta, analyzer, results=ResultCache(self.cache_size),
-                                        postings=vector.PostingsCache(self.postings_cache_mb << 20))
+                                        postings=vector.PostingsCache(self.postings_cache_mb << 20),
+                                        previous=previous)
             return self._gen
+
+    def prepare_rescue(self) -> None:
+        """Build what "did you mean" and pinyin rescue need for the live
+        generation now, so the first query that finds nothing does not wait
+        for it (later generations start from these; see :meth:`generation`)."""
+        gen = self.generation()
+        searcher = gen.searcher()
+        gen.vocabulary(searcher)
+        gen.pinyin(searcher)
+
+    def anchor_style(self) -> AnchorStyle:
+        """The heading-id style the live generation was built with (its
+        anchors are in every hit), so an article page's ids match the links."""
+        try:
+            return AnchorStyle.parse((self.generation().meta.get("identity") or {}).get("anchors"))
+        except ValueError:
+            return DEFAULT_STYLE
 
     def generation_name(self) -> str:
         """The live generation's name (changes with every published update)."""
@@ -439,17 +505,28 @@ def _by_score(s: _Scores, first: np.ndarray | None, limit: int) -> list[int]:
 
 
 def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
-    """Newest first, then by path."""
+    """Newest first, then by path; articles without a date last.
+
+    Dates are compared as Whoosh stores them (integers in date order): an
+    undated article's column value is the column default, the largest
+    integer, which Whoosh cannot even turn back into a datetime."""
     docs = np.flatnonzero(mask).tolist()
     if not docs:
         return []
-    dates, paths = gen.column("date"), gen.column("path")
+    dates, paths = gen.column("date", translate=False), gen.column("path")
+
+    def newest_first(d: int) -> int:
+        v = dates[d]
+        return -1 if v is None or v >= _NO_DATE else v
+
     docs.sort(key=lambda d: paths[d])
-    docs.sort(key=lambda d: dates[d] or _NO_DATE, reverse=True)  # stable: ties stay by path
+    docs.sort(key=newest_first, reverse=True)  # stable: ties stay by path
     return docs
 
 
-_NO_DATE = datetime.min
+#: The date column's value for an article without a date (Whoosh's default
+#: for a missing unsigned 64-bit value).
+_NO_DATE = typecode_max["Q"]
 
 
 def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation) -> Hit:

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlsplit
 
+from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.build import IndexConfig
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,61 @@ def _path(value: str | Path | None) -> Path | None:
     return Path(value) if value else None
 
 
+#: Any origin may call the JSON API (``--allow-origin '*'``).
+ANY_ORIGIN = "*"
+
+
+def clean_origin(value: str) -> str:
+    """``https://Site.example:8443/`` → ``https://site.example:8443``: the form
+    a browser sends in its ``Origin`` header.  ``*`` means any origin.
+
+    Raises ``ValueError`` (with the reason) for anything that is not a bare
+    http(s) origin: a path or query would never match a browser's header."""
+    v = str(value).strip()
+    if v == ANY_ORIGIN:
+        return v
+    parts = urlsplit(v)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"origin {v!r} must look like https://site.example (scheme and host)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"origin {v!r} must be scheme://host[:port] only, without path or query")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"origin {v!r} has an invalid port") from None
+    default = {"http": 80, "https": 443}[parts.scheme.lower()]
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def clean_origins(values: Iterable[str]) -> tuple[str, ...]:
+    """Every origin cleaned (see :func:`clean_origin`), duplicates dropped, order kept."""
+    out: list[str] = []
+    for v in values:
+        if str(v).strip():
+            o = clean_origin(v)
+            if o not in out:
+                out.append(o)
+    return tuple(out)
+
+
+_PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$")
+
+
+def clean_url_prefix(value: str | None) -> str:
+    """``zhsearch/`` → ``/zhsearch``; empty for none.  ``ValueError`` when it
+    is not a plain path."""
+    v = str(value or "").strip().strip("/")
+    if not v:
+        return ""
+    v = "/" + v
+    if not _PREFIX_RE.match(v) or "/../" in v + "/" or "/./" in v + "/":
+        raise ValueError(f"URL prefix {value!r} must be a path such as /zhsearch")
+    return v
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the articles and the index are, and how the site behaves."""
@@ -59,14 +118,26 @@ class Settings:
     cache_size: int = DEFAULT_CACHE_SIZE
     #: load jieba and open the index in the background when the site starts
     warmup: bool = True
+    #: origins (``https://site.example``) whose pages may call the JSON API; ``*``: any
+    allow_origins: tuple[str, ...] = ()
+    #: how the site generator makes heading ids (result links end in ``#anchor``)
+    anchor_style: AnchorStyle = DEFAULT_STYLE
+    #: path under which a reverse proxy serves the site (``/zhsearch``), or ""
+    url_prefix: str = ""
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
              userdict: str | Path | None = None, synonyms: str | Path | None = None, *,
              base_url: str | None = None, cache_size: int | None = None,
-             warmup: bool = True) -> "Settings":
-        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults."""
+             warmup: bool = True, allow_origins: Iterable[str] | None = None,
+             anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None) -> "Settings":
+        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
+
+        Raises ``ValueError`` with a message for the user when an origin, the
+        anchor style or the URL prefix is malformed (a typo there would
+        silently break the site it is meant for)."""
         env = os.environ
+        origins = list(allow_origins or ()) or env.get("ZHSEARCH_ALLOW_ORIGINS", "").split(",")
         return cls(
             corpus=Path(corpus or env.get("ZHSEARCH_CORPUS") or DEFAULT_CORPUS),
             index=Path(index or env.get("ZHSEARCH_INDEX") or DEFAULT_INDEX),
@@ -75,8 +146,11 @@ class Settings:
             base_url=clean_base_url(base_url or env.get("ZHSEARCH_BASE_URL")),
             cache_size=DEFAULT_CACHE_SIZE if cache_size is None else max(0, int(cache_size)),
             warmup=warmup,
+            allow_origins=clean_origins(origins),
+            anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
+            url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
-        return IndexConfig(self.corpus, self.index, self.userdict, workers)
+        return IndexConfig(self.corpus, self.index, self.userdict, workers, anchor_style=self.anchor_style)

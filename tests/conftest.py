@@ -29,9 +29,11 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 def build_index(corpus: Path, index: Path, **kw):
+    from indexer.anchors import DEFAULT_STYLE
     from indexer.build import IndexConfig, update_index
 
-    cfg = IndexConfig(corpus, index, workers=kw.pop("workers", 1), segmenter=kw.pop("segmenter", "auto"))
+    cfg = IndexConfig(corpus, index, workers=kw.pop("workers", 1), segmenter=kw.pop("segmenter", "auto"),
+                      anchor_style=kw.pop("anchor_style", DEFAULT_STYLE))
     return update_index(cfg, **kw)
 
 

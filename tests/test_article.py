@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from pathlib import Path
 
 import pytest
 
@@ -38,10 +37,6 @@ def all_text_fields(a: Article) -> list[str]:
     for s in a.sections:
         out += [s.heading, s.anchor, s.text]
     return out
-
-
-def file_time(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9)
 
 
 # --------------------------------------------------------------------------- folder
@@ -125,7 +120,7 @@ def test_horizontal_rule_after_blank_lines_is_not_front_matter():
     assert "对比解码" in a.body
     assert "反事实推理" in a.body
     assert "知识蒸馏" in a.body
-    assert a.date == file_time(FIXTURES / "hr-not-frontmatter.md")
+    assert a.date is None  # undated: no file time (a copy or clone would date it "today")
     assert a.warnings == []
 
 
@@ -159,7 +154,7 @@ def test_no_title_falls_back_to_file_name():
     assert "缩进代码块" not in a.body
     assert "安装依赖" in a.code
     assert "缩进代码块里的注释" in a.code
-    assert a.date == file_time(FIXTURES / "no-title.md")
+    assert a.date is None
 
 
 def test_upper_case_extension():
@@ -344,19 +339,34 @@ def test_date_forms(value, expected):
     assert parse(f"---\ndate: {value}\n---\n\n正文\n").date == expected
 
 
-def test_absent_or_unreadable_date_uses_file_mtime(tmp_path):
+def test_absent_or_unreadable_date_is_no_date_not_the_file_time(tmp_path):
     p = tmp_path / "a.md"
     p.write_text("---\ntitle: 无日期\nlastmod: ''\n---\n\n正文\n", encoding="utf-8")
     when = dt.datetime(2022, 6, 1, 8, 30, 0).timestamp()
     os.utime(p, (when, when))
     a = read_article(p, tmp_path)
-    assert a.date == dt.datetime(2022, 6, 1, 8, 30, 0)
+    assert a.date is None
     assert a.warnings == []
     p.write_text("---\ntitle: 坏日期\ndate: 不是日期\n---\n\n正文\n", encoding="utf-8")
     os.utime(p, (when, when))
     a = read_article(p, tmp_path)
-    assert a.date == dt.datetime(2022, 6, 1, 8, 30, 0)
+    assert a.date is None
     assert any("date" in w for w in a.warnings)
+
+
+def test_updated_and_lastmod_date_an_article_without_date():
+    assert parse("---\nupdated: 2023-04-05 06:07:08\n---\n\n正文\n").date == dt.datetime(2023, 4, 5, 6, 7, 8)
+    assert parse("---\nlastmod: 2022-01-02\n---\n\n正文\n").date == dt.datetime(2022, 1, 2)
+    # the date it was written wins over the last update
+    both = parse("---\ndate: 2020-01-01\nlastmod: 2022-01-02\n---\n\n正文\n")
+    assert both.date == dt.datetime(2020, 1, 1)
+    # an unreadable date falls through to lastmod, with a warning
+    bad = parse("---\ndate: 不是日期\nlastmod: 2022-01-02\n---\n\n正文\n")
+    assert bad.date == dt.datetime(2022, 1, 2) and any("date" in w for w in bad.warnings)
+    # the indexer's fallback (git) only when the front matter has none
+    git = dt.datetime(2021, 5, 6, 7, 8, 9)
+    assert parse("正文\n", fallback_date=git).date == git
+    assert parse("---\nlastmod: 2022-01-02\n---\n正文\n", fallback_date=git).date == dt.datetime(2022, 1, 2)
 
 
 def test_permalink_slug_and_derived():
@@ -420,8 +430,8 @@ def test_headings_anchors_duplicates_and_custom_ids():
     assert secs == [
         ("指南", "指南", 1, "引言"),
         ("示例", "示例", 2, "一"),
-        ("示例", "示例-1", 2, "二"),
-        ("示例", "示例-2", 2, "三"),
+        ("示例", "示例-2", 2, "二"),  # VuePress 1 (the default style) numbers from 2
+        ("示例", "示例-3", 2, "三"),
         ("安装步骤", "install", 2, "装"),
         ("Getting Started!", "getting-started", 3, "开始"),
     ]

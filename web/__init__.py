@@ -10,6 +10,11 @@ Settings are one :class:`search.settings.Settings` value: ``zhsearch serve``
 passes the one it built from its flags; without one, the environment
 (``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_SYNONYMS``,
 ``ZHSEARCH_BASE_URL`` …) is read the same way the command line reads it.
+
+Besides its own pages the site serves ``/widget.js``, the search box for the
+user's own site (:mod:`web.widget`), answers cross-origin API requests from
+the allowed origins (:mod:`web.cors`) and can live under a path prefix behind
+a reverse proxy (``Settings.url_prefix``).
 """
 
 from __future__ import annotations
@@ -85,11 +90,15 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in the API
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep ResultPage field order
 
-    from . import api, errors, views
+    from . import api, cors, errors, views, widget
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(widget.bp)
     errors.register(app)
+    cors.register(app, settings.allow_origins)
+    if settings.url_prefix:
+        app.wsgi_app = PrefixMiddleware(app.wsgi_app, settings.url_prefix)  # type: ignore[method-assign]
 
     versions = _asset_versions()
 
@@ -110,11 +119,32 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
             resp.headers.setdefault("Cache-Control", "no-cache")
         return resp
 
-    log.info("zhsearch web: index %s, corpus %s%s", settings.index, settings.corpus,
-             f", base URL {settings.base_url}" if settings.base_url else "")
+    log.info("zhsearch web: index %s, corpus %s%s%s%s", settings.index, settings.corpus,
+             f", base URL {settings.base_url}" if settings.base_url else "",
+             f", API open to {', '.join(settings.allow_origins)}" if settings.allow_origins else "",
+             f", under {settings.url_prefix}/" if settings.url_prefix else "")
     if settings.warmup:
         threading.Thread(target=_warm_up, args=(state,), name="zhsearch-warmup", daemon=True).start()
     return app
+
+
+class PrefixMiddleware:
+    """Serve the site under ``prefix`` behind a reverse proxy that passes the
+    path through (``location /zhsearch/ { proxy_pass http://127.0.0.1:8000; }``):
+    the prefix moves from ``PATH_INFO`` to ``SCRIPT_NAME``, so every URL the
+    site generates (``url_for``) carries it.  Requests without the prefix
+    (straight to the port) are served as they are."""
+
+    def __init__(self, app, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix):] or "/"
+        return self.app(environ, start_response)
 
 
 def _warm_up(state: State) -> None:
@@ -126,6 +156,7 @@ def _warm_up(state: State) -> None:
     try:
         state.catalog.get()
         search(state.engine, "中文 搜索", per_page=1)
+        state.engine.prepare_rescue()
     except IndexUnavailable as exc:
         log.warning("index not ready yet: %s", exc)
     except Exception:  # a failed warm-up only costs the first visitor time

@@ -12,8 +12,8 @@ Three things matter here, in this order:
 2. **Anchors that match the index.**  A search hit links to
    ``#<anchor>`` of the section its snippet came from; that anchor was computed
    by ``indexer.article.markdown_sections``.  Rather than re-implementing its
-   rule (custom ``{#id}``, ``slugify``, ``-1``/``-2`` for duplicates, its own
-   text cleaning), the renderer asks ``markdown_sections`` for the headings of
+   rule (custom ``{#id}``, the site generator's slug style and numbering of
+   duplicates, its own text cleaning), the renderer asks ``markdown_sections`` for the headings of
    the same body and hands its anchors to this parse's headings in document
    order, checking the heading texts as it goes.
 3. **Highlighting without breaking HTML.**  Query words are wrapped in
@@ -40,6 +40,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import (
     clean_text,
     decode,
@@ -88,9 +89,10 @@ def split_article(raw: bytes) -> tuple[dict[str, Any], str]:
     return meta, body
 
 
-def index_headings(body: str) -> list[tuple[str, str]]:
-    """(heading, anchor) of every titled section, exactly as the index has them."""
-    sections, _, _ = markdown_sections(body)
+def index_headings(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> list[tuple[str, str]]:
+    """(heading, anchor) of every titled section, exactly as an index with
+    this anchor style has them."""
+    sections, _, _ = markdown_sections(body, anchors)
     return [(s.heading, s.anchor) for s in sections if s.heading]
 
 
@@ -300,16 +302,18 @@ def _fold_key(text: str) -> str:
 
 
 def render_markdown(body: str, *, title: str | None = None, resolve_link: LinkResolver | None = None,
-                    indexed: list[tuple[str, str]] | None = None) -> RenderedArticle:
+                    indexed: list[tuple[str, str]] | None = None,
+                    anchors: AnchorStyle = DEFAULT_STYLE) -> RenderedArticle:
     """Render an article body to sanitized HTML with index-compatible anchors.
 
     ``indexed`` is :func:`index_headings` of ``body`` when the caller already
-    has it (``parse_article`` computed the sections); otherwise it is computed.
+    has it (``parse_article`` computed the sections); otherwise it is computed
+    with the index's ``anchors`` style.
     """
     tokens = _MD.parse(strip_shortcodes(body), {})  # the indexer drops them before parsing too
     heading_idx = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
     texts = [_heading_text(tokens[i + 1]) for i in heading_idx]
-    pairs = assign_anchors(texts, index_headings(body) if indexed is None else indexed)
+    pairs = assign_anchors(texts, index_headings(body, anchors) if indexed is None else indexed)
     used = {a for _, a in pairs if a}
     if any(a is None and t for t, a in pairs):
         log.debug("some headings have no indexed anchor: %s", [t for t, a in pairs if a is None and t])
@@ -319,9 +323,10 @@ def render_markdown(body: str, *, title: str | None = None, resolve_link: LinkRe
     first = _first_block(tokens)
     for n, (i, (text, anchor)) in enumerate(zip(heading_idx, pairs)):
         if anchor is None:
-            anchor = _unique(slugify(text or texts[n]), used)
+            anchor = _unique(slugify(text or texts[n], anchors), used)
         tok = tokens[i]
-        tok.attrSet("id", anchor)
+        if anchor:  # a heading of only punctuation has no id in some styles
+            tok.attrSet("id", anchor)
         tokens[i + 2].meta["anchor"] = anchor
         _strip_custom_id(tokens[i + 1])
         level = int(tok.tag[1:])

@@ -10,6 +10,13 @@ cache holds one copy of the index for all of them.
 
 The parent only supervises: a worker that dies is replaced, and SIGINT
 (Ctrl-C) or SIGTERM stops every worker before the parent exits.
+
+A *sidecar* (``zhsearch serve --watch``: the indexer that follows the
+corpus) runs beside the server: in a thread of the single server process,
+or, with several workers, in one more supervised process of its own, so
+exactly one process indexes whatever the number of workers.  It gets a
+``threading.Event`` and returns soon after the event is set (SIGTERM sets it
+in its process: an update in progress finishes, none is cut short).
 """
 
 from __future__ import annotations
@@ -18,10 +25,16 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 from typing import Callable
 
 log = logging.getLogger(__name__)
+
+#: Runs beside the server until the event is set.
+Sidecar = Callable[[threading.Event], None]
+#: Seconds Ctrl-C waits for a sidecar's update in progress.
+SIDECAR_STOP_S = 30.0
 
 #: More worker deaths than this within ``CRASH_WINDOW_S`` is a crash loop
 #: (a broken index, a port problem): the server stops and says why instead
@@ -30,31 +43,40 @@ MAX_RESTARTS = 5
 CRASH_WINDOW_S = 30.0
 
 
-def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int = 1) -> None:
-    """Serve ``app_factory()`` on ``host:port`` until interrupted."""
+def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int = 1,
+          sidecar: Sidecar | None = None) -> None:
+    """Serve ``app_factory()`` on ``host:port`` until interrupted, with
+    ``sidecar`` running beside it."""
     import waitress
 
     if workers <= 1:
-        waitress.serve(app_factory(), host=host, port=port, threads=threads, ident="zhsearch")
+        _serve_one(lambda: waitress.serve(app_factory(), host=host, port=port, threads=threads, ident="zhsearch"),
+                   sidecar)
         return
     sock = socket.create_server((host, port), backlog=2048)
-    pids: set[int] = set()
-    deaths: list[float] = []
+    pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
+    deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
     stopping = False
 
-    def start_worker() -> None:
+    def start_worker(role: str = "worker") -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
             try:
                 _worker_setup(os.getppid())
-                waitress.serve(app_factory(), sockets=[sock], threads=threads, ident="zhsearch")
+                if role == "sidecar":
+                    sock.close()  # it serves nothing
+                    stop = threading.Event()
+                    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+                    sidecar(stop)
+                else:
+                    waitress.serve(app_factory(), sockets=[sock], threads=threads, ident="zhsearch")
             except BaseException:  # noqa: BLE001 - reported, then the parent decides
-                log.exception("worker %d failed", os.getpid())
+                log.exception("%s %d failed", role, os.getpid())
                 code = 1
             finally:
                 os._exit(code)
-        pids.add(pid)
+        pids[pid] = role
 
     def stop(signum, frame) -> None:
         nonlocal stopping
@@ -69,7 +91,10 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
     try:
         for _ in range(workers):
             start_worker()
-        log.info("serving with %d worker processes: %s", workers, sorted(pids))
+        if sidecar is not None:
+            start_worker("sidecar")
+        log.info("serving with %d worker processes: %s", workers,
+                 ", ".join(f"{p} ({r})" if r != "worker" else str(p) for p, r in sorted(pids.items())))
         while pids:
             try:
                 pid, status = os.wait()
@@ -77,24 +102,57 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
                 break
             except InterruptedError:
                 continue
-            known = pid in pids
-            pids.discard(pid)
-            if not known or stopping:
+            role = pids.pop(pid, None)
+            if role is None or stopping:
                 continue
             why = f"exit status {os.waitstatus_to_exitcode(status)}"
             now = time.monotonic()
-            deaths[:] = [t for t in deaths if now - t < CRASH_WINDOW_S] + [now]
-            if len(deaths) > MAX_RESTARTS:
+            recent = deaths[role] = [t for t in deaths[role] if now - t < CRASH_WINDOW_S] + [now]
+            if role == "sidecar" and len(recent) > MAX_RESTARTS:
+                # a watcher that cannot run (no inotify watches left, say) must not take the site down
+                log.error("the %s ended %d times within %.0f s (%s); the site goes on serving the last "
+                          "published index without it", role, len(recent), CRASH_WINDOW_S, why)
+                continue
+            if len(recent) > MAX_RESTARTS:
                 log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
-                          pid, why, len(deaths), CRASH_WINDOW_S)
+                          pid, why, len(recent), CRASH_WINDOW_S)
                 stop(signal.SIGTERM, None)
                 continue
-            log.warning("worker %d ended (%s); starting a new one", pid, why)
-            start_worker()
+            log.warning("%s %d ended (%s); starting a new one", role, pid, why)
+            start_worker(role)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
         sock.close()
+
+
+def _serve_one(run: Callable[[], None], sidecar: Sidecar | None) -> None:
+    """One server process, the sidecar in a thread of it.  SIGTERM stops the
+    server like Ctrl-C, so the sidecar can finish an update in progress."""
+    if sidecar is None:
+        run()
+        return
+    stop = threading.Event()
+
+    def guarded() -> None:
+        try:
+            sidecar(stop)
+        except Exception:  # the site keeps serving the last published index
+            log.exception("the %s thread failed", getattr(sidecar, "__name__", "sidecar"))
+
+    thread = threading.Thread(target=guarded, name="zhsearch-sidecar", daemon=True)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    thread.start()
+    try:
+        run()
+    finally:
+        stop.set()
+        signal.signal(signal.SIGTERM, previous)
+        thread.join(SIDECAR_STOP_S)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _worker_setup(parent: int) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
 from search import ResultPage, search
 from search import highlight_terms as search_highlight_terms
@@ -290,7 +291,8 @@ def article(path: str):
     art = None
     if file is not None:
         try:
-            art, meta, rendered = _render_article(state.engine.generation_name(), path, file)
+            art, meta, rendered = _render_article(state.engine.generation_name(), path, file,
+                                                  state.engine.anchor_style())
         except (OSError, ArticleError) as exc:
             log.warning("cannot read indexed article %s: %s", path, exc)
             missing = True
@@ -327,7 +329,7 @@ _render_lock = threading.Lock()
 RENDER_CACHE_SIZE = 64
 
 
-def _render_article(generation: str, path: str, file: Path):
+def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle = DEFAULT_STYLE):
     """(Article, front matter, RenderedArticle) of a file, cached.
 
     A long reference page takes about a second to parse and render; readers
@@ -336,15 +338,15 @@ def _render_article(generation: str, path: str, file: Path):
     generation (links between articles depend on what is indexed).
     """
     raw = file.read_bytes()
-    key = (generation, path, hashlib.sha1(raw).hexdigest())
+    key = (generation, path, hashlib.sha1(raw).hexdigest(), anchors)
     with _render_lock:
         hit = _render_cache.get(key)
         if hit is not None:
             _render_cache.move_to_end(key)
             return hit
-    art = parse_article(raw, path, mtime_ns=file.stat().st_mtime_ns)
+    art = parse_article(raw, path, mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
     meta, body = render.split_article(raw)
-    rendered = render.render_markdown(body, title=art.title,
+    rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),
                                       indexed=[(s.heading, s.anchor) for s in art.sections if s.heading])
     value = (art, meta, rendered)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from indexer.anchors import AnchorStyle
 from search.settings import Settings
 
 log = logging.getLogger("zhsearch")
@@ -24,6 +25,19 @@ synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
                                help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
                              help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
+anchor_option = click.option(
+    "--anchor-style", type=click.Choice([s.value for s in AnchorStyle], case_sensitive=False), default=None,
+    help="The site generator, whose heading ids (and URLs of articles without a permalink) result links "
+         "must match: vuepress (VuePress 1, vdoing), vuepress2 (VuePress 2, VitePress), hugo, hexo "
+         "[env ZHSEARCH_ANCHOR_STYLE, default vuepress]; a change rebuilds the index.")
+
+
+def _settings(**kw) -> Settings:
+    """:meth:`Settings.load`, with a malformed value as a usage error, not a traceback."""
+    try:
+        return Settings.load(**kw)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -31,6 +45,7 @@ def _setup_logging(verbose: bool) -> None:
                         format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # floods -v otherwise
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected": our own report says more
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,17 +66,21 @@ def main(verbose: bool) -> None:
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
 @click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
+@anchor_option
+@click.option("--watch", is_flag=True,
+              help="Then keep watching the corpus and update the index whenever an article changes (Ctrl-C stops).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (with --watch: one line per update).")
+def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style, watch, as_json):
     """Bring the index up to date with the corpus (incremental by default).
 
     Adds new articles, re-indexes changed ones (by content hash), deletes
-    removed ones and leaves the rest alone; prints what it did.
+    removed ones and leaves the rest alone; prints what it did.  With
+    --watch it then follows the corpus, printing what each update did.
     """
     from indexer.build import INTERRUPTED, update_index
     from indexer.store import IndexUnavailable
 
-    settings = Settings.load(corpus, index_dir, userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
@@ -83,22 +102,63 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, as_json):
         if bar:
             bar.close()
     if as_json:
-        click.echo(json.dumps({
-            "added": report.added, "updated": report.updated, "deleted": report.deleted,
-            "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
-            "warnings": [{"path": p, "warning": w} for p, w in report.warnings],
-            "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason,
-            "documents": report.total, "generation": report.generation,
-            "elapsed_s": round(report.elapsed, 3),
-        }, ensure_ascii=False, indent=1))
-        return
-    _print_report(report)
+        click.echo(json.dumps(_report_dict(report), ensure_ascii=False, indent=None if watch else 1))
+    else:
+        _print_report(report)
+    if watch:
+        _watch_index(cfg, as_json)
 
 
-def _print_report(report) -> None:
-    for path, reason in report.skipped:
+def _report_dict(report, skipped=None, warnings=None) -> dict:
+    skipped = report.skipped if skipped is None else skipped
+    warnings = report.warnings if warnings is None else warnings
+    return {
+        "added": report.added, "updated": report.updated, "deleted": report.deleted,
+        "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "warnings": [{"path": p, "warning": w} for p, w in warnings],
+        "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason,
+        "documents": report.total, "generation": report.generation,
+        "elapsed_s": round(report.elapsed, 3),
+    }
+
+
+def _watch_index(cfg, as_json: bool) -> None:
+    """``zhsearch index --watch``: follow the corpus until Ctrl-C (exit 0; 130
+    when it lands inside an update, which then leaves the index unchanged)
+    or SIGTERM (the update in progress finishes first)."""
+    import signal
+    import threading
+
+    from indexer.build import INTERRUPTED
+    from indexer.watch import LiveIndexer, watch
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+
+    def show(report, skipped, warnings) -> None:
+        if not (report.changed or skipped or warnings):
+            return  # a touch, an editor's temporary file: nothing to tell
+        if as_json:
+            click.echo(json.dumps(_report_dict(report, skipped, warnings), ensure_ascii=False))
+        else:
+            _print_report(report, skipped, warnings)
+
+    indexer = LiveIndexer(cfg)
+    click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True)
+    try:
+        watch(indexer, stop=stop, on_update=show, catch_up=False)
+    except KeyboardInterrupt:
+        if indexer.busy:
+            click.echo(f"\n{INTERRUPTED}", err=True)
+            sys.exit(130)
+    click.echo("stopped watching", err=True)
+
+
+def _print_report(report, skipped=None, warnings=None) -> None:
+    """What an update did; ``skipped``/``warnings``: only these (a watch tells each once)."""
+    for path, reason in report.skipped if skipped is None else skipped:
         click.echo(f"skipped  {path}: {reason}", err=True)
-    for path, warning in report.warnings:
+    for path, warning in report.warnings if warnings is None else warnings:
         click.echo(f"warning  {path}: {warning}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
@@ -146,7 +206,7 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
     from indexer.store import IndexUnavailable
     from search import Engine, Filters, search
 
-    settings = Settings.load(index=index_dir, synonyms=synonyms)
+    settings = _settings(index=index_dir, synonyms=synonyms)
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters=Filters(tags=tag, categories=category), sort=sort)
@@ -190,15 +250,29 @@ def _print_results(result) -> None:
               help="Server processes sharing the port (0: one per core). One process uses one core.")
 @click.option("--cache-size", type=click.IntRange(min=0), default=1024, show_default=True,
               help="Result pages kept per process for repeated queries (0: none).")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages of this origin (https://blog.example) call the JSON API, e.g. the search box "
+                   "of /widget.js; repeatable, '*' for any [env ZHSEARCH_ALLOW_ORIGINS, comma-separated].")
+@click.option("--url-prefix", default=None, metavar="PATH",
+              help="Path under which a reverse proxy serves the site, e.g. /zhsearch [env ZHSEARCH_URL_PREFIX].")
+@anchor_option
+@click.option("--watch", is_flag=True,
+              help="Watch the corpus and update the index inside the server as articles change "
+                   "(one indexing process, whatever --workers).")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
-def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, synonyms):
-    """Serve the search site (builds the index first if there is none)."""
+def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
+              anchor_style, watch, dev, synonyms):
+    """Serve the search site (builds the index first if there is none).
+
+    With --watch, an edited, new or deleted article is searchable (or gone)
+    about a second after it is saved."""
     from indexer.build import update_index
     from indexer.store import read_current
     from web import create_app
 
-    settings = Settings.load(corpus, index_dir, synonyms=synonyms, cache_size=cache_size)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
+                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
@@ -208,15 +282,34 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, dev, 
             if bar:
                 bar.close()
         _print_report(report)
+    elif not watch and (anchor_style or os.environ.get("ZHSEARCH_ANCHOR_STYLE")):
+        built = (read_current(settings.index).meta.get("identity") or {}).get("anchors")
+        if built != settings.anchor_style.value:
+            click.echo(f"note: the index was built with anchor style {built or '(none recorded)'}; run "
+                       f"`zhsearch index --anchor-style {settings.anchor_style.value}` (or serve --watch) to "
+                       "rebuild it with the new one", err=True)
+    sidecar = None
+    if watch:
+        from functools import partial
+
+        from indexer.watch import serve_watch
+
+        # workers=1: the update runs beside the server's threads, never forking from them
+        sidecar = partial(serve_watch, settings.index_config(workers=1))
     workers = workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
-    click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}; Ctrl-C to stop)", err=True)
+    watching = f", watching {settings.corpus}" if watch else ""
+    click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}{watching}; Ctrl-C to stop)", err=True)
     if dev:
+        if sidecar is not None and os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's child only
+            import threading
+
+            threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
         return
     from web.server import serve
 
-    serve(lambda: create_app(settings), host, port, threads, workers)
+    serve(lambda: create_app(settings), host, port, threads, workers, sidecar=sidecar)
 
 
 # ------------------------------------------------------------------- eval
@@ -240,7 +333,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     from search import Engine
     from search.evaluate import evaluate
 
-    settings = Settings.load(corpus, index_dir, synonyms=synonyms)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms)
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
@@ -281,7 +374,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     from indexer.analysis import Analyzer
     from indexer.words import discover
 
-    settings = Settings.load(corpus, index_dir, userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict)
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
     # jieba's dictionary cache lives with the index; don't create an index dir just for it

@@ -163,7 +163,8 @@
     var mine = ++seq;
     if (controller) controller.abort();
     controller = window.AbortController ? new AbortController() : null;
-    fetch("/api/suggest?q=" + encodeURIComponent(q), {
+    // the form knows the endpoint's URL (the site may live under a path prefix)
+    fetch((form.getAttribute("data-zs-suggest") || "/api/suggest") + "?q=" + encodeURIComponent(q), {
       headers: { "Accept": "application/json" },
       signal: controller ? controller.signal : undefined
     }).then(function (r) {

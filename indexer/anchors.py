@@ -1,0 +1,190 @@
+"""Heading anchors exactly as the site's generator makes them.
+
+A search hit links to ``permalink#anchor`` on the user's own site, so the
+anchor must be the ``id`` the site generator gave that heading, or the link
+lands at the top of the page.  Generators slugify differently:
+
+===========  ====================================================  ==============
+style        generator                                             duplicates
+===========  ====================================================  ==============
+vuepress     VuePress 1 (``@vuepress/shared-utils`` slugify with    ``x``, ``x-2``
+             markdown-it-anchor 5), the vdoing theme of the seed
+vuepress2    VuePress 2 and VitePress (``@mdit-vue/shared``         ``x``, ``x-1``
+             slugify, markdown-it-anchor >= 6)
+hugo         Hugo's Goldmark ``autoHeadingIDType = "github"``       ``x``, ``x-1``
+hexo         hexo-renderer-marked (hexo-util ``slugize``, case      ``x``, ``x-1``
+             kept, ``modifyAnchors: 0``)
+===========  ====================================================  ==============
+
+The functions below re-implement those rules character for character
+(JavaScript's ``\\s``, ``[0-9]`` for ``\\d``, NFKD without recomposition),
+checked against the generators' own test cases in ``tests/test_anchors.py``.
+The slug is computed from what those generators read: the heading's text and
+inline code (not image alt text, not HTML tags), after a ``{#custom-id}``
+(which every style honours) is taken off.
+
+The style is applied at index time (anchors are stored with each section), so
+it is part of an index's identity: changing it rebuilds the index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+from typing import Callable
+
+
+class AnchorStyle(str, Enum):
+    """How a site generator turns a heading into its ``id``."""
+
+    VUEPRESS = "vuepress"
+    VUEPRESS2 = "vuepress2"
+    HUGO = "hugo"
+    HEXO = "hexo"
+
+    @classmethod
+    def parse(cls, value: "str | AnchorStyle | None") -> "AnchorStyle":
+        """A style from its name (case-insensitive); ``ValueError`` names the choices."""
+        if value is None or value == "":
+            return DEFAULT_STYLE
+        if isinstance(value, AnchorStyle):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise ValueError(f"unknown anchor style {value!r}; choose one of: "
+                             + ", ".join(s.value for s in cls)) from None
+
+
+#: The seed corpus comes from a vuepress-theme-vdoing site (VuePress 1).
+DEFAULT_STYLE = AnchorStyle.VUEPRESS
+
+# JavaScript's \s (ECMAScript WhiteSpace + LineTerminator), which differs from
+# Python's: no \x1c-\x1f or \x85, but U+FEFF.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_CONTROL_RE = re.compile(r"[\u0000-\u001f]")
+_COMBINING_RE = re.compile(r"[\u0300-\u036f]")
+_DASHES_RE = re.compile(r"-{2,}")
+_EDGE_DASHES_RE = re.compile(r"^-+|-+$")
+_LEADING_DIGIT_RE = re.compile(r"^([0-9])")
+# the "special characters" each generator turns into one "-"
+_VUEPRESS_SPECIAL_RE = re.compile(f"[{_JS_SPACE}~`!@#$%^&*()\\-_+=\\[\\]{{}}|\\\\;:\"'“”‘’–—<>,.?/]+")
+_VUEPRESS2_SPECIAL_RE = re.compile(f"[{_JS_SPACE}~`!@#$%^&*()\\-_+=\\[\\]{{}}|\\\\;:\"'“”‘’<>,.?/]+")
+_HEXO_SPECIAL_RE = re.compile(f"[{_JS_SPACE}~`!@#$%^&*()\\-_+=\\[\\]{{}}|\\\\;:\"'<>,.?/]+")
+
+
+def _vuepress_like(text: str, special: re.Pattern) -> str:
+    s = unicodedata.normalize("NFKD", text)
+    s = _COMBINING_RE.sub("", s)
+    s = _CONTROL_RE.sub("", s)
+    s = special.sub("-", s)
+    s = _DASHES_RE.sub("-", s)
+    s = _EDGE_DASHES_RE.sub("", s)
+    s = _LEADING_DIGIT_RE.sub(r"_\1", s)
+    return s.lower()
+
+
+def slug_vuepress(text: str) -> str:
+    """VuePress 1 (and the vdoing theme): NFKD, accents dropped, punctuation
+    runs to ``-``, a leading digit prefixed with ``_``, lower case."""
+    return _vuepress_like(text, _VUEPRESS_SPECIAL_RE)
+
+
+def slug_vuepress2(text: str) -> str:
+    """VuePress 2 / VitePress: as VuePress 1 without the en and em dash."""
+    return _vuepress_like(text, _VUEPRESS2_SPECIAL_RE)
+
+
+def slug_hugo(text: str) -> str:
+    """Hugo (Goldmark, ``github`` ids, as on github.com): letters, digits and
+    ``_`` kept and lower-cased, each space or ``-`` becomes ``-`` (runs are
+    not collapsed), everything else (tabs too) dropped; an empty result is
+    ``heading``."""
+    out = []
+    for ch in text.strip():
+        if ch in "- ":
+            out.append("-")
+        elif ch == "_" or ch.isalpha() or unicodedata.category(ch) == "Nd":
+            low = ch.lower()
+            out.append(low if len(low) == 1 else ch)  # Go lower-cases rune by rune
+    return "".join(out) or "heading"
+
+
+# Latin letters that hexo-util's diacritics table maps but that have no
+# canonical decomposition to a base letter.
+_HEXO_LETTERS = str.maketrans({
+    "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d",
+    "Ł": "L", "ł": "l", "ß": "s", "ı": "i", "Ħ": "H", "ħ": "h", "ƒ": "f",
+})
+
+
+def _hexo_diacritic(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    mapped = ch.translate(_HEXO_LETTERS)
+    if mapped != ch:
+        return mapped
+    base = unicodedata.normalize("NFKD", ch)
+    if base and base[0].isascii() and base[0].isalpha() and not _COMBINING_RE.sub("", base[1:]):
+        return base[0]  # é → e, Ａ (full width) → A, Ⓐ → A
+    return ch
+
+
+def slug_hexo(text: str) -> str:
+    """Hexo (hexo-renderer-marked): Latin diacritics to their base letter,
+    punctuation runs to ``-``; case and CJK punctuation are kept."""
+    s = "".join(_hexo_diacritic(ch) for ch in text.strip())
+    s = _CONTROL_RE.sub("", s)
+    s = _HEXO_SPECIAL_RE.sub("-", s)
+    s = _DASHES_RE.sub("-", s)
+    return _EDGE_DASHES_RE.sub("", s)
+
+
+_SLUGS: dict[AnchorStyle, Callable[[str], str]] = {
+    AnchorStyle.VUEPRESS: slug_vuepress,
+    AnchorStyle.VUEPRESS2: slug_vuepress2,
+    AnchorStyle.HUGO: slug_hugo,
+    AnchorStyle.HEXO: slug_hexo,
+}
+
+
+def slug(text: str, style: AnchorStyle = DEFAULT_STYLE) -> str:
+    """The anchor ``style`` gives a heading with this text (before de-duplication)."""
+    return _SLUGS[AnchorStyle.parse(style)](text)
+
+
+class Slugger:
+    """Unique anchors for the headings of one page, numbered like the generator.
+
+    * VuePress 1 (markdown-it-anchor 5): ``x``, ``x-2``, ``x-3``, skipping
+      ids already taken;
+    * VuePress 2 and Hugo: ``x``, ``x-1``, ``x-2``, skipping ids already taken;
+    * Hexo: ``x``, ``x-1``, ``x-2`` by a plain per-slug counter.
+
+    Custom ids (``{#id}``) are used as written and reserved.
+    """
+
+    def __init__(self, style: AnchorStyle = DEFAULT_STYLE) -> None:
+        self.style = AnchorStyle.parse(style)
+        self._used: set[str] = set()
+        self._counts: dict[str, int] = {}
+
+    def reserve(self, anchor: str) -> str:
+        """Take a custom id as it is."""
+        self._used.add(anchor)
+        return anchor
+
+    def anchor(self, text: str) -> str:
+        base = slug(text, self.style)
+        if self.style is AnchorStyle.HEXO:
+            n = self._counts.get(base, 0)
+            self._counts[base] = n + 1
+            out = f"{base}-{n}" if n else base
+        else:
+            out, i = base, (2 if self.style is AnchorStyle.VUEPRESS else 1)
+            while out in self._used:
+                out = f"{base}-{i}"
+                i += 1
+        self._used.add(out)
+        return out

@@ -1,0 +1,699 @@
+/* zhsearch widget: a search box for your own site.
+ *
+ *   <script src="https://search.example.com/widget.js" defer></script>
+ *   <input data-zhsearch placeholder="搜索">   (or <button data-zhsearch>搜索</button>)
+ *
+ * Focusing or clicking a [data-zhsearch] element, clicking a link to
+ * "#zhsearch" (a menu item of a theme whose templates you would rather not
+ * touch), or Ctrl/Cmd+K anywhere opens a search dialog.  It asks the zhsearch server this script came from
+ * (`api/widget`, next to widget.js) as the reader types, and lists results
+ * as links to the articles on the site itself.
+ *
+ * Rules this file keeps:
+ * - The host page cannot restyle it and it cannot restyle the host page: the
+ *   dialog lives in an open Shadow DOM root on its own <zhsearch-widget>
+ *   element, reset with `all: initial`; the host's own elements are never
+ *   modified.  One global: `window.zhsearch` ({open, close, version}).
+ * - Nothing from the server is inserted as HTML.  Titles and snippets come
+ *   as escaped text plus <mark>; they are split on <mark>/</mark>, unescaped
+ *   and inserted as text nodes, so `<img onerror>` in a title stays text.
+ *   Links must resolve to http(s).
+ * - Chinese input methods: no request while a composition is open, and the
+ *   Enter that ends a composition (keyCode 229, or just after
+ *   compositionend in Safari) never opens a result.
+ */
+(function () {
+  "use strict";
+
+  if (window.zhsearch && window.zhsearch.version) return;  // the script was included twice
+
+  var CSS = /*zhsearch:css*/"";
+  var VERSION = "1";
+  var DEBOUNCE_MS = 140;
+  var SPINNER_MS = 250;
+  var LIMIT = 8;
+  var RECENT_MAX = 8;
+  var MAX_QUERY = 256;
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || !script.src) return;
+  var SCRIPT_URL = new URL(script.src, document.baseURI);
+  var ORIGIN = SCRIPT_URL.origin;
+  var API = new URL("api/widget", SCRIPT_URL).href;
+  var RECENT_KEY = "zhsearch:recent:" + ORIGIN;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  // ---------------------------------------------------------------- state
+
+  var host = null;        // <zhsearch-widget>, created on first open
+  var ui = {};            // elements inside the shadow root
+  var isOpen = false;
+  var items = [];         // [{el, kind: "hit"|"recent", url?, query?}]
+  var active = -1;
+  var timer = null;
+  var spinnerTimer = null;
+  var controller = null;
+  var seq = 0;            // answers to older requests are dropped
+  var shown = "";         // the query whose results are on screen
+  var composing = false;
+  var compositionEndedAt = 0;
+  var enterPending = false;
+  var opener = null;      // element focused before opening, focused again on close
+  var restoring = false;  // focus going back to the opener must not reopen
+  var savedOverflow = null;
+
+  // ------------------------------------------------------------ helpers
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+  function unescapeText(s) {
+    return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, function (all, name) {
+      if (name.charAt(0) === "#") {
+        var code = name.charAt(1).toLowerCase() === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+      }
+      var v = ENTITIES[name.toLowerCase()];
+      return v === undefined ? all : v;
+    });
+  }
+
+  // "escaped text with <mark>…</mark>" → text nodes and <mark> elements only
+  function appendMarked(parent, html) {
+    var parts = String(html || "").split(/(<mark>|<\/mark>)/);
+    var inMark = false;
+    for (var i = 0; i < parts.length; i++) {
+      var p = parts[i];
+      if (p === "<mark>") { inMark = true; continue; }
+      if (p === "</mark>") { inMark = false; continue; }
+      if (!p) continue;
+      var text = document.createTextNode(unescapeText(p));
+      if (inMark) {
+        var m = document.createElement("mark");
+        m.appendChild(text);
+        parent.appendChild(m);
+      } else {
+        parent.appendChild(text);
+      }
+    }
+  }
+
+  function safeUrl(u) {
+    try {
+      var url = new URL(u, ORIGIN);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function loadRecent() {
+    try {
+      var v = JSON.parse(window.localStorage.getItem(RECENT_KEY) || "[]");
+      return Array.isArray(v) ? v.filter(function (q) { return typeof q === "string" && q; }).slice(0, RECENT_MAX) : [];
+    } catch (e) {
+      return [];  // storage disabled (privacy settings, sandboxed frame)
+    }
+  }
+
+  function saveRecent(list) {
+    try {
+      window.localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, RECENT_MAX)));
+    } catch (e) { /* storage full or disabled: recent searches are a nicety */ }
+  }
+
+  function remember(q) {
+    q = (q || "").trim();
+    if (!q) return;
+    saveRecent([q].concat(loadRecent().filter(function (x) { return x !== q; })));
+  }
+
+  function forget(q) {
+    saveRecent(loadRecent().filter(function (x) { return x !== q; }));
+  }
+
+  // The host page's own dark mode, when it has one; else the system's (prefers-color-scheme).
+  function theme() {
+    var html = document.documentElement, body = document.body;
+    var t = (html.getAttribute("data-theme") || "").toLowerCase();
+    if (html.classList.contains("dark") || t === "dark" || (body && body.classList.contains("theme-mode-dark"))) return "dark";
+    if (t === "light" || (body && body.classList.contains("theme-mode-light"))) return "light";
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  // ------------------------------------------------------------- building
+
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+
+  function searchIcon() {
+    var s = svg("svg", { "class": "zs-icon", viewBox: "0 0 24 24", width: "20", height: "20",
+                         "aria-hidden": "true", focusable: "false" });
+    s.appendChild(svg("circle", { cx: "10.5", cy: "10.5", r: "6.5", fill: "none", stroke: "currentColor",
+                                  "stroke-width": "2" }));
+    s.appendChild(svg("path", { d: "M15.5 15.5 20 20", stroke: "currentColor", "stroke-width": "2",
+                                "stroke-linecap": "round" }));
+    return s;
+  }
+
+  function build() {
+    host = document.createElement("zhsearch-widget");
+    // the host element itself is in the page: pin it against any page CSS
+    var pin = { all: "initial", position: "fixed", inset: "0", "z-index": "2147483000", display: "none" };
+    for (var k in pin) host.style.setProperty(k, pin[k], "important");
+    var shadow = host.attachShadow({ mode: "open" });
+    var styled = false;
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+      styled = true;
+    } catch (e) { /* older browsers: a <style> element below */ }
+
+    var root = el("div", "zs-root");
+    if (!styled) root.appendChild(el("style", null, CSS));
+    var backdrop = el("div", "zs-backdrop");
+    var dialog = el("div", "zs-dialog");
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-label", "搜索文章");
+
+    var bar = el("form", "zs-bar");
+    bar.setAttribute("role", "search");
+    bar.setAttribute("action", "");
+    bar.appendChild(searchIcon());
+    var input = el("input", "zs-input");
+    input.type = "search";
+    input.placeholder = "搜索文章";
+    input.maxLength = MAX_QUERY;
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("autocapitalize", "off");
+    input.setAttribute("autocorrect", "off");
+    input.setAttribute("spellcheck", "false");
+    input.setAttribute("enterkeyhint", "search");
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", "zs-list");
+    input.setAttribute("aria-label", "搜索文章");
+    var spinner = el("span", "zs-spinner");
+    spinner.hidden = true;
+    spinner.setAttribute("aria-hidden", "true");
+    var clear = el("button", "zs-btn zs-clear", "×");
+    clear.type = "button";
+    clear.hidden = true;
+    clear.setAttribute("aria-label", "清空");
+    var esc = el("button", "zs-btn zs-esc", "Esc");
+    esc.type = "button";
+    esc.setAttribute("aria-label", "关闭搜索");
+    var cancel = el("button", "zs-btn zs-cancel", "取消");
+    cancel.type = "button";
+    bar.appendChild(input);
+    bar.appendChild(spinner);
+    bar.appendChild(clear);
+    bar.appendChild(esc);
+    bar.appendChild(cancel);
+
+    var body = el("div", "zs-body");
+    var status = el("div", "zs-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var note = el("div", "zs-note");
+    note.hidden = true;
+    var list = el("ul", "zs-list");
+    list.id = "zs-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "搜索结果");
+    var empty = el("div", "zs-empty");
+    empty.hidden = true;
+    body.appendChild(status);
+    body.appendChild(note);
+    body.appendChild(list);
+    body.appendChild(empty);
+
+    var foot = el("div", "zs-foot");
+    var more = el("a", "zs-link zs-more", "");
+    more.hidden = true;
+    var keys = el("span", "zs-keys");
+    [["↑", "↓", "选择"], ["↵", "打开"], ["Esc", "关闭"]].forEach(function (g) {
+      for (var i = 0; i < g.length - 1; i++) keys.appendChild(el("kbd", null, g[i]));
+      keys.appendChild(el("span", null, g[g.length - 1]));
+    });
+    var brand = el("span", "zs-brand", "zhsearch");
+    foot.appendChild(more);
+    foot.appendChild(keys);
+    foot.appendChild(brand);
+
+    dialog.appendChild(bar);
+    dialog.appendChild(body);
+    dialog.appendChild(foot);
+    root.appendChild(backdrop);
+    root.appendChild(dialog);
+    shadow.appendChild(root);
+    document.body.appendChild(host);
+
+    ui = { shadow: shadow, root: root, dialog: dialog, bar: bar, input: input, spinner: spinner, clear: clear,
+           esc: esc, cancel: cancel, body: body, status: status, note: note, list: list, empty: empty,
+           more: more, backdrop: backdrop };
+    wire();
+  }
+
+  // --------------------------------------------------------------- events
+
+  function wire() {
+    var input = ui.input;
+    input.addEventListener("compositionstart", function () { composing = true; });
+    input.addEventListener("compositionend", function () {
+      composing = false;
+      compositionEndedAt = Date.now();
+      schedule();
+    });
+    input.addEventListener("input", function (e) {
+      ui.clear.hidden = !input.value;
+      if (composing || e.isComposing) return;  // pinyin being typed: wait for the characters
+      schedule();
+    });
+    input.addEventListener("keydown", onKey);
+    ui.bar.addEventListener("submit", function (e) { e.preventDefault(); });
+    ui.clear.addEventListener("click", function () {
+      input.value = "";
+      ui.clear.hidden = true;
+      input.focus();
+      schedule(true);
+    });
+    ui.esc.addEventListener("click", close);
+    ui.cancel.addEventListener("click", close);
+    var downOnBackdrop = false;
+    ui.backdrop.addEventListener("pointerdown", function () { downOnBackdrop = true; });
+    ui.backdrop.addEventListener("click", function () {
+      if (downOnBackdrop) close();
+      downOnBackdrop = false;
+    });
+    ui.dialog.addEventListener("pointerdown", function () { downOnBackdrop = false; });
+    ui.dialog.addEventListener("keydown", onDialogKey);
+    ui.more.addEventListener("click", function () { remember(input.value); close(true); });
+    // Keys typed here are ours: the page's own shortcuts ("/", "s", j/k…) must
+    // not see them (they would, retargeted to the shadow host, as if typed
+    // outside any input).
+    ["keydown", "keyup", "keypress", "input", "beforeinput",
+     "compositionstart", "compositionupdate", "compositionend"].forEach(function (type) {
+      ui.root.addEventListener(type, function (e) { e.stopPropagation(); });
+    });
+  }
+
+  function isHotkey(e) {
+    return (e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
+  }
+
+  function onDialogKey(e) {
+    if (e.key === "Escape" || isHotkey(e)) {
+      if (e.isComposing || composing) return;  // Esc cancels the composition first
+      e.preventDefault();
+      close();
+    } else if (e.key === "Tab") {
+      trapTab(e);
+    }
+  }
+
+  function trapTab(e) {
+    var f = Array.prototype.filter.call(
+      ui.dialog.querySelectorAll("input, button, a[href]"),
+      function (x) { return !x.hidden && x.offsetParent !== null && x.tabIndex >= 0; });
+    if (!f.length) return;
+    var current = ui.shadow.activeElement;
+    var i = f.indexOf(current);
+    var next = e.shiftKey ? (i <= 0 ? f.length - 1 : i - 1) : (i === f.length - 1 ? 0 : i + 1);
+    e.preventDefault();
+    f[next].focus();
+  }
+
+  function imeEnter(e) {
+    return composing || e.isComposing || e.keyCode === 229 || Date.now() - compositionEndedAt < 60;
+  }
+
+  function onKey(e) {
+    switch (e.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        if (e.isComposing || composing || !items.length) return;
+        e.preventDefault();
+        var n = items.length;
+        setActive(e.key === "ArrowDown" ? (active + 1) % n : (active <= 0 ? n - 1 : active - 1));
+        break;
+      case "Enter":
+        if (imeEnter(e)) return;  // the Enter that commits the characters, not ours
+        e.preventDefault();
+        choose(e.ctrlKey || e.metaKey || e.shiftKey);
+        break;
+    }
+  }
+
+  function choose(newTab) {
+    var q = ui.input.value.trim();
+    if (!q) {
+      var r = items[active];
+      if (r && r.kind === "recent") useQuery(r.query);
+      return;
+    }
+    if (q !== shown || timer) {  // results on screen are for an older query: open once they arrive
+      enterPending = true;
+      schedule(true);
+      return;
+    }
+    var item = items[active];
+    if (!item) return;
+    if (item.kind === "recent") { useQuery(item.query); return; }
+    remember(q);
+    if (newTab) {
+      window.open(item.url, "_blank", "noopener");
+      return;
+    }
+    close(true);
+    window.location.assign(item.url);
+  }
+
+  function useQuery(q) {
+    ui.input.value = q;
+    ui.clear.hidden = !q;
+    ui.input.focus();
+    schedule(true);
+  }
+
+  function setActive(i) {
+    if (active >= 0 && items[active]) items[active].el.setAttribute("aria-selected", "false");
+    active = i;
+    var item = items[active];
+    if (item) {
+      item.el.setAttribute("aria-selected", "true");
+      ui.input.setAttribute("aria-activedescendant", item.el.id);
+      item.el.scrollIntoView({ block: "nearest" });
+    } else {
+      ui.input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  // -------------------------------------------------------------- search
+
+  function schedule(now) {
+    clearTimeout(timer);
+    timer = setTimeout(run, now ? 0 : DEBOUNCE_MS);
+  }
+
+  function run() {
+    timer = null;
+    var q = ui.input.value.trim();
+    if (controller) controller.abort();
+    controller = null;
+    if (!q) {
+      seq++;
+      shown = "";
+      enterPending = false;
+      spin(false);
+      showRecent();
+      return;
+    }
+    var mine = ++seq;
+    controller = window.AbortController ? new AbortController() : null;
+    clearTimeout(spinnerTimer);
+    spinnerTimer = setTimeout(function () { spin(true); }, SPINNER_MS);
+    fetch(API + "?q=" + encodeURIComponent(q) + "&limit=" + LIMIT, {
+      method: "GET",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Accept": "application/json" },
+      signal: controller ? controller.signal : undefined
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        return { ok: r.ok, status: r.status, body: body };
+      });
+    }).then(function (res) {
+      if (mine !== seq) return;
+      spin(false);
+      if (!res.ok || !res.body) {
+        var msg = res.body && res.body.error && res.body.error.message;
+        showError(res.status === 503 ? "搜索索引暂时不可用，请稍后再试。" : (msg || "搜索出错了（" + res.status + "）。"));
+        return;
+      }
+      showResults(q, res.body);
+    }).catch(function (err) {
+      if (mine !== seq || (err && err.name === "AbortError")) return;
+      spin(false);
+      showError("无法连接搜索服务。", true);
+    });
+  }
+
+  function spin(on) {
+    clearTimeout(spinnerTimer);
+    if (ui.spinner) ui.spinner.hidden = !on;
+  }
+
+  // ------------------------------------------------------------- rendering
+
+  function resetList() {
+    ui.list.textContent = "";
+    items = [];
+    active = -1;
+    ui.input.removeAttribute("aria-activedescendant");
+    ui.note.hidden = true;
+    ui.note.textContent = "";
+    ui.empty.hidden = true;
+    ui.empty.textContent = "";
+    ui.more.hidden = true;
+  }
+
+  function addItem(li, item) {
+    li.id = "zs-opt-" + items.length;
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", "false");
+    var index = items.length;
+    li.addEventListener("mousemove", function () { if (active !== index) setActive(index); });
+    item.el = li;
+    items.push(item);
+    ui.list.appendChild(li);
+  }
+
+  function showRecent() {
+    resetList();
+    ui.status.textContent = "";
+    var recent = loadRecent();
+    ui.input.setAttribute("aria-expanded", recent.length ? "true" : "false");
+    if (!recent.length) {
+      ui.empty.hidden = false;
+      ui.empty.appendChild(el("p", null, "输入关键词搜索全站文章"));
+      ui.empty.appendChild(el("p", "zs-hint", "支持中文、英文和拼音，例如：GPT-4 参数"));
+      return;
+    }
+    var head = el("li", "zs-group");
+    head.setAttribute("role", "presentation");
+    head.appendChild(el("span", null, "最近搜索"));
+    var wipe = el("button", "zs-btn", "清除");
+    wipe.type = "button";
+    wipe.addEventListener("click", function () { saveRecent([]); showRecent(); ui.input.focus(); });
+    head.appendChild(wipe);
+    ui.list.appendChild(head);
+    recent.forEach(function (q) {
+      var li = el("li", "zs-item zs-recent");
+      li.appendChild(el("span", "zs-recent-q", q));
+      var x = el("button", "zs-btn zs-forget", "×");
+      x.type = "button";
+      x.tabIndex = -1;
+      x.setAttribute("aria-label", "删除“" + q + "”");
+      x.addEventListener("click", function (e) {
+        e.stopPropagation();
+        forget(q);
+        showRecent();
+        ui.input.focus();
+      });
+      li.appendChild(x);
+      li.addEventListener("click", function () { useQuery(q); });
+      addItem(li, { kind: "recent", query: q });
+    });
+  }
+
+  function showResults(q, data) {
+    resetList();
+    shown = q;
+    var hits = Array.isArray(data.hits) ? data.hits : [];
+    var total = typeof data.total === "number" ? data.total : hits.length;
+    ui.status.textContent = hits.length ? "找到 " + total + " 篇相关文章" : "";
+    if (data.note) {
+      ui.note.hidden = false;
+      ui.note.textContent = data.note;
+    }
+    if (data.suggestion) suggest(data.suggestion, hits.length ? ui.note : ui.empty);
+    hits.forEach(function (h) {
+      var url = safeUrl(h.url);
+      if (!url) return;
+      var li = el("li", "zs-item");
+      var a = el("a", "zs-hit");
+      a.href = url;
+      a.tabIndex = -1;
+      var crumbs = (Array.isArray(h.crumbs) ? h.crumbs : []).filter(function (c) { return typeof c === "string"; });
+      if (crumbs.length || h.date) {
+        var meta = el("span", "zs-meta");
+        if (crumbs.length) meta.appendChild(el("span", "zs-crumbs", crumbs.join(" › ")));
+        if (typeof h.date === "string" && h.date) meta.appendChild(el("span", "zs-date", h.date));
+        a.appendChild(meta);
+      }
+      var title = el("span", "zs-title");
+      appendMarked(title, h.title_html);
+      a.appendChild(title);
+      if (h.section) a.appendChild(el("span", "zs-section", h.section));
+      if (h.snippet_html) {
+        var snip = el("span", "zs-snippet");
+        appendMarked(snip, h.snippet_html);
+        a.appendChild(snip);
+      }
+      a.addEventListener("click", function (e) {
+        remember(ui.input.value);
+        if (!(e.ctrlKey || e.metaKey || e.shiftKey || e.button === 1)) close(true);
+      });
+      li.appendChild(a);
+      addItem(li, { kind: "hit", url: url });
+    });
+    var moreUrl = safeUrl(data.more_url);
+    if (moreUrl && total > 0) {
+      ui.more.href = moreUrl;
+      ui.more.textContent = "查看全部 " + total + " 条结果 →";
+      ui.more.hidden = false;
+    }
+    ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
+    if (!items.length) {
+      ui.empty.hidden = false;
+      ui.empty.insertBefore(el("p", null, "没有找到与“" + q + "”相关的文章"), ui.empty.firstChild);
+      ui.empty.appendChild(el("p", "zs-hint", "试试更少或更通用的关键词"));
+    } else {
+      setActive(0);
+      ui.body.scrollTop = 0;
+    }
+    if (enterPending) {
+      enterPending = false;
+      if (items.length) choose(false);
+    }
+  }
+
+  function suggest(text, where) {
+    var p = el("p", null, "您是不是要找：");
+    var b = el("button", "zs-sugg", text);
+    b.type = "button";
+    b.addEventListener("click", function () { useQuery(text); });
+    p.appendChild(b);
+    where.hidden = false;
+    where.appendChild(p);
+  }
+
+  function showError(message, network) {
+    resetList();
+    shown = "";
+    enterPending = false;
+    ui.status.textContent = "";
+    ui.empty.hidden = false;
+    ui.empty.appendChild(el("p", null, message));
+    if (network) {
+      ui.empty.appendChild(el("p", "zs-hint", "请检查网络后重试。"));
+      if (window.console && console.warn) {
+        console.warn("zhsearch: cannot reach " + API + ". If this page is on another origin, start the server " +
+                     "with `zhsearch serve --allow-origin " + location.origin + "` (or serve both from one origin).");
+      }
+    }
+    ui.input.setAttribute("aria-expanded", "false");
+  }
+
+  // ---------------------------------------------------------- open / close
+
+  function open(q) {
+    if (!document.body) return;
+    if (!host) build();
+    ui.root.setAttribute("data-theme", theme());
+    if (!isOpen) {
+      isOpen = true;
+      var a = document.activeElement;
+      opener = a && a !== document.body && a !== host ? a : null;
+      host.style.setProperty("display", "block", "important");
+      var de = document.documentElement;
+      savedOverflow = de.style.getPropertyValue("overflow");
+      de.style.setProperty("overflow", "hidden");
+    }
+    if (q) ui.input.value = q.slice(0, MAX_QUERY);  // else the last query stays, selected
+    ui.clear.hidden = !ui.input.value;
+    ui.input.focus();
+    ui.input.select();
+    if (ui.input.value.trim()) {
+      if (ui.input.value.trim() !== shown) schedule(true);
+    } else {
+      showRecent();
+    }
+  }
+
+  function close(navigating) {
+    if (!isOpen) return;
+    isOpen = false;
+    clearTimeout(timer);
+    timer = null;
+    enterPending = false;
+    if (controller) controller.abort();
+    seq++;
+    spin(false);
+    host.style.setProperty("display", "none", "important");
+    var de = document.documentElement;
+    if (savedOverflow) de.style.setProperty("overflow", savedOverflow);
+    else de.style.removeProperty("overflow");
+    if (opener && navigating !== true && document.contains(opener)) {
+      restoring = true;
+      try { opener.focus({ preventScroll: true }); } finally { restoring = false; }
+    }
+    opener = null;
+  }
+
+  function trigger(target) {
+    if (!target || !target.closest) return null;
+    return target.closest('[data-zhsearch], a[href$="#zhsearch"]');
+  }
+
+  function typesText(t) {
+    var tag = t.tagName;
+    return tag === "TEXTAREA" || t.isContentEditable ||
+      (tag === "INPUT" && !/^(button|submit|reset|image|checkbox|radio)$/i.test(t.type || ""));
+  }
+
+  // Delegated, so elements a site framework renders later (VuePress, Hugo
+  // themes with JS navigation) work without the page telling us.  Focusing
+  // a text box opens the dialog (the reader means to type); a button opens
+  // it when pressed, so tabbing past it does not trap keyboard users.
+  document.addEventListener("focusin", function (e) {
+    if (restoring || isOpen) return;
+    var t = trigger(e.target);
+    if (t && typesText(t)) open(t.value || "");
+  });
+  // Capture phase: a theme's router link ("#zhsearch" in a VuePress navbar)
+  // sees the click already handled and does not navigate.
+  document.addEventListener("click", function (e) {
+    if (isOpen || e.button !== 0) return;
+    var t = trigger(e.target);
+    if (!t) return;
+    e.preventDefault();  // a trigger that is a link or a submit button only opens the dialog
+    open(t.tagName === "A" ? "" : t.value || "");
+  }, true);
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.isComposing) return;
+    if (isHotkey(e)) {
+      e.preventDefault();
+      if (isOpen) close(); else open();
+    }
+  });
+
+  window.zhsearch = {
+    version: VERSION,
+    open: function (q) { open(typeof q === "string" ? q : undefined); },
+    close: function () { close(); }
+  };
+})();

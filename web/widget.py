@@ -1,0 +1,118 @@
+"""The embeddable search box: ``/widget.js`` and the ``/api/widget`` it calls.
+
+A site adds ``<script src="https://search.example/widget.js" defer></script>``
+and marks an input or button with ``data-zhsearch``; the script opens a search
+dialog in a Shadow DOM root and asks ``/api/widget`` (on the script's own
+origin) for results as the reader types.
+
+``/api/widget`` is the widget's view of a result page, the way the HTML
+results page has its own: every link is computed here, by the same rules as
+the results page (``ZHSEARCH_BASE_URL`` + permalink + ``#anchor`` when the
+site's base URL is set, else the built-in article page), so the script never
+builds a URL from parts.  Links into zhsearch itself are root-relative (with
+the URL prefix, if any); the script resolves them against its own origin.
+The highlighted title and snippet are the engine's ``title_html`` /
+``snippet_html``: escaped text plus ``<mark>``, which is all the script lets
+through.
+
+The script's CSS (``static/widget.css``) is embedded into ``widget.js``: one
+request, and a host page whose CSP forbids foreign style sheets still shows
+the dialog styled (the script gives it to the shadow root as a constructed
+style sheet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from search import search
+
+from . import STATIC_DIR, get_state
+from .params import BadParameter, parse_search_args
+from .views import article_url, external_url, format_date
+
+bp = Blueprint("widget", __name__)
+
+#: Results the dialog shows by default, and at most.
+DEFAULT_LIMIT = 8
+MAX_LIMIT = 20
+#: The placeholder in widget.js that becomes the CSS text.
+CSS_PLACEHOLDER = '/*zhsearch:css*/""'
+#: The script URL carries no version, so browsers revalidate it after this long.
+SCRIPT_MAX_AGE = 600
+
+
+@lru_cache(maxsize=1)
+def _script() -> tuple[bytes, str]:
+    """widget.js with its CSS embedded, and its ETag (read once per process)."""
+    js = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    css = (STATIC_DIR / "widget.css").read_text(encoding="utf-8")
+    if CSS_PLACEHOLDER not in js:
+        raise RuntimeError("widget.js lost its CSS placeholder")
+    body = js.replace(CSS_PLACEHOLDER, json.dumps(css, ensure_ascii=True)).encode("utf-8")
+    return body, hashlib.sha256(body).hexdigest()[:20]
+
+
+@bp.route("/widget.js")
+def widget_js():
+    body, etag = _script()
+    resp = Response(body, mimetype="text/javascript")
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE}"
+    # a public script: loadable with crossorigin/SRI, and by pages that isolate themselves (COEP)
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return resp.make_conditional(request)
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "")
+    if not raw.strip():
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter("limit", "参数 limit 必须是整数") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadParameter("limit", f"参数 limit 必须在 1 到 {MAX_LIMIT} 之间")
+    return value
+
+
+@bp.route("/api/widget")
+def api_widget():
+    """One page of results shaped for the dialog, every link ready to use."""
+    p = parse_search_args(request.args)
+    if not p.q.strip():
+        raise BadParameter("q", "缺少查询：请提供 q")
+    state = get_state()
+    result = search(state.engine, p.q, page=1, per_page=_limit(), filters=p.filters(), sort=p.sort)
+    base = state.base_url
+    hits = []
+    for h in result.hits:
+        anchor = h.anchor or None
+        url = external_url(base, h.url, anchor) if base else article_url(h.path, p.q, anchor)
+        hits.append({
+            "title_html": h.title_html,
+            "snippet_html": h.snippet_html,
+            "section": h.section,
+            "url": url,
+            "path": h.path,
+            "crumbs": list(h.categories) or list(PurePosixPath(h.path).parent.parts),
+            "date": format_date(h.date) or None,
+        })
+    resp = jsonify({
+        "query": result.query,
+        "total": result.total,
+        "took_ms": result.took_ms,
+        "note": result.note,
+        "suggestion": result.suggestion,
+        "more_url": url_for("pages.search", q=p.q, tag=p.tags, category=p.categories),
+        "hits": hits,
+    })
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
