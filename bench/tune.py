@@ -39,7 +39,10 @@ def parse_variant(spec: str):
             changes["field_weights"] = fw
         else:
             cur = getattr(DEFAULT_RANKING, key)
-            changes[key] = type(cur)(value)
+            if isinstance(cur, bool):  # bool("False") is True
+                changes[key] = value.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                changes[key] = type(cur)(value)
     return dataclasses.replace(DEFAULT_RANKING, **changes)
 
 
