@@ -91,11 +91,11 @@ def decode(raw: bytes) -> tuple[str, str | None]:
     nuls = raw.count(b"\x00")
     if nuls:
         if nuls > max(MIN_STRAY_NULS, MAX_STRAY_NULS_PER_KIB * len(raw) // 1024):
-            raise ArticleError(f"binary file (contains {nuls} NUL bytes)")
+            raise ArticleError("binary file (contains NUL bytes)")
         try:
             text = raw.replace(b"\x00", b"").decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ArticleError("binary file (contains NUL bytes and is not UTF-8 text)") from None
+            raise ArticleError("binary file (contains NUL bytes)") from None
         return text, f"{nuls} stray NUL byte{'s' if nuls > 1 else ''} dropped"
     try:
         return raw.decode("utf-8-sig"), None
