@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import statistics
 import time
@@ -71,6 +72,9 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--kinds", action="store_true", help="print each variant's nDCG@10 per query kind")
     ap.add_argument("--diff", action="store_true", help="print the queries whose nDCG@10 moved against the first row")
+    ap.add_argument("--qrels-dir", type=Path, default=QRELS, help="queries.tsv and qrels.txt (default ../shared/qrels)")
+    ap.add_argument("--save", type=Path, help="write the default ranking's per-query nDCG@10 here (JSON)")
+    ap.add_argument("--against", type=Path, help="with --diff: compare every row with a --save file")
     args = ap.parse_args()
     engine = Engine(args.index, args.synonyms, cache_size=0)
     queries = []
@@ -81,8 +85,10 @@ def main() -> None:
     lat_head = "  p50 ms  p95 ms  p99 ms" if queries else ""
     print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1   odd    even   min kind{lat_head}")
     base: dict[str, float] | None = None
+    if args.against:
+        base = json.loads(args.against.read_text(encoding="utf-8"))
     for name, ranking in variants:
-        res = evaluate(engine, QRELS / "queries.tsv", QRELS / "qrels.txt", ranking=ranking)
+        res = evaluate(engine, args.qrels_dir / "queries.tsv", args.qrels_dir / "qrels.txt", ranking=ranking)
         a = res.aggregate
         ndcg = {qid: m.get("nDCG@10", 0.0) for qid, _t, m in res.per_query}
         odd, even, kinds = halves_and_kinds(ndcg)
@@ -100,6 +106,8 @@ def main() -> None:
             for q, b, v in sorted(moved):
                 print(f"    {q} {b:.4f} -> {v:.4f} ({v - b:+.4f})")
         base = base or ndcg
+        if args.save and name == "default":
+            args.save.write_text(json.dumps(ndcg), encoding="utf-8")
 
 
 def halves_and_kinds(ndcg: dict[str, float]) -> tuple[float, float, dict[int, float]]:

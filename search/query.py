@@ -12,13 +12,16 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from whoosh import query as Q
 
-from indexer.analysis import QueryUnit, bigrams_of, fold_label, fold_query, query_units, word_tokens_roles
+from indexer.analysis import (QueryUnit, bigrams_of, fold_label, fold_query, get_jieba, query_units,
+                               region_table, word_tokens_roles)
 
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
+from .versions import VersionQuery, VersionSpec, specs_of
 
 
 class UnionOr(Q.Or):
@@ -51,6 +54,25 @@ class Ranking:
     optional_weight: float = 0.3  # single Han characters and stop words
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
     backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
+    #: versioned tokens (GPT-4, Qwen2, TiDB 8.5) match their version exactly
+    #: (search.versions); siblings (Qwen2-VL) and other versions (GPT-4.1)
+    #: score these fractions of an exact mention, and rank in lower tiers
+    version_aware: bool = True
+    version_weight: float = 2.0  # an exact mention, against a plain word's 1
+    version_sibling_weight: float = 0.6
+    version_other_weight: float = 0.25
+    #: "most words" candidates: score times (IDF-weighted share of the words matched) ** this
+    coverage_power: float = 0.0
+    #: the best this many candidates are re-ranked by passage evidence (search.rerank):
+    #: score × (1 + Σ weight × evidence); 0 turns it off
+    rerank_depth: int = 30
+    passage_sentence: float = 0.5  # the words meet in one sentence (or a heading)
+    passage_paragraph: float = 1.0  # ... in one paragraph
+    passage_section: float = 0.0  # ... in one section
+    passage_heading: float = 0.25  # share of the words in the title or a heading
+    passage_spread: float = 0.5  # share of the text in sections that mention them
+    passage_path: float = 0.5  # share of the words in the article's path (folders, file name)
+    index_page_weight: float = 0.7  # README.md / _index.md: a folder's list of articles
 
 
 DEFAULT_RANKING = Ranking()
@@ -87,9 +109,14 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
     return UnionOr(subs)
 
 
-def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING) -> Q.Query:
-    """All the ways one unit may match, exact ways scoring highest."""
-    q = _unit_forms(unit, fields, r)
+def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING,
+               spec: VersionSpec | None = None) -> Q.Query:
+    """All the ways one unit may match, exact ways scoring highest.  ``spec``:
+    the version the unit asks for (``search.versions``), if any."""
+    if spec is not None and r.version_aware:
+        q: Q.Query = version_query(spec, fields, r)
+    else:
+        q = _unit_forms(unit, fields, r)
     if not unit.alts:
         return q
     alts = [q]
@@ -98,6 +125,11 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_R
         if sub:
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
     return UnionOr(alts)
+
+
+def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:
+    return VersionQuery(spec, fields, exact_boost=r.version_weight, sibling_weight=r.version_sibling_weight,
+                        other_weight=r.version_other_weight, loose_weight=r.loose_weight)
 
 
 def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
@@ -168,20 +200,105 @@ class BuiltQuery:
     #: when ``has_alts``: the query of only what was typed (no synonyms, no
     #: region words); the engine ranks articles matching it first
     typed: Q.Query | None = None
+    #: the required versioned units (``search.versions``): articles with every
+    #: asked version exact rank first, then with siblings, then the rest
+    versions: list[VersionQuery] = field(default_factory=list)
+    #: the required clauses one by one (what "most words" counts), with the
+    #: word each stands for (None: a group such as ``a OR b``), and the same
+    #: clauses of the typed-words form (None when they do not line up, or
+    #: when nothing but the typed words is asked)
+    units: list[Q.Query] = field(default_factory=list)
+    unit_texts: list[str | None] = field(default_factory=list)
+    typed_units: list[Q.Query] | None = None
 
 
-def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None) -> BuiltQuery:
+class Lexicon(Protocol):
+    """What query building may ask of the index: how many articles use a word."""
+
+    def df(self, word: str) -> int: ...
+
+
+def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
+          lexicon: Lexicon | None = None) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both."""
-    clause_units = {id(c): query_units(c.text) for g in pq.groups for c in g if not c.phrase}
-    built = _build(pq, r, synonyms, True, clause_units)
+    The query text is segmented once for both.  With a ``lexicon`` (the
+    engine passes the index's), a region word is read as the corpus writes it
+    (:func:`resolve_regions`)."""
+    clause_units = {id(c): resolve_regions(query_units(c.text), lexicon)
+                    for g in pq.groups for c in g if not c.phrase}
+    # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
+    # text: synonyms and the typed-words form make new unit objects
+    ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
+    specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered)) if sp is not None}
+    built = _build(pq, r, synonyms, True, clause_units, specs)
     if built.has_alts:
-        built.typed = _build(pq, r, None, False, clause_units).query
+        typed = _build(pq, r, None, False, clause_units, specs)
+        built.typed = typed.query
+        if typed.unit_texts == built.unit_texts:  # a multi-word synonym merges units
+            built.typed_units = typed.units
     return built
 
 
+def resolve_regions(units: list[QueryUnit], lexicon: Lexicon | None) -> list[QueryUnit]:
+    """Read each word in the vocabulary the corpus uses (issue 12, point 6).
+
+    A unit's region alternatives (記憶體 ↔ 内存, 伺服器 ↔ 服务器, 分散式 ↔
+    分布式; OpenCC's phrase tables) are the same meaning in another region's
+    words.  When the typed word is a Taiwan/Hong Kong form and more articles
+    of this index use the mainland one, the mainland form becomes the unit and
+    the typed one its alternative: 記憶體 洩漏 then ranks like 内存 泄漏 on a
+    mainland corpus, while on a Taiwanese corpus (where 記憶體 is common) it
+    stays as typed.  A mainland word is read as its Taiwanese form only where
+    the corpus hardly knows the mainland one (``REGION_REVERSE_RATIO``): 运行
+    and 执行 are both mainland words, of different meanings, and 向量 is
+    never read as the rare 矢量, nor given it as an alternative (see
+    :func:`_foreign`).  Alternatives no article uses are dropped: they could
+    only cost time."""
+    if lexicon is None:
+        return units
+    forward = region_table()
+    out = []
+    for u in units:
+        if not u.alts or u.kind != "han":
+            out.append(u)
+            continue
+        typed_df = lexicon.df(u.text)
+        alts = [(a, lexicon.df(a)) for a in u.alts]
+        alts = [(a, df) for a, df in alts if df > 0]
+        best = max(alts, key=lambda x: x[1], default=None)
+        ratio = 1 if best is not None and forward.get(u.text) == best[0] else REGION_REVERSE_RATIO
+        if best is not None and best[1] > ratio * typed_df:
+            swapped = query_units(best[0])
+            if len(swapped) == 1:
+                rest = [a for a, _ in alts if a != best[0]]
+                out.append(replace(swapped[0], alts=([u.text] if typed_df else []) + rest))
+                continue
+        # a mainland word keeps its Taiwanese form only where the corpus mixes both
+        # (one 资料库 among 700 数据库 would only lift that one article)
+        out.append(replace(u, alts=[a for a, df in alts if forward.get(u.text) == a
+                                    or (_foreign(a, u.text) and df * REGION_REVERSE_RATIO >= typed_df)]))
+    return out
+
+
+def _foreign(alt: str, word: str) -> bool:
+    """Is ``alt``, the Taiwan/Hong Kong form of the mainland ``word``, a word
+    mainland text hardly uses (软体 for 软件, 资料库 for 数据库)?  Then it is
+    a fair alternative.  执行 (for 运行), 矢量 (for 向量) and 新增 (for 添加)
+    are mainland words of their own, whose matches would be other meanings.
+    Told by jieba's dictionary, whose frequencies come from mainland text."""
+    freq = get_jieba().FREQ
+    return (freq.get(alt) or 0) * REGION_REVERSE_RATIO <= (freq.get(word) or 0)
+
+
+#: A mainland word becomes its Taiwan/Hong Kong form only when that is this
+#: many times more frequent in the corpus (a Taiwanese corpus), and keeps it
+#: as an alternative only when jieba's dictionary knows it this many times
+#: less often than the mainland word.
+REGION_REVERSE_RATIO = 10
+
+
 def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
-           clause_units: dict[int, list[QueryUnit]]) -> BuiltQuery:
+           clause_units: dict[int, list[QueryUnit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
@@ -190,6 +307,8 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
     prox_words: list[str] = []
     seen_units: set[str] = set()
     capped = False
+    versions: list[VersionQuery] = []
+    unit_texts: list[str | None] = []
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -224,7 +343,9 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
                 strong, weak = units, []
             else:
                 weak = [u for u in units if _weak(u)]
-            subs = [unit_query(u, fields, r) for u in strong]
+            subs = [unit_query(u, fields, r, specs.get(u.text)) for u in strong]
+            if r.version_aware and len(group) == 1:
+                versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
             for u in strong:
                 highlight.append(_unit_highlight(u))
                 if not _weak(u):  # "的" near anything says nothing, and its positions are costly
@@ -235,6 +356,7 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
                 optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
+                unit_texts.extend(u.text for u in strong)
                 group_optional = None
             elif subs:
                 alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
@@ -243,6 +365,8 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
             continue
         node = UnionOr(alts) if len(alts) > 1 else alts[0]
         (optional if group_optional else required).append(node)
+        if not group_optional:
+            unit_texts.append(None)
 
     if capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
@@ -262,7 +386,8 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts)
+    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
+                      units=list(required), unit_texts=unit_texts)
 
 
 def _weak(u: QueryUnit) -> bool:
