@@ -47,6 +47,8 @@ TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
 RESULT_CACHE_SIZE = 1024
 #: Decoded posting lists kept per generation and process (``vector.PostingsCache``).
 POSTINGS_CACHE_MB = 64
+#: Unpickled stored fields kept per generation and process (``StoredCache``).
+STORED_CACHE_MB = 32
 
 
 class ResultCache:
@@ -86,6 +88,55 @@ class ResultCache:
                 self._pages.popitem(last=False)
 
 
+class StoredCache:
+    """Stored fields (title, path, folded sections) of recently ranked
+    articles, least recently used dropped first past ``max_bytes``.
+
+    Every search reads the stored sections of its best candidates, for
+    passage evidence (``search.rerank``) and snippets; unpickling and
+    inflating them is most of that work, and the articles that rank high
+    repeat across the queries people ask, like the words they search for
+    (``vector.PostingsCache``).  Entries never change once made; callers must
+    not change what they get.  A new generation starts with a new cache."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[int, list] = OrderedDict()  # docnum -> [fields, size, DocText]
+        self._lock = threading.Lock()
+
+    def _entry(self, searcher, docnum: int) -> list:
+        with self._lock:
+            got = self._items.get(docnum)
+            if got is not None:
+                self._items.move_to_end(docnum)
+                return got
+        fields = searcher.stored_fields(docnum)
+        size = 512 + 4 * sum(len(s[2]) + len(s[0]) for s in fields.get("sections") or ())
+        entry = [fields, size, None]
+        if self.max_bytes <= 0:
+            return entry
+        with self._lock:
+            entry = self._items.setdefault(docnum, entry)
+            if entry[0] is fields:
+                self.bytes += size
+                while self.bytes > self.max_bytes and len(self._items) > 1:
+                    _k, old = self._items.popitem(last=False)
+                    self.bytes -= old[1]
+        return entry
+
+    def get(self, searcher, docnum: int) -> dict:
+        """The article's stored fields."""
+        return self._entry(searcher, docnum)[0]
+
+    def text(self, searcher, docnum: int) -> rerank.DocText:
+        """The article's text as passage evidence reads it (made once)."""
+        entry = self._entry(searcher, docnum)
+        if entry[2] is None:
+            entry[2] = rerank.DocText.of(entry[0])  # the same value whichever thread makes it
+        return entry[2]
+
+
 class _NoValues:
     """The column of an index without documents."""
 
@@ -110,6 +161,7 @@ class _Generation:
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     _arrays: dict = field(default_factory=dict)
     postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
+    stored: StoredCache = field(default_factory=lambda: StoredCache(STORED_CACHE_MB << 20))
 
     def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
         """One evaluator per segment, in document number order."""
@@ -341,7 +393,6 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
             facet_mask = relaxed.mask
 
     limit = page * per_page
-    stored: dict[int, dict] = {}
     if sort == "date":
         ranked = _by_date(gen, main.mask)
         if pool is not main:  # all the words first, then most of them
@@ -359,15 +410,17 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         depth = max(limit, ranking.rerank_depth)
         ranked = _by_score(_Scores(pool.mask, scores), tiers, depth)
         if ranking.rerank_depth and ranked:
-            ranked, scores, stored = rerank.rerank(searcher, ranked, scores, tiers, built.highlight_terms,
-                                                   ranking, ranking.rerank_depth)
+            ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d), ranked, scores, tiers,
+                                           built.highlight_terms, rerank.unit_weights(searcher, built.highlight_terms),
+                                           ranking, ranking.rerank_depth)
     if any(ev.cut for ev in evs) and TIMED_OUT_NOTE not in notes:
         notes.append(TIMED_OUT_NOTE)
 
     result.total = total
     terms = built.highlight_terms
     for docnum in ranked[(page - 1) * per_page:limit]:
-        result.hits.append(_make_hit(searcher, docnum, float(scores[docnum]), terms, gen, stored.get(docnum)))
+        result.hits.append(_make_hit(searcher, docnum, float(scores[docnum]), terms, gen,
+                                     gen.stored.get(searcher, docnum)))
     result.facets = _facets(gen, searcher, evs, facet_mask)
 
     if built.latin_words and strict_total < 3:

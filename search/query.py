@@ -65,7 +65,7 @@ class Ranking:
     coverage_power: float = 0.0
     #: the best this many candidates are re-ranked by passage evidence (search.rerank):
     #: score × (1 + Σ weight × evidence); 0 turns it off
-    rerank_depth: int = 30
+    rerank_depth: int = 20
     passage_sentence: float = 0.5  # the words meet in one sentence (or a heading)
     passage_paragraph: float = 1.0  # ... in one paragraph
     passage_section: float = 0.0  # ... in one section

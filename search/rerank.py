@@ -19,8 +19,8 @@ sections (``indexer.stored``: heading, anchor, folded text) say about them:
 
 No jieba at query time: the query's folded terms (the same the snippets
 mark, version-aware) are found by substring search in the folded section
-texts.  The stored fields read here are handed on to the result page, so
-the page's own snippets cost nothing more.
+texts.  The stored fields read here are kept per generation
+(``engine.StoredCache``), so the page's own snippets read them once.
 """
 
 from __future__ import annotations
@@ -37,13 +37,6 @@ from .snippets import Prepared, find_folded
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _PATH_SEP = re.compile(r"[/_\-.]+")
-#: a line of running text, not a list entry or a table cell: a full sentence
-#: or at least this many characters
-PROSE_LINE = 60
-
-
-def _is_prose(line: str) -> bool:
-    return len(line) >= PROSE_LINE or "。" in line
 
 
 @dataclass
@@ -64,7 +57,6 @@ class Evidence:
     spread: float = 0.0
     present: float = 0.0
     path: float = 0.0
-    prose: float = 1.0
 
 
 def unit_weights(searcher, terms: list[list[str]]) -> list[float]:
@@ -87,112 +79,133 @@ def unit_weights(searcher, terms: list[list[str]]) -> list[float]:
     return out
 
 
-def evidence(sections, title: str, prepared: Prepared, weights: list[float], path: str = "") -> Evidence:
-    """Passage evidence of one article: see the module docstring."""
+@dataclass(frozen=True)
+class DocText:
+    """An article's folded text as passage evidence reads it, independent of
+    any query (so it is kept with the article's stored fields): its section
+    texts joined by line breaks and where each starts, its title and section
+    headings likewise, its text length and its path folded into words."""
+
+    joined: str
+    starts: tuple[int, ...]
+    lengths: tuple[int, ...]
+    heads: str  # the title, then the heading of each section
+    head_starts: tuple[int, ...]
+    path: str  # folded, separators made spaces, no suffix: "docs ai rag rag vector store"
+    name: str  # the file name, lower case: "readme.md"
+
+    @classmethod
+    def of(cls, fields: dict) -> "DocText":
+        sections = fields.get("sections") or ()
+        texts = [folded_text(sec)[0] if sec[2] else "" for sec in sections]
+        heads = [fields.get("title_text") or ""] + [sec[0] or "" for sec in sections]
+        path = fields.get("path") or ""
+        return cls("\n".join(texts), _starts(texts), tuple(len(t) for t in texts),
+                   fold("\n".join(heads))[0], _starts(heads),
+                   fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))[0] if path else "",
+                   path.rsplit("/", 1)[-1].lower())
+
+
+def _starts(parts: list[str]) -> tuple[int, ...]:
+    out = []
+    pos = 0
+    for t in parts:
+        out.append(pos)
+        pos += len(t) + 1
+    return tuple(out)
+
+
+def evidence(doc: DocText, prepared: Prepared, weights: list[float]) -> Evidence:
+    """Passage evidence of one article: see the module docstring.
+
+    The article's folded section texts are searched as one string (one pass
+    per query term, in C), and its headings likewise; matches are then told
+    apart by section, paragraph and sentence with bisection."""
     total = sum(weights)
     if total <= 0:
         return Evidence()
     span = max(1, len(weights) - 1)
-    best_sent = best_para = best_sec = 1
-    found: set[int] = set()
-    in_heading: set[int] = set()
-    if title:  # a title or a heading that holds the words is the best passage of all
-        t_folded, t_off = fold(title)
-        in_heading.update(m.unit for m in find_folded(t_folded, t_off, prepared))
-        best_sent = best_para = best_sec = max(1, len(in_heading))
-    text_len = 0
+    head_units: dict[int, set[int]] = {}  # 0: the title, i + 1: heading of section i
+    for m in find_folded(doc.heads, None, prepared):
+        head_units.setdefault(bisect_right(doc.head_starts, m.start) - 1, set()).add(m.unit)
+    in_heading = set().union(*head_units.values()) if head_units else set()
+    best = max((len(u) for u in head_units.values()), default=1)  # a heading is a passage too
+    best_sent = best_para = best_sec = max(1, best)
+
+    joined = doc.joined
+    matches = find_folded(joined, None, prepared) if joined else []
+    by_sec: dict[int, set[int]] = {}
+    for m in matches:
+        by_sec.setdefault(bisect_right(doc.starts, m.start) - 1, set()).add(m.unit)
+    if any(len(u) > 1 for u in by_sec.values()):
+        # walk the matches in text order: a line break between two closes the
+        # paragraph (and the sentence), a full stop the sentence
+        sent: set[int] = set()
+        para: set[int] = set()
+        prev_end = -1
+        for m in matches:
+            if prev_end >= 0 and m.start > prev_end:
+                if joined.find("\n", prev_end, m.start) != -1:
+                    best_para = max(best_para, len(para))
+                    para = set()
+                    best_sent = max(best_sent, len(sent))
+                    sent = set()
+                elif _SENTENCE_END.search(joined, prev_end, m.start):
+                    best_sent = max(best_sent, len(sent))
+                    sent = set()
+            sent.add(m.unit)
+            para.add(m.unit)
+            prev_end = m.end
+        best_sent = max(best_sent, len(sent))
+        best_para = max(best_para, len(para))
+    found = set(in_heading)
     spread_len = 0.0
-    prose_len = 0
-    for section in sections or ():
-        heading, text = section[0], section[2]
-        units_here: set[int] = set()
-        if heading:
-            h_folded, h_off = fold(heading)
-            head_units = {m.unit for m in find_folded(h_folded, h_off, prepared)}
-            in_heading |= head_units
-            units_here |= head_units
-            best_sent = max(best_sent, len(head_units))
-            best_para = max(best_para, len(head_units))
-        if text:
-            folded, offsets = folded_text(section)
-            text_len += len(folded)
-            prose_len += sum(len(line) for line in folded.split("\n") if _is_prose(line))
-            matches = find_folded(folded, offsets, prepared)
-            if matches:
-                text_units = {m.unit for m in matches}
-                units_here |= text_units
-                if len(text_units) > 1 and len(text_units) > best_sent:
-                    sent, para = _together(folded, matches)
-                    best_sent = max(best_sent, sent)
-                    best_para = max(best_para, para)
-                spread_len += len(folded) * sum(weights[u] for u in text_units) / total
-        if units_here:
-            found |= units_here
-            best_sec = max(best_sec, len(units_here))
-    found |= in_heading
-    in_path: set[int] = set()
-    if path:
-        p_folded, _ = fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))
-        in_path = {m.unit for m in find_folded(p_folded, None, prepared)}
+    for i, units in by_sec.items():
+        found |= units
+        spread_len += doc.lengths[i] * sum(weights[u] for u in units) / total
+        best_sec = max(best_sec, len(units | head_units.get(i + 1, set())))
+    text_len = sum(doc.lengths)
+    in_path = {m.unit for m in find_folded(doc.path, None, prepared)} if doc.path else set()
     return Evidence(
-        path=sum(weights[u] for u in in_path) / total,
-        prose=prose_len / text_len if text_len else 0.0,
         sentence=(best_sent - 1) / span, paragraph=(best_para - 1) / span, section=(best_sec - 1) / span,
         heading=sum(weights[u] for u in in_heading) / total,
         spread=spread_len / text_len if text_len else 0.0,
-        present=sum(weights[u] for u in found) / total)
-
-
-def _together(folded: str, matches) -> tuple[int, int]:
-    """Most distinct units within one sentence, and within one paragraph."""
-    ends = [m.start() for m in _SENTENCE_END.finditer(folded)]
-    paras = [i for i, c in enumerate(folded) if c == "\n"] if "\n" in folded else []
-    by_sent: dict[int, set[int]] = {}
-    by_para: dict[int, set[int]] = {}
-    for m in matches:
-        by_sent.setdefault(bisect_right(ends, m.start), set()).add(m.unit)
-        by_para.setdefault(bisect_right(paras, m.start), set()).add(m.unit)
-    return max(len(us) for us in by_sent.values()), max(len(us) for us in by_para.values())
+        present=sum(weights[u] for u in found) / total,
+        path=sum(weights[u] for u in in_path) / total)
 
 
 #: File names of a folder's index page in VuePress / Hugo / GitHub folders:
 #: a list of the folder's articles, naming every topic of the folder in passing.
+#: (A Hugo page bundle's ``index.md`` is the article itself.)
 INDEX_PAGES = frozenset({"readme.md", "_index.md"})
 
 
-def is_index_page(path: str) -> bool:
-    return path.rsplit("/", 1)[-1].lower() in INDEX_PAGES
-
-
-def factor(ev: Evidence, r, path: str = "") -> float:
+def factor(ev: Evidence, r, name: str = "") -> float:
     """How much the evidence lifts an article's score (``r``: a ``Ranking``)."""
     f = (1.0 + r.passage_sentence * ev.sentence + r.passage_paragraph * ev.paragraph
          + r.passage_section * ev.section + r.passage_heading * ev.heading + r.passage_spread * ev.spread
          + r.passage_path * ev.path)
-    return f * r.index_page_weight if is_index_page(path) else f
+    return f * r.index_page_weight if name in INDEX_PAGES else f
 
 
-def rerank(searcher, ranked: list[int], scores, tiers, terms: list[list[str]], r, depth: int):
+def rerank(load, ranked: list[int], scores, tiers, terms: list[list[str]], weights: list[float], r,
+           depth: int):
     """Re-rank the first ``depth`` of ``ranked`` (best first, tiers kept) by
     their scores times the passage evidence factor.
 
-    Returns ``(ranked, scores, stored)``: the new order (the rest after the
-    first ``depth`` unchanged), the scores with the re-ranked ones replaced
-    (a copy), and the stored fields read, by document number."""
+    ``load(docnum)`` gives an article's :class:`DocText`; ``weights``: each
+    term group's informativeness (:func:`unit_weights`).  Returns
+    ``(ranked, scores)``: the new order (the rest after the first ``depth``
+    unchanged) and the scores with the re-ranked ones replaced (a copy)."""
     head = ranked[:depth]
-    stored: dict[int, dict] = {}
     new = scores.copy()
     if terms:
         prepared = Prepared(terms)
-        weights = unit_weights(searcher, terms)
         for d in head:
-            st = searcher.stored_fields(d)
-            stored[d] = st
-            path = st.get("path") or ""
-            ev = evidence(st.get("sections") or (), st.get("title_text") or "", prepared, weights, path)
-            new[d] = scores[d] * factor(ev, r, path)
+            doc = load(d)
+            new[d] = scores[d] * factor(evidence(doc, prepared, weights), r, doc.name)
     if tiers is None:
         head.sort(key=lambda d: (-new[d], d))
     else:
         head.sort(key=lambda d: (tiers[d], -new[d], d))
-    return head + ranked[depth:], new, stored
+    return head + ranked[depth:], new
