@@ -380,14 +380,18 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
             ev.cut = True  # no time left for the "most words" pass
     elif total < ranking.backfill_below and built.relaxed is not None:
         # "Most words": too few articles have every word, so those with most
-        # of them join in, a long question still finds its article.
+        # of them join in: after the all-words ones for two words, ranked
+        # with them for three or more (Ranking.pool_min_units), so a long
+        # question still finds the article that words it differently.
         relaxed = _evaluate(evs, built.relaxed, restrict)
         more = int(relaxed.mask.sum())
         if more > total:
             if total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
+            elif len(built.units) < ranking.pool_min_units or sort == "date":
+                notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
             else:
-                notes.append(f"只有 {total} 篇文章包含所有关键词，其余结果只包含部分关键词。")
+                notes.append(f"只有 {total} 篇文章包含所有关键词，其余结果只包含部分关键词，按相关度排列。")
             pool = _Scores(relaxed.mask, np.where(main.mask, main.score, relaxed.score))
             total = more
             facet_mask = relaxed.mask
@@ -403,10 +407,13 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         lexicon = gen.lexicon(searcher)
         weights = _unit_weights(built, lexicon, searcher.doc_count())
         cover, typed_cover = _coverage(evs, built, restrict, weights)
-        tiers = _tiers(evs, built, restrict, cover, typed_cover)
         scores = pool.score
-        if pool is not main and cover is not None and ranking.coverage_power:
+        partial = None
+        if pool is not main and len(built.units) < ranking.pool_min_units:
+            partial = ~main.mask  # two words: an article with both comes before one with either
+        elif pool is not main and cover is not None and ranking.coverage_power:
             scores = scores * cover ** ranking.coverage_power
+        tiers = _tiers(evs, built, restrict, cover, typed_cover, partial)
         depth = max(limit, ranking.rerank_depth)
         ranked = _by_score(_Scores(pool.mask, scores), tiers, depth)
         if ranking.rerank_depth and ranked:
@@ -528,28 +535,33 @@ def _coverage(evs: list[vector.SegmentEvaluator], built, restrict: list[np.ndarr
 
 
 def _tiers(evs: list[vector.SegmentEvaluator], built, restrict: list[np.ndarray | None],
-           cover: np.ndarray | None, typed_cover: np.ndarray | None) -> np.ndarray | None:
+           cover: np.ndarray | None, typed_cover: np.ndarray | None,
+           partial: np.ndarray | None = None) -> np.ndarray | None:
     """Each document's tier (lower ranks first), or None when all are equal.
 
     Versions first: articles that mention every asked version exactly, then
     those with a sibling model (Qwen2-VL for Qwen2), then other versions
-    (GPT-4.1 for GPT-4).  Within each, articles that match what they match
-    with the words as typed come before those that need a synonym or a
-    region word: a rare synonym's higher IDF must not push them down."""
+    (GPT-4.1 for GPT-4).  Within each, the articles with all the words before
+    those in ``partial`` (when given: "most words" after all words), and then
+    articles that match what they match with the words as typed before those
+    that need a synonym or a region word: a rare synonym's higher IDF must not
+    push them down."""
     tier = None
     if built.versions:
         def all_of(want: str) -> np.ndarray:
             qs = [v.with_want(want) for v in built.versions]
             return _evaluate(evs, Q.And(qs) if len(qs) > 1 else qs[0], restrict, need_score=False).mask
         exact, near = all_of("exact"), all_of("near")
-        tier = np.where(exact, 0, np.where(near, 1, 2)) * 2
+        tier = np.where(exact, 0, np.where(near, 1, 2))
+    if partial is not None:
+        tier = partial.astype(np.int64) if tier is None else tier * 2 + partial
     untyped = None
     if typed_cover is not None and cover is not None:
         untyped = (typed_cover < cover - 1e-9).astype(np.int64)
     elif built.typed is not None:
         untyped = (~_evaluate(evs, built.typed, restrict, need_score=False).mask).astype(np.int64)
     if untyped is not None:
-        tier = untyped if tier is None else tier + untyped
+        tier = untyped if tier is None else tier * 2 + untyped
     return tier
 
 

@@ -61,7 +61,10 @@ class Ranking:
     version_weight: float = 2.0  # an exact mention, against a plain word's 1
     version_sibling_weight: float = 0.6
     version_other_weight: float = 0.25
-    #: "most words" candidates: score times (IDF-weighted share of the words matched) ** this
+    #: with this many required words or more, "most words" candidates are ranked
+    #: together with the all-words ones (fewer: after them)
+    pool_min_units: int = 3
+    #: ... then scored times (IDF-weighted share of the words matched) ** this
     coverage_power: float = 0.0
     #: the best this many candidates are re-ranked by passage evidence (search.rerank):
     #: score × (1 + Σ weight × evidence); 0 turns it off
