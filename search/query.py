@@ -12,13 +12,12 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from whoosh import query as Q
 
-from indexer.analysis import (QueryUnit, bigrams_of, fold_label, fold_query, get_jieba, query_units,
-                               region_table, word_tokens_roles)
+from indexer.analysis import QueryUnit, bigrams_of, fold_label, fold_query, query_units, word_tokens_roles
 
+from . import regions
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
 from .versions import VersionQuery, VersionSpec, specs_of
@@ -88,6 +87,8 @@ STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 是 在 有 和 与 及 或 把 被 给 让 对 从 向 为 以 于 也 都 就 还 又 很 并 而 但
 如何 怎么 怎样 怎么样 为什么 为何 什么 哪些 哪个 哪里 多少 是否 能否 可以 能 会 要 需要 一下 一个 一种
 这么 那么 这个 那个 这些 那些 之后 之前 时候 我 你 他 她 它 我们 你们 他们 自己 请问 呢 啥
+怎么办 怎么做 怎么样 咋办 为啥 能不能 有没有 是不是 会不会 要不要 可不可以 行不行 好不好 有啥 有什么
+是什么 什么是 什么样 怎么回事 办法 到底 究竟 应该 想 想要 知道 想知道 哪种 哪款 多大 多久 几个 才能
 the a an of to in on for and or is are was be how what why which who when where do does with by
 """.split())
 
@@ -215,10 +216,7 @@ class BuiltQuery:
     typed_units: list[Q.Query] | None = None
 
 
-class Lexicon(Protocol):
-    """What query building may ask of the index: how many articles use a word."""
-
-    def df(self, word: str) -> int: ...
+Lexicon = regions.Lexicon  # what query building may ask of the index
 
 
 def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
@@ -226,9 +224,12 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
     """The query for ``pq``, and its typed-words-only form when they differ.
     The query text is segmented once for both.  With a ``lexicon`` (the
     engine passes the index's), a region word is read as the corpus writes it
-    (:func:`resolve_regions`)."""
-    clause_units = {id(c): resolve_regions(query_units(c.text), lexicon)
-                    for g in pq.groups for c in g if not c.phrase}
+    (:func:`search.regions.resolve`)."""
+    clauses = [c for g in pq.groups for c in g if not c.phrase]
+    clause_units = {id(c): regions.rejoin(query_units(c.text)) for c in clauses}
+    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
+                                  any(regions.written_traditional(c.text) for c in clauses))
+    clause_units = {k: regions.resolve(units, lexicon, taiwanese) for k, units in clause_units.items()}
     # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
     # text: synonyms and the typed-words form make new unit objects
     ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
@@ -240,64 +241,6 @@ def build(pq: ParsedQuery, r: Ranking = DEFAULT_RANKING, synonyms: Synonyms | No
         if typed.unit_texts == built.unit_texts:  # a multi-word synonym merges units
             built.typed_units = typed.units
     return built
-
-
-def resolve_regions(units: list[QueryUnit], lexicon: Lexicon | None) -> list[QueryUnit]:
-    """Read each word in the vocabulary the corpus uses (issue 12, point 6).
-
-    A unit's region alternatives (記憶體 ↔ 内存, 伺服器 ↔ 服务器, 分散式 ↔
-    分布式; OpenCC's phrase tables) are the same meaning in another region's
-    words.  When the typed word is a Taiwan/Hong Kong form and more articles
-    of this index use the mainland one, the mainland form becomes the unit and
-    the typed one its alternative: 記憶體 洩漏 then ranks like 内存 泄漏 on a
-    mainland corpus, while on a Taiwanese corpus (where 記憶體 is common) it
-    stays as typed.  A mainland word is read as its Taiwanese form only where
-    the corpus hardly knows the mainland one (``REGION_REVERSE_RATIO``): 运行
-    and 执行 are both mainland words, of different meanings, and 向量 is
-    never read as the rare 矢量, nor given it as an alternative (see
-    :func:`_foreign`).  Alternatives no article uses are dropped: they could
-    only cost time."""
-    if lexicon is None:
-        return units
-    forward = region_table()
-    out = []
-    for u in units:
-        if not u.alts or u.kind != "han":
-            out.append(u)
-            continue
-        typed_df = lexicon.df(u.text)
-        alts = [(a, lexicon.df(a)) for a in u.alts]
-        alts = [(a, df) for a, df in alts if df > 0]
-        best = max(alts, key=lambda x: x[1], default=None)
-        ratio = 1 if best is not None and forward.get(u.text) == best[0] else REGION_REVERSE_RATIO
-        if best is not None and best[1] > ratio * typed_df:
-            swapped = query_units(best[0])
-            if len(swapped) == 1:
-                rest = [a for a, _ in alts if a != best[0]]
-                out.append(replace(swapped[0], alts=([u.text] if typed_df else []) + rest))
-                continue
-        # a mainland word keeps its Taiwanese form only where the corpus mixes both
-        # (one 资料库 among 700 数据库 would only lift that one article)
-        out.append(replace(u, alts=[a for a, df in alts if forward.get(u.text) == a
-                                    or (_foreign(a, u.text) and df * REGION_REVERSE_RATIO >= typed_df)]))
-    return out
-
-
-def _foreign(alt: str, word: str) -> bool:
-    """Is ``alt``, the Taiwan/Hong Kong form of the mainland ``word``, a word
-    mainland text hardly uses (软体 for 软件, 资料库 for 数据库)?  Then it is
-    a fair alternative.  执行 (for 运行), 矢量 (for 向量) and 新增 (for 添加)
-    are mainland words of their own, whose matches would be other meanings.
-    Told by jieba's dictionary, whose frequencies come from mainland text."""
-    freq = get_jieba().FREQ
-    return (freq.get(alt) or 0) * REGION_REVERSE_RATIO <= (freq.get(word) or 0)
-
-
-#: A mainland word becomes its Taiwan/Hong Kong form only when that is this
-#: many times more frequent in the corpus (a Taiwanese corpus), and keeps it
-#: as an alternative only when jieba's dictionary knows it this many times
-#: less often than the mainland word.
-REGION_REVERSE_RATIO = 10
 
 
 def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
