@@ -388,7 +388,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         if more > total:
             if total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
-            elif len(built.units) < ranking.pool_min_units or sort == "date":
+            elif (len(built.units) < ranking.pool_min_units and not built.question) or sort == "date":
                 notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
             else:
                 notes.append(f"只有 {total} 篇文章包含所有关键词，其余结果只包含部分关键词，按相关度排列。")
@@ -409,7 +409,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         cover, typed_cover = _coverage(evs, built, restrict, weights)
         scores = pool.score
         partial = None
-        if pool is not main and len(built.units) < ranking.pool_min_units:
+        if pool is not main and len(built.units) < ranking.pool_min_units and not built.question:
             partial = ~main.mask  # two words: an article with both comes before one with either
         elif pool is not main and cover is not None and ranking.coverage_power:
             scores = scores * cover ** ranking.coverage_power

@@ -82,6 +82,13 @@ DEFAULT_RANKING = Ranking()
 #: every posting list it touches, before the time limit can cut in.
 MAX_QUERY_UNITS = 12
 
+#: Words that make a query a question (怎么…, …吗): its content words are then
+#: ranked by coverage with the articles that have them all (``BuiltQuery.question``).
+QUESTION_WORDS = frozenset("""
+如何 怎么 怎样 怎么样 怎么办 怎么做 咋 咋办 为什么 为何 为啥 什么 哪些 哪个 哪里 哪种 多少 是否 能否
+能不能 有没有 是不是 会不会 要不要 可不可以 吗 呢 啥 到底 究竟 请问
+""".split())
+
 #: Function words of questions: they add nothing to what is asked for.
 STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 是 在 有 和 与 及 或 把 被 给 让 对 从 向 为 以 于 也 都 就 还 又 很 并 而 但
@@ -207,6 +214,8 @@ class BuiltQuery:
     #: the required versioned units (``search.versions``): articles with every
     #: asked version exact rank first, then with siblings, then the rest
     versions: list[VersionQuery] = field(default_factory=list)
+    #: a natural-language question (怎么…, …吗, …?): ranked by coverage even with two words
+    question: bool = False
     #: the required clauses one by one (what "most words" counts), with the
     #: word each stands for (None: a group such as ``a OR b``), and the same
     #: clauses of the typed-words form (None when they do not line up, or
@@ -255,6 +264,7 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
     capped = False
     versions: list[VersionQuery] = []
     unit_texts: list[str | None] = []
+    question = False
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -282,6 +292,8 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
             has_alts = has_alts or any(u.alts for u in units)
+            question = question or any(u.text in QUESTION_WORDS for u in units) \
+                or clause.text.rstrip().endswith(("?", "？"))
             strong = [u for u in units if not _weak(u)]
             # A chunk of only weak words is kept required: measured better on the
             # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
@@ -333,7 +345,7 @@ def _build(pq: ParsedQuery, r: Ranking, synonyms: Synonyms | None, with_alts: bo
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
     return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
-                      units=list(required), unit_texts=unit_texts)
+                      question=question, units=list(required), unit_texts=unit_texts)
 
 
 def _weak(u: QueryUnit) -> bool:
