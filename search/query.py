@@ -45,10 +45,10 @@ class Ranking:
         "title": 4.0, "keywords": 2.5, "headings": 2.0, "description": 1.5,
         "body": 1.2, "code": 0.25,
     })
-    loose_weight: float = 0.5  # parts phrase / sub-word cover vs exact
+    loose_weight: float = 0.3  # parts phrase / sub-word cover vs exact
     bigram_weight: float = 0.4
     compound_bonus: float = 1.5  # whole compound above its parts
-    proximity_weight: float = 2.0
+    proximity_weight: float = 1.0
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
