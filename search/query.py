@@ -74,7 +74,7 @@ class Ranking:
     passage_heading: float = 0.25  # share of the words in the title or a heading
     passage_spread: float = 0.5  # share of the text in sections that mention them
     passage_path: float = 0.5  # share of the words in the article's path (folders, file name)
-    index_page_weight: float = 0.7  # README.md / _index.md: a folder's list of articles
+    index_page_weight: float = 0.5  # README.md / _index.md: a folder's list of articles
 
 
 DEFAULT_RANKING = Ranking()
