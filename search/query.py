@@ -52,6 +52,7 @@ class Ranking:
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
+    alternatives_max: bool = True  # a word and its synonyms score their best form, not the sum
     backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
     #: versioned tokens (GPT-4, Qwen2, TiDB 8.5) match their version exactly
     #: (search.versions); siblings (Qwen2-VL) and other versions (GPT-4.1)
@@ -135,7 +136,11 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], r: Ranking = DEFAULT_R
         sub = [_unit_forms(u, fields, r) for u in query_units(alt)]
         if sub:
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
-    return UnionOr(alts)
+    if len(alts) == 1:
+        return q
+    # the best way it matches: an article that also has the synonym is not
+    # twice as much about the word
+    return Q.DisjunctionMax(alts) if r.alternatives_max else UnionOr(alts)
 
 
 def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:

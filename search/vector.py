@@ -331,6 +331,22 @@ class SegmentEvaluator:
             return self._boosted(node, q.boost, need_score)
         if isinstance(q, Q.Phrase):
             return self._boosted(self.phrase(q, need_score), q.boost, need_score)
+        if isinstance(q, Q.DisjunctionMax):  # the best sub-score (Whoosh's matcher ignores tiebreak)
+            subs = q.subqueries
+            if not subs:
+                return self._empty(need_score)
+            if len(subs) == 1:
+                return self._eval(subs[0], need_score)
+            nodes = [self._eval(sub, need_score) for sub in subs]
+            mask = nodes[0].mask.copy()
+            for nd in nodes[1:]:
+                mask |= nd.mask
+            score = None
+            if need_score:
+                score = nodes[0].score.copy()
+                for nd in nodes[1:]:
+                    np.maximum(score, nd.score, out=score)
+            return self._boosted(_Node(mask, score), q.boost, need_score)
         if _is_sum_compound(q):
             subs = q.subqueries
             if not subs:
