@@ -16,6 +16,7 @@ scoring 0), so the numbers are directly comparable. Printed: a markdown table of
 nDCG@10, RR@10 (= MRR@10), R@10, P@1 and Judged@10 (share of the returned top 10 that
 has a judgment - low values mean unjudged documents, which count as non-relevant);
 per-kind averages (kinds 1-8 = qids d01-05, d06-10, ... see ``shared/qrels/README.md``);
+the odd and the even qids apart (issue 12's method: tune on one half, check on the other);
 ours-minus-best-peer deltas (best peer taken per measure and per kind); and the queries
 where we trail the best peer most. A per-query TSV goes to ``<out>/relevance-per-query.tsv``.
 
