@@ -16,6 +16,7 @@ scoring 0), so the numbers are directly comparable. Printed: a markdown table of
 nDCG@10, RR@10 (= MRR@10), R@10, P@1 and Judged@10 (share of the returned top 10 that
 has a judgment - low values mean unjudged documents, which count as non-relevant);
 per-kind averages (kinds 1-8 = qids d01-05, d06-10, ... see ``shared/qrels/README.md``);
+the odd and the even qids apart (issue 12's method: tune on one half, check on the other);
 ours-minus-best-peer deltas (best peer taken per measure and per kind); and the queries
 where we trail the best peer most. A per-query TSV goes to ``<out>/relevance-per-query.tsv``.
 
@@ -224,6 +225,32 @@ def kind_table(scores: dict[str, Scores], qids: list[str], measures: Sequence[st
     return "\n".join(lines)
 
 
+def halves_table(scores: dict[str, Scores], qids: list[str], measures: Sequence[str]) -> str:
+    """nDCG@10 / MRR@10 on the odd and the even qids, and the gap between them.
+
+    Issue 12's method: tune on one half, check on the other; a ranking change is
+    kept only if it helps both (or is neutral on one), and the halves must end
+    within 0.03 of each other."""
+    odd = [q for q in qids if _qnum(q) % 2 == 1]
+    even = [q for q in qids if _qnum(q) % 2 == 0]
+    head = ["system"] + [f"{n} {h}" for n in measures for h in ("odd", "even", "|odd − even|")]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for tag, sc in scores.items():
+        row = [LABELS.get(tag, tag)]
+        for n in measures:
+            a, b = mean(sc, odd, n), mean(sc, even, n)
+            row += [fmt(a), fmt(b), fmt(abs(a - b))]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _qnum(qid: str) -> int:
+    try:
+        return int(qid.lstrip("dD"))
+    except ValueError:
+        return 0
+
+
 def worst_queries(scores: dict[str, Scores], queries: dict[str, str], n: int = 8) -> str:
     peers = [t for t in scores if t != OURS]
     rows = []
@@ -322,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           "top 10 that is judged (unjudged counts as non-relevant).\n")
     print("### By query kind: nDCG@10 and MRR@10 (RR@10)\n")
     print(kind_table(scores, qids, ["nDCG@10", "RR@10"]))
+    print("\n### Odd and even qids (tune on one half, check on the other)\n")
+    print(halves_table(scores, qids, ["nDCG@10", "RR@10"]))
     print("\n### By query kind: R@10 and P@1\n")
     print(kind_table(scores, qids, ["R@10", "P@1"]))
     if len(scores) > 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import statistics
 import time
@@ -40,7 +41,10 @@ def parse_variant(spec: str):
             changes["field_weights"] = fw
         else:
             cur = getattr(DEFAULT_RANKING, key)
-            changes[key] = type(cur)(value)
+            if isinstance(cur, bool):  # bool("False") is True
+                changes[key] = value.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                changes[key] = type(cur)(value)
     return dataclasses.replace(DEFAULT_RANKING, **changes)
 
 
@@ -67,6 +71,11 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="k=v[,k=v] (w.title=8 for field weights)")
     ap.add_argument("--latency", type=Path, help="also time each variant on these queries")
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--kinds", action="store_true", help="print each variant's nDCG@10 per query kind")
+    ap.add_argument("--diff", action="store_true", help="print the queries whose nDCG@10 moved against the first row")
+    ap.add_argument("--qrels-dir", type=Path, default=QRELS, help="queries.tsv and qrels.txt (default ../shared/qrels)")
+    ap.add_argument("--save", type=Path, help="write the default ranking's per-query nDCG@10 here (JSON)")
+    ap.add_argument("--against", type=Path, help="with --diff: compare every row with a --save file")
     args = ap.parse_args()
     engine = Engine(args.index, args.synonyms, cache_size=0)
     queries = []
@@ -75,15 +84,44 @@ def main() -> None:
                    if line.strip()]
     variants = [("default", DEFAULT_RANKING)] + [(s, parse_variant(s)) for s in args.set]
     lat_head = "  p50 ms  p95 ms  p99 ms" if queries else ""
-    print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1{lat_head}")
+    print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1   odd    even   min kind{lat_head}")
+    base: dict[str, float] | None = None
+    if args.against:
+        base = json.loads(args.against.read_text(encoding="utf-8"))
     for name, ranking in variants:
-        res = evaluate(engine, QRELS / "queries.tsv", QRELS / "qrels.txt", ranking=ranking)
+        res = evaluate(engine, args.qrels_dir / "queries.tsv", args.qrels_dir / "qrels.txt", ranking=ranking)
         a = res.aggregate
-        line = f"{name:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}"
+        ndcg = {qid: m.get("nDCG@10", 0.0) for qid, _t, m in res.per_query}
+        odd, even, kinds = halves_and_kinds(ndcg)
+        worst = min(kinds, key=kinds.get)
+        line = (f"{name:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}"
+                f"  {odd:.4f} {even:.4f} {kinds[worst]:.4f} (kind {worst})")
         if queries:
             lat = warm_latency(engine, queries, ranking, args.passes)
             line += f"  {pct(lat, 50):6.1f}  {pct(lat, 95):6.1f}  {pct(lat, 99):6.1f}"
         print(line, flush=True)
+        if args.kinds:
+            print("    kinds: " + "  ".join(f"{k}:{v:.3f}" for k, v in sorted(kinds.items())))
+        if base is not None and args.diff:
+            moved = [(q, base[q], v) for q, v in ndcg.items() if abs(v - base.get(q, 0.0)) > 1e-4]
+            for q, b, v in sorted(moved):
+                print(f"    {q} {b:.4f} -> {v:.4f} ({v - b:+.4f})")
+        base = base or ndcg
+        if args.save and name == "default":
+            args.save.write_text(json.dumps(ndcg), encoding="utf-8")
+
+
+def halves_and_kinds(ndcg: dict[str, float]) -> tuple[float, float, dict[int, float]]:
+    """Mean nDCG@10 of the odd and of the even qids, and per query kind
+    (kind k = d(5k-4) .. d(5k), see shared/qrels/README.md)."""
+    nums = {q: int(q.lstrip("dD")) for q in ndcg}
+    odd = [v for q, v in ndcg.items() if nums[q] % 2]
+    even = [v for q, v in ndcg.items() if not nums[q] % 2]
+    by_kind: dict[int, list[float]] = {}
+    for q, v in ndcg.items():
+        by_kind.setdefault((nums[q] - 1) // 5 + 1, []).append(v)
+    return (statistics.mean(odd), statistics.mean(even),
+            {k: statistics.mean(v) for k, v in by_kind.items()})
 
 
 if __name__ == "__main__":

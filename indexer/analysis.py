@@ -37,10 +37,11 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .folding import Folding
 from .segmenter import Segmenter, load_segmenter, resolve_backend
@@ -66,6 +67,9 @@ HAN_RUN_RE = re.compile(rf"[{HAN_CLASS}]+")
 _HAN_RE = re.compile(rf"[{HAN_CLASS}]")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
+
+T = TypeVar("T")
+_MISSING = object()
 
 #: Code is indexed only this far per article: long listings are data, not prose.
 MAX_CODE_CHARS = 32768
@@ -147,6 +151,7 @@ class Analyzer:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.folding = Folding()
         self._segmenter: Segmenter | None = None
+        self._derived: dict[str, object] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -156,6 +161,7 @@ class Analyzer:
         # a process started by pickling (not forking) loads its own segmenter
         state = self.__dict__.copy()
         state["_segmenter"] = None
+        state["_derived"] = {}
         del state["_lock"]
         return state
 
@@ -366,6 +372,22 @@ class Analyzer:
     def is_word(self, word: str) -> bool:
         """A dictionary word (user dictionary included) with a frequency."""
         return self.segmenter.is_word(word)
+
+    def frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """Each word's frequency in the segmenter's dictionary (0: unknown):
+        how common the word is in the (mainland) text jieba learned from."""
+        return self.segmenter.frequencies(words)
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, made once per analyzer and kept with it: tables that
+        query-side modules derive from an index's analysis (region words read
+        with its folding and dictionary, say) live and die with it."""
+        got = self._derived.get(key, _MISSING)
+        if got is _MISSING:
+            value = build()
+            with self._lock:
+                got = self._derived.setdefault(key, value)
+        return got
 
     def plain_words(self, run: str) -> list[str]:
         """The segmenter's cut of a Han run without HMM (no guessed words)."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -64,6 +65,10 @@ class Segmenter(Protocol):
 
     def is_word(self, word: str) -> bool:
         """A dictionary word with a frequency above zero."""
+
+    def frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """Each word's frequency in the dictionary (0: not a word), as
+        jieba's ``FREQ`` has it: its dictionary, region words, user words."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ class JiebaSegmenter:
     def is_word(self, word: str) -> bool:
         return bool(self._freq.get(word))
 
+    def frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        return {w: self._freq.get(w) or 0 for w in words}
+
 
 class RjiebaSegmenter:
     """jieba-rs through ``rjieba``, adapted to give jieba's words."""
@@ -135,12 +143,15 @@ class RjiebaSegmenter:
     def __init__(self, region_words: list[str], userwords: list[UserWord]) -> None:
         jieba_class, version = _rjieba()
         j = jieba_class()
+        added: dict[str, int] = {}
         for word in region_words:
             if not j.has_word(word):
                 j.add_word(word, REGION_WORD_FREQ, None)
+                added[word] = REGION_WORD_FREQ
         for w in userwords:
-            j.add_word(w.word, w.freq, w.tag)
+            added[w.word] = j.add_word(w.word, w.freq, w.tag)  # returns the frequency it got
         self._j = j
+        self._added = added
         self.name = f"rjieba {version}"
 
     def words(self, run: str) -> list[tuple[str, int, int]]:
@@ -167,6 +178,27 @@ class RjiebaSegmenter:
 
     def is_word(self, word: str) -> bool:
         return self._j.has_word(word)
+
+    def frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """rjieba does not say a word's frequency: the stock words' are read
+        from jieba's own ``dict.txt`` (the dictionary jieba-rs embeds), in one
+        pass for all of ``words``; added words have what they were given."""
+        wanted = {w for w in words}
+        out = {w: self._added.get(w, 0) for w in wanted}
+        stock = wanted - self._added.keys()
+        if stock:
+            for line in _jieba_dictionary_lines():
+                word, _, rest = line.partition(" ")
+                if word in stock:
+                    out[word] = int(rest.split(" ", 1)[0])
+        return out
+
+
+def _jieba_dictionary_lines() -> Iterator[str]:
+    from importlib import resources
+
+    with (resources.files("jieba") / "dict.txt").open(encoding="utf-8") as f:
+        yield from f
 
 
 def _plain_block(run: str) -> bool:

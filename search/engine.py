@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import re
 import threading
 import time
@@ -25,9 +26,10 @@ from whoosh.util.numeric import typecode_max
 from indexer import store
 from indexer.analysis import Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
+from indexer.stored import FoldFn
 
 from . import query as qbuild
-from . import syntax, vector
+from . import rerank, syntax, vector
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import highlight_title, make_snippet
@@ -46,6 +48,8 @@ TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
 RESULT_CACHE_SIZE = 1024
 #: Decoded posting lists kept per generation and process (``vector.PostingsCache``).
 POSTINGS_CACHE_MB = 64
+#: Unpickled stored fields kept per generation and process (``StoredCache``).
+STORED_CACHE_MB = 32
 
 
 class ResultCache:
@@ -85,6 +89,56 @@ class ResultCache:
                 self._pages.popitem(last=False)
 
 
+class StoredCache:
+    """Stored fields (title, path, folded sections) of recently ranked
+    articles, least recently used dropped first past ``max_bytes``.
+
+    Every search reads the stored sections of its best candidates, for
+    passage evidence (``search.rerank``) and snippets; unpickling and
+    inflating them is most of that work, and the articles that rank high
+    repeat across the queries people ask, like the words they search for
+    (``vector.PostingsCache``).  Entries never change once made; callers must
+    not change what they get.  A new generation starts with a new cache."""
+
+    def __init__(self, max_bytes: int, fold: FoldFn) -> None:
+        self.max_bytes = max_bytes
+        self.fold = fold  # the generation's analyzer's
+        self.bytes = 0
+        self._items: OrderedDict[int, list] = OrderedDict()  # docnum -> [fields, size, DocText]
+        self._lock = threading.Lock()
+
+    def _entry(self, searcher, docnum: int) -> list:
+        with self._lock:
+            got = self._items.get(docnum)
+            if got is not None:
+                self._items.move_to_end(docnum)
+                return got
+        fields = searcher.stored_fields(docnum)
+        size = 512 + 4 * sum(len(s[2]) + len(s[0]) for s in fields.get("sections") or ())
+        entry = [fields, size, None]
+        if self.max_bytes <= 0:
+            return entry
+        with self._lock:
+            entry = self._items.setdefault(docnum, entry)
+            if entry[0] is fields:
+                self.bytes += size
+                while self.bytes > self.max_bytes and len(self._items) > 1:
+                    _k, old = self._items.popitem(last=False)
+                    self.bytes -= old[1]
+        return entry
+
+    def get(self, searcher, docnum: int) -> dict:
+        """The article's stored fields."""
+        return self._entry(searcher, docnum)[0]
+
+    def text(self, searcher, docnum: int) -> rerank.DocText:
+        """The article's text as passage evidence reads it (made once)."""
+        entry = self._entry(searcher, docnum)
+        if entry[2] is None:
+            entry[2] = rerank.DocText.of(entry[0], self.fold)  # the same value whichever thread makes it
+        return entry[2]
+
+
 class _NoValues:
     """The column of an index without documents."""
 
@@ -105,6 +159,7 @@ class _Generation:
     _labels: dict | None = None
     _vocab: Vocabulary | None = None
     _pinyin: PinyinIndex | None = None
+    _df: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
     _arrays: dict = field(default_factory=dict)
@@ -115,6 +170,11 @@ class _Generation:
     #: only a minute, and a reader must not wait for it each time)
     previous: dict = field(default_factory=dict)
     _building: set = field(default_factory=set)
+    stored: StoredCache | None = None  # made for the generation's analyzer
+
+    def __post_init__(self) -> None:
+        if self.stored is None:
+            self.stored = StoredCache(STORED_CACHE_MB << 20, self.analyzer.fold)
 
     def evaluators(self, searcher, deadline: float) -> list[vector.SegmentEvaluator]:
         """One evaluator per segment, in document number order."""
@@ -182,6 +242,11 @@ class _Generation:
                 self._labels = labels
             return self._labels
 
+    def lexicon(self, searcher) -> "Lexicon":
+        """Document frequencies for query building, read through ``searcher``
+        (the calling thread's) and remembered for the generation."""
+        return Lexicon(searcher.reader(), self._df)
+
     def pinyin(self, searcher) -> PinyinIndex:
         return self._derived("_pinyin", PinyinIndex, searcher)
 
@@ -222,6 +287,30 @@ class _Generation:
         finally:
             with self.lock:
                 self._building.discard(attr)
+
+
+class Lexicon:
+    """Document frequencies of words in the body field (``search.query.Lexicon``),
+    looked up through one thread's reader and kept in the generation's ``cache``
+    (the words people search for repeat)."""
+
+    MAX_WORDS = 50_000
+
+    def __init__(self, reader, cache: dict[str, int]) -> None:
+        self._reader = reader
+        self._cache = cache
+
+    def df(self, word: str) -> int:
+        got = self._cache.get(word)
+        if got is None:
+            try:
+                got = self._reader.doc_frequency("body", word)
+            except (KeyError, ValueError):
+                got = 0
+            if len(self._cache) >= self.MAX_WORDS:
+                self._cache.clear()  # a dict's single operations are atomic: no lock needed
+            self._cache[word] = got
+        return got
 
 
 class Engine:
@@ -361,11 +450,10 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
     pq = syntax.parse(query or "")
     if filters:
         _apply_filters(pq, filters)
-    built = qbuild.build(pq, gen.analyzer, ranking, synonyms)
+    searcher = gen.searcher()
+    built = qbuild.build(pq, gen.analyzer, ranking, synonyms, gen.lexicon(searcher))
     result = ResultPage(query=pq.cleaned, total=0, page=page, per_page=per_page, took_ms=0.0)
     notes = list(pq.notes)
-
-    searcher = gen.searcher()
 
     q = built.query
     if q is None:
@@ -383,43 +471,60 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
     main = _evaluate(evs, q, restrict)
     strict_total = total = int(main.mask.sum())
     facet_mask = main.mask
-    if sort == "date":
-        ranked = _by_date(gen, main.mask)
-    else:
-        typed = None
-        if built.typed is not None:
-            # Articles with the words as typed come before synonym-only ones: a
-            # rare synonym's higher IDF must not push them down.
-            typed = _evaluate(evs, built.typed, restrict, need_score=False).mask
-        ranked = _by_score(main, typed, page * per_page)
-
+    pool = main  # the candidates and their scores
     if total < ranking.backfill_below and built.relaxed is not None and time.perf_counter() >= deadline:
         for ev in evs:
             ev.cut = True  # no time left for the "most words" pass
     elif total < ranking.backfill_below and built.relaxed is not None:
-        # "Most words": articles with all the words first, then those with
-        # most of them, so a long question still finds its article.
+        # "Most words": too few articles have every word, so those with most
+        # of them join in: after the all-words ones for two words, ranked
+        # with them for three or more (Ranking.pool_min_units), so a long
+        # question still finds the article that words it differently.
         relaxed = _evaluate(evs, built.relaxed, restrict)
         more = int(relaxed.mask.sum())
         if more > total:
-            seen = set(ranked)
-            extra = _by_date(gen, relaxed.mask) if sort == "date" else _by_score(relaxed, None, page * per_page + total)
-            ranked += [d for d in extra if d not in seen]
             if total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
-            else:
+            elif (len(built.units) < ranking.pool_min_units and not built.question) or sort == "date":
                 notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
-            # each article keeps the score of the pass that ranked it
-            main = _Scores(relaxed.mask, np.where(main.mask, main.score, relaxed.score))
+            else:
+                notes.append(f"只有 {total} 篇文章包含所有关键词，其余结果只包含部分关键词，按相关度排列。")
+            pool = _Scores(relaxed.mask, np.where(main.mask, main.score, relaxed.score))
             total = more
             facet_mask = relaxed.mask
+
+    limit = page * per_page
+    if sort == "date":
+        ranked = _by_date(gen, main.mask)
+        if pool is not main:  # all the words first, then most of them
+            seen = set(ranked)
+            ranked += [d for d in _by_date(gen, pool.mask) if d not in seen]
+        scores = pool.score
+    else:
+        lexicon = gen.lexicon(searcher)
+        weights = _unit_weights(built, lexicon, searcher.doc_count())
+        cover, typed_cover = _coverage(evs, built, restrict, weights)
+        scores = pool.score
+        partial = None
+        if pool is not main and len(built.units) < ranking.pool_min_units and not built.question:
+            partial = ~main.mask  # two words: an article with both comes before one with either
+        elif pool is not main and cover is not None and ranking.coverage_power:
+            scores = scores * cover ** ranking.coverage_power
+        tiers = _tiers(evs, built, restrict, cover, typed_cover, partial)
+        depth = max(limit, ranking.rerank_depth)
+        ranked = _by_score(_Scores(pool.mask, scores), tiers, depth)
+        if ranking.rerank_depth and ranked:
+            ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d), ranked, scores, tiers,
+                                           built.highlight_terms, rerank.unit_weights(searcher, built.highlight_terms),
+                                           ranking, ranking.rerank_depth)
     if any(ev.cut for ev in evs) and TIMED_OUT_NOTE not in notes:
         notes.append(TIMED_OUT_NOTE)
 
     result.total = total
     terms = built.highlight_terms
-    for docnum in ranked[(page - 1) * per_page:page * per_page]:
-        result.hits.append(_make_hit(searcher, docnum, float(main.score[docnum]), terms, gen))
+    for docnum in ranked[(page - 1) * per_page:limit]:
+        result.hits.append(_make_hit(searcher, docnum, float(scores[docnum]), terms, gen,
+                                     gen.stored.get(searcher, docnum)))
     result.facets = _facets(gen, searcher, evs, facet_mask)
 
     if built.latin_words and strict_total < 3:
@@ -433,8 +538,9 @@ def highlight_terms(index: Engine | Path | str, query: str) -> list[list[str]]:
     """The folded words a query marks, per query unit, best form first —
     exactly what snippets mark, so an article page can mark the same."""
     engine = index if isinstance(index, Engine) else Engine(index)
-    return qbuild.build(syntax.parse(query or ""), engine.analyzer, qbuild.DEFAULT_RANKING,
-                        engine.synonyms()).highlight_terms
+    gen = engine.generation()
+    return qbuild.build(syntax.parse(query or ""), gen.analyzer, qbuild.DEFAULT_RANKING, engine.synonyms(),
+                        gen.lexicon(gen.searcher())).highlight_terms
 
 
 def _ms(t0: float) -> float:
@@ -487,11 +593,80 @@ def _restriction(evs: list[vector.SegmentEvaluator], built) -> list[np.ndarray |
     return out
 
 
-def _by_score(s: _Scores, first: np.ndarray | None, limit: int) -> list[int]:
-    """Matching documents by score, then document number (Whoosh's order);
-    those in ``first`` (when given) ahead of the rest."""
+def _unit_weights(built, lexicon, n: int) -> list[float]:
+    """How informative each required clause is: the IDF of its word in the
+    body (a clause without one word, ``a OR b``, weighs the mean)."""
+    out: list[float | None] = []
+    for text in built.unit_texts:
+        if text is None:
+            out.append(None)
+            continue
+        df = lexicon.df(text)
+        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    known = [w for w in out if w is not None]
+    mean = sum(known) / len(known) if known else 1.0
+    return [mean if w is None else w for w in out]
+
+
+def _coverage(evs: list[vector.SegmentEvaluator], built, restrict: list[np.ndarray | None],
+              weights: list[float]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per document: the IDF-weighted share of the required clauses it
+    matches, and the share it matches with the words as typed (None when
+    there is one clause, or nothing but the typed words)."""
+    if len(built.units) < 2 and built.typed_units is None:
+        return None, None
+    total = sum(weights) or 1.0
+    cover = typed = None
+    for i, w in enumerate(weights):
+        m = _evaluate(evs, built.units[i], restrict, need_score=False).mask
+        cover = m * (w / total) if cover is None else cover + m * (w / total)
+        if built.typed_units is not None:
+            t = _evaluate(evs, built.typed_units[i], restrict, need_score=False).mask
+            typed = t * (w / total) if typed is None else typed + t * (w / total)
+    return cover, typed
+
+
+def _tiers(evs: list[vector.SegmentEvaluator], built, restrict: list[np.ndarray | None],
+           cover: np.ndarray | None, typed_cover: np.ndarray | None,
+           partial: np.ndarray | None = None) -> np.ndarray | None:
+    """Each document's tier (lower ranks first), or None when all are equal.
+
+    Versions first: articles that mention every asked version exactly, then
+    those with a sibling model (Qwen2-VL for Qwen2), then other versions
+    (GPT-4.1 for GPT-4).  Within each, the articles with all the words before
+    those in ``partial`` (when given: "most words" after all words), and then
+    articles that match what they match with the words as typed before those
+    that need a synonym or a region word: a rare synonym's higher IDF must not
+    push them down."""
+    tier = None
+    if built.versions:
+        def all_of(want: str) -> np.ndarray:
+            qs = [v.with_want(want) for v in built.versions]
+            return _evaluate(evs, Q.And(qs) if len(qs) > 1 else qs[0], restrict, need_score=False).mask
+        exact, near = all_of("exact"), all_of("near")
+        tier = np.where(exact, 0, np.where(near, 1, 2))
+    if partial is not None:
+        tier = partial.astype(np.int64) if tier is None else tier * 2 + partial
+    untyped = None
+    if typed_cover is not None and cover is not None:
+        untyped = (typed_cover < cover - 1e-9).astype(np.int64)
+    elif built.typed is not None:
+        untyped = (~_evaluate(evs, built.typed, restrict, need_score=False).mask).astype(np.int64)
+    if untyped is not None:
+        tier = untyped if tier is None else tier * 2 + untyped
+    return tier
+
+
+def _by_score(s: _Scores, tiers: np.ndarray | None, limit: int) -> list[int]:
+    """Matching documents by tier (when given), then score, then document
+    number (Whoosh's order)."""
     out: list[int] = []
-    for part in ((s.mask & first, s.mask & ~first) if first is not None else (s.mask,)):
+    if tiers is None:
+        parts = (s.mask,)
+    else:
+        present = np.unique(tiers[s.mask])
+        parts = tuple(s.mask & (tiers == t) for t in present.tolist())
+    for part in parts:
         docs = np.flatnonzero(part)
         if len(docs) > limit:  # only the best ``limit`` need sorting
             cut = np.argpartition(-s.score[docs], limit - 1)[:limit]
@@ -529,8 +704,10 @@ def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
 _NO_DATE = typecode_max["Q"]
 
 
-def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation) -> Hit:
-    stored = searcher.stored_fields(docnum)
+def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation,
+              stored: dict | None = None) -> Hit:
+    """``stored``: the article's stored fields when the caller has read them already."""
+    stored = stored if stored is not None else searcher.stored_fields(docnum)
     title = stored.get("title_text") or stored.get("path", "")
     sections = stored.get("sections") or []
     snippet = make_snippet(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "")

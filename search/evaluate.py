@@ -44,13 +44,23 @@ class EvalResult:
 
 def run_queries(index: Engine | Path, queries: list[tuple[str, str]], depth: int = DEPTH,
                 ranking: Ranking = DEFAULT_RANKING) -> list[tuple[str, str, int, float]]:
-    """(qid, docid, rank, score) rows for the top ``depth`` of every query."""
+    """(qid, docid, rank, score) rows for the top ``depth`` of every query,
+    in the order of the result page.
+
+    The score column strictly decreases with the rank: trec_eval and
+    ir-measures order a run by score, and the page's order is not always the
+    hits' score order (articles with every asked version exactly, or with the
+    words as typed, come before the rest whatever their scores), so a hit
+    scored higher than the one above it is written just below that one's."""
     engine = index if isinstance(index, Engine) else Engine(index)
     rows = []
     for qid, text in queries:
         page = search(engine, text, per_page=depth, ranking=ranking)
+        prev = float("inf")
         for rank, hit in enumerate(page.hits, 1):
-            rows.append((qid, docid(hit.path), rank, hit.score))
+            score = min(hit.score, prev - 1e-4)
+            rows.append((qid, docid(hit.path), rank, score))
+            prev = score
     return rows
 
 
@@ -58,14 +68,13 @@ def write_run(rows: list[tuple[str, str, int, float]], path: Path, tag: str) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for qid, did, rank, score in rows:
-            # TREC wants strictly decreasing scores; ties keep rank order
-            f.write(f"{qid} Q0 {did} {rank} {score - rank * 1e-6:.6f} {tag}\n")
+            f.write(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")  # decreasing (run_queries)
 
 
 def score_run(rows: list[tuple[str, str, int, float]], qrels_path: Path
               ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     qrels = list(ir_measures.read_trec_qrels(str(qrels_path)))
-    run = [ir_measures.ScoredDoc(qid, did, score - rank * 1e-6) for qid, did, rank, score in rows]
+    run = [ir_measures.ScoredDoc(qid, did, score) for qid, did, rank, score in rows]
     names = {repr(m): k for k, m in MEASURES.items()}
     agg = {names[repr(m)]: v for m, v in ir_measures.calc_aggregate(MEASURES.values(), qrels, run).items()}
     per: dict[str, dict[str, float]] = {}

@@ -17,8 +17,10 @@ from whoosh import query as Q
 
 from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of
 
+from . import regions
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
+from .versions import VersionQuery, VersionSpec, specs_of
 
 
 class UnionOr(Q.Or):
@@ -43,14 +45,37 @@ class Ranking:
         "title": 4.0, "keywords": 2.5, "headings": 2.0, "description": 1.5,
         "body": 1.2, "code": 0.25,
     })
-    loose_weight: float = 0.5  # parts phrase / sub-word cover vs exact
+    loose_weight: float = 0.3  # parts phrase / sub-word cover vs exact
     bigram_weight: float = 0.4
     compound_bonus: float = 1.5  # whole compound above its parts
-    proximity_weight: float = 2.0
+    proximity_weight: float = 1.0
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
+    alternatives_max: bool = True  # a word and its synonyms score their best form, not the sum
     backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
+    #: versioned tokens (GPT-4, Qwen2, TiDB 8.5) match their version exactly
+    #: (search.versions); siblings (Qwen2-VL) and other versions (GPT-4.1)
+    #: score these fractions of an exact mention, and rank in lower tiers
+    version_aware: bool = True
+    version_weight: float = 2.0  # an exact mention, against a plain word's 1
+    version_sibling_weight: float = 0.6
+    version_other_weight: float = 0.25
+    #: with this many required words or more, "most words" candidates are ranked
+    #: together with the all-words ones (fewer: after them)
+    pool_min_units: int = 3
+    #: ... then scored times (IDF-weighted share of the words matched) ** this
+    coverage_power: float = 0.0
+    #: the best this many candidates are re-ranked by passage evidence (search.rerank):
+    #: score × (1 + Σ weight × evidence); 0 turns it off
+    rerank_depth: int = 20
+    passage_sentence: float = 0.5  # the words meet in one sentence (or a heading)
+    passage_paragraph: float = 1.0  # ... in one paragraph
+    passage_section: float = 0.0  # ... in one section
+    passage_heading: float = 0.25  # share of the words in the title or a heading
+    passage_spread: float = 0.5  # share of the text in sections that mention them
+    passage_path: float = 0.5  # share of the words in the article's path (folders, file name)
+    index_page_weight: float = 0.5  # README.md / _index.md: a folder's list of articles
 
 
 DEFAULT_RANKING = Ranking()
@@ -58,11 +83,20 @@ DEFAULT_RANKING = Ranking()
 #: every posting list it touches, before the time limit can cut in.
 MAX_QUERY_UNITS = 12
 
+#: Words that make a query a question (怎么…, …吗): its content words are then
+#: ranked by coverage with the articles that have them all (``BuiltQuery.question``).
+QUESTION_WORDS = frozenset("""
+如何 怎么 怎样 怎么样 怎么办 怎么做 咋 咋办 为什么 为何 为啥 什么 哪些 哪个 哪里 哪种 多少 是否 能否
+能不能 有没有 是不是 会不会 要不要 可不可以 吗 呢 啥 到底 究竟 请问
+""".split())
+
 #: Function words of questions: they add nothing to what is asked for.
 STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 是 在 有 和 与 及 或 把 被 给 让 对 从 向 为 以 于 也 都 就 还 又 很 并 而 但
 如何 怎么 怎样 怎么样 为什么 为何 什么 哪些 哪个 哪里 多少 是否 能否 可以 能 会 要 需要 一下 一个 一种
 这么 那么 这个 那个 这些 那些 之后 之前 时候 我 你 他 她 它 我们 你们 他们 自己 请问 呢 啥
+怎么办 怎么做 怎么样 咋办 为啥 能不能 有没有 是不是 会不会 要不要 可不可以 行不行 好不好 有啥 有什么
+是什么 什么是 什么样 怎么回事 办法 到底 究竟 应该 想 想要 知道 想知道 哪种 哪款 多大 多久 几个 才能
 the a an of to in on for and or is are was be how what why which who when where do does with by
 """.split())
 
@@ -88,9 +122,13 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
 
 
 def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
-               r: Ranking = DEFAULT_RANKING) -> Q.Query:
-    """All the ways one unit may match, exact ways scoring highest."""
-    q = _unit_forms(unit, fields, r)
+               r: Ranking = DEFAULT_RANKING, spec: VersionSpec | None = None) -> Q.Query:
+    """All the ways one unit may match, exact ways scoring highest.  ``spec``:
+    the version the unit asks for (``search.versions``), if any."""
+    if spec is not None and r.version_aware:
+        q: Q.Query = version_query(spec, fields, r)
+    else:
+        q = _unit_forms(unit, fields, r)
     if not unit.alts:
         return q
     alts = [q]
@@ -98,7 +136,16 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
         sub = [_unit_forms(u, fields, r) for u in analyzer.query_units(alt)]
         if sub:
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
-    return UnionOr(alts)
+    if len(alts) == 1:
+        return q
+    # the best way it matches: an article that also has the synonym is not
+    # twice as much about the word
+    return Q.DisjunctionMax(alts) if r.alternatives_max else UnionOr(alts)
+
+
+def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:
+    return VersionQuery(spec, fields, exact_boost=r.version_weight, sibling_weight=r.version_sibling_weight,
+                        other_weight=r.version_other_weight, loose_weight=r.loose_weight)
 
 
 def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
@@ -170,21 +217,49 @@ class BuiltQuery:
     #: when ``has_alts``: the query of only what was typed (no synonyms, no
     #: region words); the engine ranks articles matching it first
     typed: Q.Query | None = None
+    #: the required versioned units (``search.versions``): articles with every
+    #: asked version exact rank first, then with siblings, then the rest
+    versions: list[VersionQuery] = field(default_factory=list)
+    #: a natural-language question (怎么…, …吗, …?): ranked by coverage even with two words
+    question: bool = False
+    #: the required clauses one by one (what "most words" counts), with the
+    #: word each stands for (None: a group such as ``a OR b``), and the same
+    #: clauses of the typed-words form (None when they do not line up, or
+    #: when nothing but the typed words is asked)
+    units: list[Q.Query] = field(default_factory=list)
+    unit_texts: list[str | None] = field(default_factory=list)
+    typed_units: list[Q.Query] | None = None
+
+
+Lexicon = regions.Lexicon  # what query building may ask of the index
 
 
 def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking = DEFAULT_RANKING,
-          synonyms: Synonyms | None = None) -> BuiltQuery:
+          synonyms: Synonyms | None = None, lexicon: Lexicon | None = None) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both, by the index's ``analyzer``."""
-    clause_units = {id(c): analyzer.query_units(c.text) for g in pq.groups for c in g if not c.phrase}
-    built = _build(pq, analyzer, r, synonyms, True, clause_units)
+    The query text is segmented once for both, by the index's ``analyzer``.
+    With a ``lexicon`` (the engine passes the index's), a region word is read
+    as the corpus writes it (:func:`search.regions.resolve`)."""
+    clauses = [c for g in pq.groups for c in g if not c.phrase]
+    clause_units = {id(c): regions.rejoin(analyzer.query_units(c.text), analyzer) for c in clauses}
+    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
+                                  any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
+    clause_units = {k: regions.resolve(units, lexicon, analyzer, taiwanese) for k, units in clause_units.items()}
+    # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
+    # text: synonyms and the typed-words form make new unit objects
+    ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
+    specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered)) if sp is not None}
+    built = _build(pq, analyzer, r, synonyms, True, clause_units, specs)
     if built.has_alts:
-        built.typed = _build(pq, analyzer, r, None, False, clause_units).query
+        typed = _build(pq, analyzer, r, None, False, clause_units, specs)
+        built.typed = typed.query
+        if typed.unit_texts == built.unit_texts:  # a multi-word synonym merges units
+            built.typed_units = typed.units
     return built
 
 
 def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
-           clause_units: dict[int, list[QueryUnit]]) -> BuiltQuery:
+           clause_units: dict[int, list[QueryUnit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
@@ -193,6 +268,9 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     prox_words: list[str] = []
     seen_units: set[str] = set()
     capped = False
+    versions: list[VersionQuery] = []
+    unit_texts: list[str | None] = []
+    question = False
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -220,6 +298,8 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
             has_alts = has_alts or any(u.alts for u in units)
+            question = question or any(u.text in QUESTION_WORDS for u in units) \
+                or clause.text.rstrip().endswith(("?", "？"))
             strong = [u for u in units if not _weak(u)]
             # A chunk of only weak words is kept required: measured better on the
             # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
@@ -227,7 +307,9 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 strong, weak = units, []
             else:
                 weak = [u for u in units if _weak(u)]
-            subs = [unit_query(u, fields, analyzer, r) for u in strong]
+            subs = [unit_query(u, fields, analyzer, r, specs.get(u.text)) for u in strong]
+            if r.version_aware and len(group) == 1:
+                versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
             for u in strong:
                 highlight.append(_unit_highlight(u, analyzer))
                 if not _weak(u):  # "的" near anything says nothing, and its positions are costly
@@ -238,6 +320,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
+                unit_texts.extend(u.text for u in strong)
                 group_optional = None
             elif subs:
                 alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
@@ -246,6 +329,8 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             continue
         node = UnionOr(alts) if len(alts) > 1 else alts[0]
         (optional if group_optional else required).append(node)
+        if not group_optional:
+            unit_texts.append(None)
 
     if capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
@@ -265,7 +350,8 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts)
+    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
+                      question=question, units=list(required), unit_texts=unit_texts)
 
 
 def _weak(u: QueryUnit) -> bool:

@@ -24,6 +24,7 @@ SNIPPET_MIN = 80
 _SENTENCE_END = "。！？；!?;\n"
 _SOFT_BREAK = "，、,：:）)"
 _LATIN_CHAR = re.compile(r"[a-z0-9]")
+_MINOR = re.compile(r"\d\.\d+$")
 
 
 @dataclass
@@ -49,6 +50,11 @@ class Prepared:
     def __init__(self, terms: list[list[str]]) -> None:
         self.items = [(ui, t, bool(_LATIN_CHAR.match(t[0])), bool(_LATIN_CHAR.match(t[-1])))
                       for ui, alternatives in enumerate(terms) for t in alternatives if t]
+        #: terms that name a version without a minor number (``gpt-4``, ``qwen2``):
+        #: ``GPT-4.1`` and ``Qwen2.5`` are other versions, not matches
+        #: (``search.versions``); ``8.5`` still matches its patch ``8.5.1``
+        self.majors = {t for _ui, t, _l, right in self.items if right and t[-1].isdigit()
+                       and not _MINOR.search(t)}
 
 
 def find_matches(text: str, terms: list[list[str]] | Prepared, fold: FoldFn) -> list[Match]:
@@ -65,12 +71,15 @@ def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]] |
         terms = Prepared(terms)
     raw: list[Match] = []
     latin = _LATIN_CHAR.match
+    majors = terms.majors
     for ui, term, left_latin, right_latin in terms.items:
         start = folded.find(term)
+        major = term in majors
         while start != -1:
             end = start + len(term)
             if not ((left_latin and start > 0 and latin(folded[start - 1]))
-                    or (right_latin and end < len(folded) and latin(folded[end]))):
+                    or (right_latin and end < len(folded) and latin(folded[end]))
+                    or (major and folded[end:end + 1] == "." and folded[end + 1:end + 2].isdigit())):
                 if offsets is not None:
                     raw.append(Match(offsets[start], offsets[end - 1] + 1, ui))
                 else:

@@ -37,6 +37,8 @@ from whoosh import query as Q
 from indexer import whoosh_compat
 from indexer.postings import Decoded
 
+_MISSING = object()
+
 
 class SegmentArrays:
     """What scoring needs of one segment that only changes with the segment:
@@ -51,7 +53,18 @@ class SegmentArrays:
         self.live = live
         self._lengths: dict[str, np.ndarray] = {}
         self._facets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        self._memo: dict[tuple, object] = {}
         self._lock = threading.Lock()
+
+    def memo(self, key: tuple, load):
+        """Anything derived from this segment alone (the terms a prefix walk
+        finds, say): computed once per generation, shared by threads."""
+        got = self._memo.get(key, _MISSING)
+        if got is _MISSING:
+            got = load()
+            with self._lock:
+                got = self._memo.setdefault(key, got)
+        return got
 
     def lengths(self, reader, fieldname: str) -> np.ndarray:
         """Each document's length of the field as Whoosh scores with it (the
@@ -183,6 +196,13 @@ class SegmentEvaluator:
         self._postings: dict[tuple[str, str], Postings | None] = {}
         self._term_scores: dict[tuple[str, str], _Node] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
+        #: per-request scratch space of query nodes that evaluate themselves
+        #: (``evaluate_vector``, e.g. ``search.versions.VersionQuery``)
+        self.memo: dict[tuple, object] = {}
+
+    def segment_memo(self, key: tuple, load):
+        """See :meth:`SegmentArrays.memo`."""
+        return self.arrays.memo(key, load)
 
     # -- leaves ----------------------------------------------------------
 
@@ -230,12 +250,14 @@ class SegmentEvaluator:
         return node
 
     def _bm25(self, fieldname: str, text: str, p: Postings) -> np.ndarray:
-        idf = self.top.idf(fieldname, text)
+        return self.bm25(fieldname, p.ids, p.weights, self.top.idf(fieldname, text))
+
+    def bm25(self, fieldname: str, ids: np.ndarray, tf: np.ndarray, idf: float) -> np.ndarray:
+        """Whoosh's BM25F of term frequencies ``tf`` in documents ``ids``."""
         avgfl = self.top.avg_field_length(fieldname) or 1
         B = self._bm25f.b_for(fieldname)
         K1 = self._bm25f.k1
-        fl = self.arrays.lengths(self.reader, fieldname)[p.ids]
-        tf = p.weights
+        fl = self.arrays.lengths(self.reader, fieldname)[ids]
         return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
 
     def phrase(self, q: Q.Phrase, need_score: bool) -> _Node:
@@ -306,6 +328,22 @@ class SegmentEvaluator:
             return self._boosted(node, q.boost, need_score)
         if isinstance(q, Q.Phrase):
             return self._boosted(self.phrase(q, need_score), q.boost, need_score)
+        if isinstance(q, Q.DisjunctionMax):  # the best sub-score (Whoosh's matcher ignores tiebreak)
+            subs = q.subqueries
+            if not subs:
+                return self._empty(need_score)
+            if len(subs) == 1:
+                return self._eval(subs[0], need_score)
+            nodes = [self._eval(sub, need_score) for sub in subs]
+            mask = nodes[0].mask.copy()
+            for nd in nodes[1:]:
+                mask |= nd.mask
+            score = None
+            if need_score:
+                score = nodes[0].score.copy()
+                for nd in nodes[1:]:
+                    np.maximum(score, nd.score, out=score)
+            return self._boosted(_Node(mask, score), q.boost, need_score)
         if _is_sum_compound(q):
             subs = q.subqueries
             if not subs:
@@ -350,6 +388,9 @@ class SegmentEvaluator:
         if isinstance(q, Q.Every):
             mask = self.arrays.live.copy()
             return _Node(mask, mask.astype(np.float64) if need_score else None)
+        own = getattr(q, "evaluate_vector", None)
+        if own is not None:  # a node of ours that knows how to evaluate itself
+            return self._boosted(own(self, need_score), q.boost, need_score)
         return self.generic(q, need_score)
 
     @staticmethod

@@ -450,3 +450,45 @@ def test_hash_and_size_and_mtime():
     assert a.content_hash == hashlib.sha256(raw).hexdigest()
     assert a.size == len(raw)
     assert a.mtime_ns == 123_000_000_000
+
+
+# ----------------------------------------------------- stray NUL bytes (issue 12, point 7)
+
+REAL = CORPUS / "karminski__one-small-step" / "20250123-what-is-LLM-distill" / "what-is-LLM-distill.md"
+
+
+def _with_nuls(raw: bytes, count: int) -> bytes:
+    """``raw`` with ``count`` NUL bytes put between lines, spread over the file."""
+    lines = raw.split(b"\n")
+    step = max(1, len(lines) // (count + 1))
+    for k in range(count, 0, -1):
+        lines.insert(k * step, b"\x00")
+    return b"\n".join(lines).replace(b"\n\x00\n", b"\x00\n")
+
+
+def test_a_few_stray_nul_bytes_are_dropped_with_a_warning():
+    raw = REAL.read_bytes()
+    dirty = _with_nuls(raw, 3)
+    assert dirty.count(b"\x00") == 3 and len(dirty) == len(raw) + 3
+    clean = parse_article(raw, "a.md")
+    a = parse_article(dirty, "a.md")
+    assert a.title == clean.title
+    assert a.body == clean.body and "\x00" not in a.body
+    assert [s.heading for s in a.sections] == [s.heading for s in clean.sections]
+    assert a.warnings == ["3 stray NUL bytes dropped"]
+
+
+def test_nul_bytes_in_non_utf8_or_in_numbers_mean_binary():
+    text = REAL.read_text(encoding="utf-8")
+    gbk_with_nul = _with_nuls(text.encode("gb18030"), 2)
+    with pytest.raises(ArticleError, match="binary"):
+        parse_article(gbk_with_nul, "a.md")
+    utf16 = text.encode("utf-16")  # every other byte a NUL
+    with pytest.raises(ArticleError, match="binary"):
+        parse_article(utf16, "a.md")
+    png = (CORPUS.parent / "docs" / "screenshot-home.png").read_bytes()
+    with pytest.raises(ArticleError, match="binary"):
+        parse_article(png, "a.md")
+    many = _with_nuls(REAL.read_bytes(), 40)  # valid UTF-8 otherwise, but far more than stray
+    with pytest.raises(ArticleError, match="binary"):
+        parse_article(many, "a.md")

@@ -477,3 +477,22 @@ def test_user_dictionary_change_forces_rebuild(tmp_path):
 def test_missing_corpus_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         update_index(IndexConfig(tmp_path / "nope", tmp_path / "ix"))
+
+
+def test_article_with_stray_nul_bytes_is_indexed_with_a_warning(tmp_path):
+    """Issue 12, point 7: a real article with 3 NUL bytes is indexed (they are
+    dropped, with a warning); a real binary file beside it stays skipped."""
+    src = ROOT / "corpus" / "karminski__one-small-step" / "20250123-what-is-LLM-distill" / "what-is-LLM-distill.md"
+    raw = src.read_bytes()
+    cut = [len(raw) // 4, len(raw) // 2, 3 * len(raw) // 4]
+    cut = [raw.index(b"\n", c) for c in cut]  # between lines, never inside a character
+    dirty = raw[:cut[0]] + b"\x00" + raw[cut[0]:cut[1]] + b"\x00" + raw[cut[1]:cut[2]] + b"\x00" + raw[cut[2]:]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "distill.md").write_bytes(dirty)
+    (corpus / "shot.md").write_bytes((ROOT / "docs" / "screenshot-home.png").read_bytes())
+    r = build_index(corpus, tmp_path / "ix")
+    assert r.added == ["distill.md"]
+    assert [p for p, _ in r.skipped] == ["shot.md"] and "binary" in r.skipped[0][1]
+    assert ("distill.md", "3 stray NUL bytes dropped") in r.warnings
+    assert found(tmp_path / "ix", "知识蒸馏") == ["distill.md"]

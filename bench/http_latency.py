@@ -1,0 +1,179 @@
+"""Sequential HTTP latency of ``zhsearch serve`` with the result cache off.
+
+Issue 11's latency target (kept by issue 12's ranking work): one client, one
+request at a time, over the judged queries plus queries that find nothing
+(misspellings, pinyin, random Latin, traditional-script sentences), result
+cache off: p50 <= 12 ms and p99 <= 4x p50.
+
+    .venv/bin/python bench/http_latency.py --index DIR [--corpus DIR] [--passes 3]
+        [--baseline CHECKOUT] [--workers 1]
+
+The server is started on ``--index`` (built beforehand, e.g. by ``zhsearch
+eval``); every query is sent once to warm up (the "cold" pass), then
+``--passes`` times; each request's wall time (connection reused, body read)
+is a sample.  With ``--baseline CHECKOUT`` (a source tree of another version,
+e.g. ``git archive <commit> | tar -x -C CHECKOUT``) a second server runs that
+code on the same index (``PYTHONPATH=CHECKOUT``), and the two are asked in
+turn, query by query, alternating who goes first: on a shared machine only
+the ratio measured in the same run means anything.  Printed: p50, p90, p99,
+max per query group and server, the ratios, and the slowest queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from load import _env as env  # noqa: E402
+from load import free_port  # noqa: E402
+from load import percentile as pct  # noqa: E402
+from run import stop_server  # noqa: E402
+
+#: Queries that find little or nothing and so take the rescue paths (did you
+#: mean, pinyin, "most words"): fixed lists plus seeded random Latin strings.
+MISSPELLED = ["chatgtp", "kubernets", "zookeper", "transfomer", "elasticsearh", "mysqll index",
+              "pytorh 安装", "tensorflw", "reids 持久化", "postgress"]
+PINYIN = ["canshu", "weitiao damoxing", "xiangliang shujuku", "xiangliangshujuku", "fenbushi suo",
+          "huancun chuantou", "xianliu suanfa", "sisuo", "zhishi zhengliu", "moxing lianghua"]
+TRADITIONAL = ["請問這個伺服器的記憶體為什麼一直不夠用", "執行緒池應該設定多少個執行緒才合理",
+               "資料庫交易隔離等級有哪些差別", "如何在筆記型電腦上訓練一個小模型",
+               "分散式系統的一致性演算法怎麼選", "為什麼我的程式會發生記憶體洩漏",
+               "網路封包遺失時傳輸層如何處理", "快取伺服器當機以後資料會不會遺失",
+               "軟體部署到雲端需要注意哪些設定", "向量資料庫跟全文檢索引擎有什麼不同"]
+
+
+def random_latin(n: int, seed: int = 20261202) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        words = ["".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(4, 9)))
+                 for _ in range(rnd.randint(1, 3))]
+        out.append(" ".join(words))
+    return out
+
+
+def load_judged(path: Path) -> list[str]:
+    return [line.split("\t", 1)[1].strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#") and "\t" in line]
+
+
+def serve(corpus: Path, index: Path, workers: int, checkout: Path | None) -> tuple[subprocess.Popen, int]:
+    """``zhsearch serve --cache-size 0`` of this tree, or of ``checkout``."""
+    port = free_port()
+    e = env()
+    if checkout is not None:
+        e["PYTHONPATH"] = str(checkout)
+    proc = subprocess.Popen([sys.executable, "-m", "zhsearch", "serve", "--corpus", str(corpus), "--index",
+                             str(index), "--port", str(port), "--workers", str(workers), "--cache-size", "0"],
+                            env=e, cwd=str(checkout or ROOT), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/healthz"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                if resp.status == 200:
+                    return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"zhsearch serve ({checkout or ROOT}) exited before answering")
+            time.sleep(0.05)
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, q: str) -> float:
+        t0 = time.perf_counter()
+        self.conn.request("GET", "/api/search?q=" + urllib.parse.quote(q))
+        resp = self.conn.getresponse()
+        resp.read()
+        dt = (time.perf_counter() - t0) * 1000
+        if resp.status != 200:
+            raise SystemExit(f"HTTP {resp.status} for {q!r}")
+        return dt
+
+
+def table(name: str, samples: dict[str, list[float]]) -> None:
+    every = [x for v in samples.values() for x in v]
+    print(f"\n{name}\n")
+    print("| queries | n | p50 ms | p90 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for g, v in list(samples.items()) + [("all", every)]:
+        print(f"| {g} | {len(v)} | {pct(v, 50):.1f} | {pct(v, 90):.1f} | {pct(v, 99):.1f} | {max(v):.1f} |")
+    print(f"\np99 / p50 = {pct(every, 99) / pct(every, 50):.2f} (targets: p50 <= 12 ms, p99 <= 4 x p50)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--queries", type=Path, default=ROOT.parent / "shared" / "qrels" / "queries.tsv")
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--baseline", type=Path, help="source tree of the version to compare with")
+    args = ap.parse_args()
+
+    groups = {"judged": load_judged(args.queries), "misspelled": MISSPELLED, "pinyin": PINYIN,
+              "random latin": random_latin(10), "traditional": TRADITIONAL}
+    items = [(g, q) for g, qs in groups.items() for q in qs]
+    names = ["this tree"] + ([f"baseline {args.baseline}"] if args.baseline else [])
+    procs = []
+    try:
+        for checkout in [None] + ([args.baseline.resolve()] if args.baseline else []):
+            procs.append(serve(args.corpus, args.index, args.workers, checkout))
+        clients = [Client(port) for _proc, port in procs]
+        cold = [{g: [] for g in groups} for _ in clients]
+        warm = [{g: [] for g in groups} for _ in clients]
+        per_query = [{} for _ in clients]
+        for n in range(args.passes + 1):
+            for k, (g, q) in enumerate(items):
+                order = list(range(len(clients)))
+                if (n + k) % 2:
+                    order.reverse()
+                for i in order:
+                    dt = clients[i].get(q)
+                    (cold if n == 0 else warm)[i][g].append(dt)
+                    if n:
+                        per_query[i].setdefault(q, []).append(dt)
+    finally:
+        for proc, _port in procs:
+            stop_server(proc)
+
+    print(f"zhsearch serve --workers {args.workers} --cache-size 0; {len(items)} queries, one request at a "
+          f"time; a cold pass (first sight of each query), then {args.passes} warm passes; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    for i, name in enumerate(names):
+        table(f"### {name}: cold pass", cold[i])
+        table(f"### {name}: warm passes", warm[i])
+        slow = sorted(per_query[i].items(), key=lambda kv: -statistics.median(kv[1]))[:8]
+        print("\nslowest (median ms): " + ", ".join(f"{q} {statistics.median(v):.1f}" for q, v in slow))
+    if len(names) == 2:
+        print("\n### this tree / baseline (same run, interleaved)\n")
+        print("| queries | cold p50 | warm p50 | warm p90 | warm p99 |")
+        print("|---|---:|---:|---:|---:|")
+        for g in list(groups) + ["all"]:
+            def col(data, i, p):
+                v = [x for vals in data[i].values() for x in vals] if g == "all" else data[i][g]
+                return pct(v, p)
+            print(f"| {g} | {col(cold, 0, 50) / col(cold, 1, 50):.2f} | {col(warm, 0, 50) / col(warm, 1, 50):.2f} "
+                  f"| {col(warm, 0, 90) / col(warm, 1, 90):.2f} | {col(warm, 0, 99) / col(warm, 1, 99):.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

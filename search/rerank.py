@@ -1,0 +1,210 @@
+"""Passage evidence: rank by where the query words meet (issue 12, point 1).
+
+BM25 sees an article as a bag of words: a deployment tutorial that names
+GPT-4 once in its introduction and says 参数 twenty times in its setup steps
+outscores the article that says "GPT-4 … 拥有超过5000亿参数" in one sentence.
+The engine therefore re-ranks its best candidates with what the stored
+sections (``indexer.stored``: heading, anchor, folded text) say about them:
+
+* **together** — the largest share of the informative query units (weighted
+  by IDF) that one sentence, one paragraph and one section hold (a section's
+  heading counts as part of it);
+* **headings** — the share found in the title or in a heading, where a word
+  inside a compound counts (蒸馏 in 知识蒸馏, 量化 in 模型量化);
+* **spread** — the share of the article's text that lies in sections
+  mentioning the units: an article *about* a word mentions it throughout,
+  one that mentions it in passing has it in one section;
+* **present** — the share of the units found at all (the coverage that
+  ranks "most words" candidates of long questions).
+
+No jieba at query time: the query's folded terms (the same the snippets
+mark, version-aware) are found by substring search in the folded section
+texts.  The stored fields read here are kept per generation
+(``engine.StoredCache``), so the page's own snippets read them once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from indexer.stored import FoldFn, folded_text
+
+from .snippets import Prepared, find_folded
+
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
+_PATH_SEP = re.compile(r"[/_\-.]+")
+
+
+@dataclass
+class Evidence:
+    """What one article's text says about the query (each in [0, 1]).
+
+    ``sentence``, ``paragraph`` and ``section`` say how many of the query's
+    informative units meet in one passage of that size: 0 when no two do, 1
+    when all do ((k - 1) / (n - 1) for k of n units; always 0 for a one-word
+    query).  Counting units rather than weighing them keeps a rare word alone
+    in a sentence (GPT-4 in an introduction) from passing for the meeting of
+    all of them."""
+
+    sentence: float = 0.0
+    paragraph: float = 0.0
+    section: float = 0.0
+    heading: float = 0.0
+    spread: float = 0.0
+    present: float = 0.0
+    path: float = 0.0
+
+
+def unit_weights(searcher, terms: list[list[str]]) -> list[float]:
+    """IDF of each informative unit (its first form) in the body, Robertson-style:
+    a unit the index has never seen counts as rare."""
+    n = max(1, searcher.doc_count())
+    out = []
+    for alternatives in terms:
+        word = alternatives[0] if alternatives else ""
+        df = 0
+        for form in alternatives[:1] + [a for a in alternatives[1:] if " " not in a][:2]:
+            try:
+                df = max(df, searcher.doc_frequency("body", form))
+            except (KeyError, ValueError):  # pragma: no cover - odd terms
+                pass
+        if not word:
+            out.append(0.0)
+            continue
+        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    return out
+
+
+@dataclass(frozen=True)
+class DocText:
+    """An article's folded text as passage evidence reads it, independent of
+    any query (so it is kept with the article's stored fields): its section
+    texts joined by line breaks and where each starts, its title and section
+    headings likewise, its text length and its path folded into words."""
+
+    joined: str
+    starts: tuple[int, ...]
+    lengths: tuple[int, ...]
+    heads: str  # the title, then the heading of each section
+    head_starts: tuple[int, ...]
+    path: str  # folded, separators made spaces, no suffix: "docs ai rag rag vector store"
+    name: str  # the file name, lower case: "readme.md"
+
+    @classmethod
+    def of(cls, fields: dict, fold: FoldFn) -> "DocText":
+        sections = fields.get("sections") or ()
+        texts = [folded_text(sec, fold)[0] if sec[2] else "" for sec in sections]
+        heads = [fields.get("title_text") or ""] + [sec[0] or "" for sec in sections]
+        path = fields.get("path") or ""
+        return cls("\n".join(texts), _starts(texts), tuple(len(t) for t in texts),
+                   fold("\n".join(heads))[0], _starts(heads),
+                   fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))[0] if path else "",
+                   path.rsplit("/", 1)[-1].lower())
+
+
+def _starts(parts: list[str]) -> tuple[int, ...]:
+    out = []
+    pos = 0
+    for t in parts:
+        out.append(pos)
+        pos += len(t) + 1
+    return tuple(out)
+
+
+def evidence(doc: DocText, prepared: Prepared, weights: list[float]) -> Evidence:
+    """Passage evidence of one article: see the module docstring.
+
+    The article's folded section texts are searched as one string (one pass
+    per query term, in C), and its headings likewise; matches are then told
+    apart by section, paragraph and sentence with bisection."""
+    total = sum(weights)
+    if total <= 0:
+        return Evidence()
+    span = max(1, len(weights) - 1)
+    head_units: dict[int, set[int]] = {}  # 0: the title, i + 1: heading of section i
+    for m in find_folded(doc.heads, None, prepared):
+        head_units.setdefault(bisect_right(doc.head_starts, m.start) - 1, set()).add(m.unit)
+    in_heading = set().union(*head_units.values()) if head_units else set()
+    best = max((len(u) for u in head_units.values()), default=1)  # a heading is a passage too
+    best_sent = best_para = best_sec = max(1, best)
+
+    joined = doc.joined
+    matches = find_folded(joined, None, prepared) if joined else []
+    by_sec: dict[int, set[int]] = {}
+    for m in matches:
+        by_sec.setdefault(bisect_right(doc.starts, m.start) - 1, set()).add(m.unit)
+    if any(len(u) > 1 for u in by_sec.values()):
+        # walk the matches in text order: a line break between two closes the
+        # paragraph (and the sentence), a full stop the sentence
+        sent: set[int] = set()
+        para: set[int] = set()
+        prev_end = -1
+        for m in matches:
+            if prev_end >= 0 and m.start > prev_end:
+                if joined.find("\n", prev_end, m.start) != -1:
+                    best_para = max(best_para, len(para))
+                    para = set()
+                    best_sent = max(best_sent, len(sent))
+                    sent = set()
+                elif _SENTENCE_END.search(joined, prev_end, m.start):
+                    best_sent = max(best_sent, len(sent))
+                    sent = set()
+            sent.add(m.unit)
+            para.add(m.unit)
+            prev_end = m.end
+        best_sent = max(best_sent, len(sent))
+        best_para = max(best_para, len(para))
+    found = set(in_heading)
+    spread_len = 0.0
+    for i, units in by_sec.items():
+        found |= units
+        spread_len += doc.lengths[i] * sum(weights[u] for u in units) / total
+        best_sec = max(best_sec, len(units | head_units.get(i + 1, set())))
+    text_len = sum(doc.lengths)
+    in_path = {m.unit for m in find_folded(doc.path, None, prepared)} if doc.path else set()
+    return Evidence(
+        sentence=(best_sent - 1) / span, paragraph=(best_para - 1) / span, section=(best_sec - 1) / span,
+        heading=sum(weights[u] for u in in_heading) / total,
+        spread=spread_len / text_len if text_len else 0.0,
+        present=sum(weights[u] for u in found) / total,
+        path=sum(weights[u] for u in in_path) / total)
+
+
+#: File names of a folder's index page in VuePress / Hugo / GitHub folders:
+#: a list of the folder's articles, naming every topic of the folder in passing.
+#: (A Hugo page bundle's ``index.md`` is the article itself.)
+INDEX_PAGES = frozenset({"readme.md", "_index.md"})
+
+
+def factor(ev: Evidence, r, name: str = "") -> float:
+    """How much the evidence lifts an article's score (``r``: a ``Ranking``)."""
+    f = (1.0 + r.passage_sentence * ev.sentence + r.passage_paragraph * ev.paragraph
+         + r.passage_section * ev.section + r.passage_heading * ev.heading + r.passage_spread * ev.spread
+         + r.passage_path * ev.path)
+    return f * r.index_page_weight if name in INDEX_PAGES else f
+
+
+def rerank(load, ranked: list[int], scores, tiers, terms: list[list[str]], weights: list[float], r,
+           depth: int):
+    """Re-rank the first ``depth`` of ``ranked`` (best first, tiers kept) by
+    their scores times the passage evidence factor.
+
+    ``load(docnum)`` gives an article's :class:`DocText`; ``weights``: each
+    term group's informativeness (:func:`unit_weights`).  Returns
+    ``(ranked, scores)``: the new order (the rest after the first ``depth``
+    unchanged) and the scores with the re-ranked ones replaced (a copy)."""
+    head = ranked[:depth]
+    new = scores.copy()
+    if terms:
+        prepared = Prepared(terms)
+        for d in head:
+            doc = load(d)
+            new[d] = scores[d] * factor(evidence(doc, prepared, weights), r, doc.name)
+    if tiers is None:
+        head.sort(key=lambda d: (-new[d], d))
+    else:
+        head.sort(key=lambda d: (tiers[d], -new[d], d))
+    return head + ranked[depth:], new
