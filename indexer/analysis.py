@@ -43,6 +43,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+import numpy as np
+
 from .folding import Folding
 from .segmenter import Segmenter, load_segmenter, resolve_backend
 
@@ -97,6 +99,8 @@ class UnitKind(StrEnum):
 #: A raw token: (text, position, startchar, endchar) with offsets into the
 #: original (unfolded) text.
 RawToken = tuple[str, int, int, int]
+#: What the index files of a token: (text, position).
+IndexToken = tuple[str, int]
 
 
 class WordToken(NamedTuple):
@@ -152,6 +156,7 @@ class Analyzer:
         self.folding = Folding()
         self._segmenter: Segmenter | None = None
         self._derived: dict[str, object] = {}
+        self._sub_words: dict[str, tuple[str, ...]] = {}  # a memo of _subs
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -162,6 +167,7 @@ class Analyzer:
         state = self.__dict__.copy()
         state["_segmenter"] = None
         state["_derived"] = {}
+        state["_sub_words"] = {}
         del state["_lock"]
         return state
 
@@ -218,21 +224,78 @@ class Analyzer:
         folded, offsets = self.fold(text)
         return [t[:4] for t in self._words(folded, offsets, start_pos)]
 
-    def folded_word_tokens(self, folded: str) -> list[tuple[str, int, int, int, Role]]:
-        """Word tokens (text, position, start, end, role) of already folded
-        text, offsets into it: what the indexer files (it keeps positions only)."""
-        return self._words(folded, None, 0)
-
-    def _words(self, folded: str, offsets: list[int] | None,
-               pos: int) -> list[tuple[str, int, int, int, Role]]:
-        """The tokenizer itself, on folded text; ``offsets`` maps folded
-        indexes to original ones (None: the same).  Plain tuples: this runs
-        for every token the indexer writes."""
+    def indexed_words(self, folded: str) -> dict[str, list[int]]:
+        """Every word token of already folded text, grouped: word → its
+        positions.  What the index files of a word field: the same tokens as
+        :meth:`word_tokens` (a test holds them equal), made without offsets,
+        roles or a token list — this runs for every word the indexer writes."""
+        out: dict[str, list[int]] = {}
+        get = out.get
+        pos = 0
         seg = None
-        out: list[tuple[str, int, int, int, Role]] = []
+        subs_of = self._sub_words
+        for m in _TOKEN_RE.finditer(folded):
+            kind = m.lastgroup
+            word = m.group()
+            if kind == "han":
+                if seg is None:
+                    seg = self.segmenter
+                for w in seg.cut(word):
+                    got = get(w)
+                    if got is None:
+                        out[w] = [pos]
+                    else:
+                        got.append(pos)
+                    if len(w) > 2:
+                        subs = subs_of.get(w)
+                        if subs is None:
+                            subs = self._subs(w)
+                        for sub in subs:
+                            got = get(sub)
+                            if got is None:
+                                out[sub] = [pos]
+                            else:
+                                got.append(pos)
+                    pos += 1
+                continue
+            if len(word) > MAX_TOKEN_LEN:
+                continue
+            if kind == "latin" and word.isalnum():  # the common case: one token
+                pieces: tuple = ((word, 0),)
+                advance = 1
+            else:
+                pieces, advance = _latin_pieces(kind, word)
+            for text, k in pieces:
+                got = get(text)
+                if got is None:
+                    out[text] = [pos + k]
+                else:
+                    got.append(pos + k)
+            pos += advance
+        return out
+
+    def _subs(self, word: str) -> tuple[str, ...]:
+        """The dictionary words of two and three characters inside ``word``
+        (jieba's search-mode sub-words), kept per word: words repeat."""
+        seg = self.segmenter
+        n = len(word)
+        subs = tuple(word[i:i + g] for g in (2, 3) if n > g for i in range(n - g + 1)
+                     if seg.is_word(word[i:i + g]))
+        self._sub_words[word] = subs
+        return subs
+
+    def _words(self, folded: str, offsets: list[int] | None, pos: int) -> list:
+        """The tokenizer itself, on folded text, as ``(text, position, start,
+        end, role)`` tuples; ``offsets`` maps folded indexes to original ones
+        (None: the same).  :meth:`indexed_words` is its index-time twin."""
+        seg = None
+        out: list = []
         append = out.append
         MAIN, SUB, COMPOUND, PART, LATIN = Role.MAIN, Role.SUB, Role.COMPOUND, Role.PART, Role.LATIN
         is_word = None
+
+        def span(a: int, b: int) -> tuple[int, int]:  # original offsets of folded [a, b)
+            return (a, b) if offsets is None else (offsets[a], offsets[b - 1] + 1)
 
         for m in _TOKEN_RE.finditer(folded):
             kind = m.lastgroup
@@ -243,8 +306,7 @@ class Analyzer:
                     seg = self.segmenter
                     is_word = seg.is_word
                 for w, ws, we in seg.words(word):
-                    a, b = s + ws, s + we
-                    append((w, pos, a, b, MAIN) if offsets is None else (w, pos, offsets[a], offsets[b - 1] + 1, MAIN))
+                    append((w, pos, *span(s + ws, s + we), MAIN))
                     n = we - ws
                     if n > 2:
                         for g in (2, 3):
@@ -253,58 +315,50 @@ class Analyzer:
                             for i in range(n - g + 1):
                                 sub = w[i:i + g]
                                 if is_word(sub):
-                                    a2 = a + i
-                                    append((sub, pos, a2, a2 + g, SUB) if offsets is None
-                                           else (sub, pos, offsets[a2], offsets[a2 + g - 1] + 1, SUB))
+                                    a = s + ws + i
+                                    append((sub, pos, *span(a, a + g), SUB))
                     pos += 1
                 continue
             n = len(word)
             if n > MAX_TOKEN_LEN:
                 continue
-            e = s + n
-            a, b = (s, e) if offsets is None else (offsets[s], offsets[e - 1] + 1)
             if kind == "num":
                 digits = word.rstrip(_UNITS)
                 d = s + len(digits)
-                append((word, pos, a, b, COMPOUND))
-                if offsets is None:
-                    append((digits, pos, s, d, PART))
-                    append((word[len(digits):], pos + 1, d, e, PART))
-                else:
-                    append((digits, pos, offsets[s], offsets[d - 1] + 1, PART))
-                    append((word[len(digits):], pos + 1, offsets[d], offsets[e - 1] + 1, PART))
+                out += ((word, pos, *span(s, s + n), COMPOUND), (digits, pos, *span(s, d), PART),
+                        (word[len(digits):], pos + 1, *span(d, s + n), PART))
                 pos += 2
                 continue
-            if word.isalnum():  # a plain word or number: no separators, one part
-                append((word, pos, a, b, LATIN))
+            if word.isalnum():  # a plain word or number: no separators, no parts
+                append((word, pos, *span(s, s + n), LATIN))
                 pos += 1
                 continue
             parts = _latin_parts(word, s)
             if len(parts) == 1 and parts[0][0] == word:
-                append((word, pos, a, b, LATIN))
+                append((word, pos, *span(s, s + n), LATIN))
                 pos += 1
                 continue
-            append((word, pos, a, b, COMPOUND))
+            append((word, pos, *span(s, s + n), COMPOUND))
             for ptext, ps, pe in parts:
-                append((ptext, pos, ps, pe, PART) if offsets is None
-                       else (ptext, pos, offsets[ps], offsets[pe - 1] + 1, PART))
+                append((ptext, pos, *span(ps, pe), PART))
                 pos += 1
             if not parts:
                 pos += 1
         return out
 
-    def code_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
-        """Tokens of source code: identifiers and compounds as in prose, plus
-        the words of Chinese comments, without search-mode sub-words.
+    def code_words(self, text: str) -> list[str]:
+        """The words of source code: identifiers and compounds as in prose
+        (whole, then their parts), plus the words of Chinese comments,
+        without search-mode sub-words.
 
         Code is half of a typical technical corpus by volume but weighs
-        little in ranking, so it gets a cheap path: the segmenter only sees
-        its Han runs (of two or more characters), and no offsets are kept.
+        little in ranking, so it gets a cheap path: only the first
+        ``MAX_CODE_CHARS`` count, the segmenter only sees Han runs of two or
+        more characters (without HMM), and the code field keeps counts, not
+        positions.
         """
-        text = text[:MAX_CODE_CHARS]
-        folded, _offsets = self.fold(text)
-        out: list[RawToken] = []
-        pos = start_pos
+        folded, _offsets = self.fold(text[:MAX_CODE_CHARS])
+        out: list[str] = []
         seg = None
         for m in _TOKEN_RE.finditer(folded):
             kind = m.lastgroup
@@ -314,20 +368,15 @@ class Analyzer:
                     continue
                 if seg is None:
                     seg = self.segmenter
-                for w in seg.plain_words(word):
-                    out.append((w, pos, 0, 0))
-                    pos += 1
+                out += seg.plain_words(word)
                 continue
             if len(word) > MAX_TOKEN_LEN:
                 continue
-            out.append((word, pos, 0, 0))
-            pos += 1
-            if kind == "latin":
-                parts = _latin_parts(word, 0)
+            out.append(word)
+            if kind == "latin" and not word.isalnum():
+                parts = _ALNUM_RE.findall(word)
                 if len(parts) > 1:
-                    for ptext, _, _ in parts:
-                        out.append((ptext, pos, 0, 0))
-                        pos += 1
+                    out += parts
         return out
 
     def bigram_tokens(self, text: str, start_pos: int = 0) -> list[RawToken]:
@@ -335,9 +384,13 @@ class Analyzer:
         folded, offsets = self.fold(text)
         return _bigrams(folded, offsets, start_pos)
 
-    def folded_bigram_tokens(self, folded: str) -> list[RawToken]:
-        """:meth:`bigram_tokens` of already folded text, offsets into it."""
-        return _bigrams(folded, None, 0)
+    def indexed_bigrams(self, folded: str) -> "TermPositions":
+        """The bigram field of already folded text, grouped by bigram: the
+        same postings as :meth:`bigram_tokens` (one position per bigram, a gap
+        after each run), computed with array operations — a technical article
+        has more bigrams than words, and a loop over them was the largest
+        part of a build."""
+        return bigram_positions(folded)
 
     def han_runs(self, text: str) -> list[str]:
         """The folded Han runs of ``text``: exactly what the segmenter sees of it."""
@@ -394,6 +447,53 @@ class Analyzer:
         return self.segmenter.plain_words(run)
 
 
+class TermPositions(NamedTuple):
+    """One field of one document, grouped by term: ``terms[k]`` occurs at
+    ``positions[bounds[k]:bounds[k + 1]]`` (ascending)."""
+
+    terms: list[str]
+    bounds: list[int]
+    positions: np.ndarray
+
+
+_EMPTY_POSITIONS = TermPositions([], [0], np.zeros(0, dtype=np.int64))
+
+
+def bigram_positions(folded: str) -> TermPositions:
+    """:class:`TermPositions` of the Han character bigrams of folded text."""
+    cps = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    if len(cps) < 2:
+        return _EMPTY_POSITIONS
+    han = np.zeros(len(cps), dtype=bool)
+    for lo, hi in _HAN_RANGES:
+        han |= (cps >= lo) & (cps <= hi)
+    pair = han[:-1] & han[1:]  # a bigram starts at i
+    starts = np.flatnonzero(pair)
+    if not len(starts):
+        return _EMPTY_POSITIONS
+    # characters of runs of two or more: each such run advances the position
+    # by its length, so a bigram's position is how many come before it
+    in_run = np.zeros(len(cps), dtype=bool)
+    in_run[:-1] |= pair
+    in_run[1:] |= pair
+    before = np.cumsum(in_run) - in_run
+    keys = (cps[starts].astype(np.uint64) << np.uint64(21)) | cps[starts + 1]
+    order = np.argsort(keys, kind="stable")  # stable: each bigram's positions stay ascending
+    keys = keys[order]
+    positions = before[starts][order].astype(np.int64)
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    uniq = keys[first]
+    chars = np.empty(2 * len(uniq), dtype="<u4")
+    chars[0::2] = uniq >> np.uint64(21)
+    chars[1::2] = uniq & np.uint64(0x1FFFFF)
+    text = chars.tobytes().decode("utf-32-le")
+    terms = [text[i:i + 2] for i in range(0, len(text), 2)]
+    return TermPositions(terms, first.tolist() + [len(keys)], positions)
+
+
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF))
+
+
 def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]:
     out: list[RawToken] = []
     for m in HAN_RUN_RE.finditer(folded):
@@ -408,6 +508,18 @@ def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]
             out += [(run[i:i + 2], pos + i, offsets[s + i], offsets[s + i + 1] + 1) for i in range(n)]
         pos += n + 1  # a gap so phrases never bridge two runs
     return out
+
+
+def _latin_pieces(kind: str, word: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """The index tokens of a Latin word, number or compound as ``(text,
+    position offset)``, and how many positions it takes (as :meth:`Analyzer._words`)."""
+    if kind == "num":
+        digits = word.rstrip(_UNITS)
+        return ((word, 0), (digits, 0), (word[len(digits):], 1)), 2
+    parts = _ALNUM_RE.findall(word)
+    if len(parts) == 1 and parts[0] == word:
+        return ((word, 0),), 1
+    return ((word, 0),) + tuple((p, k) for k, p in enumerate(parts)), max(1, len(parts))
 
 
 def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:

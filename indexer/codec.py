@@ -35,9 +35,10 @@ import mmap
 import struct
 import sys
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import accumulate
 
+import numpy as np
 from whoosh import formats
 from whoosh.codec import base
 from whoosh.codec.whoosh3 import W3Codec
@@ -48,6 +49,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.varints import varint
 
 from . import postings, whoosh_compat
+from .analysis import TermPositions
 from .termdict import TermDictReader, TermDictWriter
 
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -261,24 +263,31 @@ class ZhFieldWriter(base.FieldWriter):
         term, with each field's lengths read once per document (Whoosh's
         generic path reads one per posting)."""
         tdict, postfile = self._tdict, self._postfile
-        encode, key_of = postings.encode, _term_key
+        encode, encode_one, key_of = postings.encode, postings.encode_one, _term_key
         for fieldname, terms in grouped.fields():
             fieldid = self._fieldmap.setdefault(fieldname, len(self._fieldmap))
             flen = _field_lengths(lengths, fieldname)
             for btext, lst in terms:
-                ids, weights, values = lst[0::3], lst[1::3], lst[2::3]
-                if len(ids) > 1 and any(a >= b for a, b in zip(ids, ids[1:])):
-                    raise ValueError(f"postings of {fieldname}:{btext!r} out of document order")
-                blob = encode(ids, weights, [v or b"" for v in values])
                 if tdict.starts_block():
                     self._base = self._written
-                if flen is None:
-                    minlength = maxlength = 0
+                if len(lst) == 3:  # one posting: most terms (bigrams of one article)
+                    docnum, weight, value = lst
+                    blob = encode_one(docnum, weight, value or b"")
+                    length = 0 if flen is None else flen[docnum]
+                    info = term_info_bytes(self._written - self._base, 1, docnum, docnum, length, length,
+                                           weight, weight)
                 else:
-                    lens = [flen[d] for d in ids]
-                    minlength, maxlength = min(lens), max(lens)
-                info = term_info_bytes(self._written - self._base, len(ids), ids[0], ids[-1], minlength,
-                                       maxlength, sum(weights), max(weights))
+                    ids, weights, values = lst[0::3], lst[1::3], lst[2::3]
+                    if any(map(int.__ge__, ids, ids[1:])):
+                        raise ValueError(f"postings of {fieldname}:{btext!r} out of document order")
+                    blob = encode(ids, weights, [v or b"" for v in values])
+                    if flen is None:
+                        minlength = maxlength = 0
+                    else:
+                        lens = [flen[d] for d in ids]
+                        minlength, maxlength = min(lens), max(lens)
+                    info = term_info_bytes(self._written - self._base, len(ids), ids[0], ids[-1], minlength,
+                                           maxlength, sum(weights), max(weights))
                 tdict.add(key_of(fieldid, btext), info, self._base)
                 postfile.write(blob)
                 self._written += len(blob)
@@ -468,6 +477,11 @@ class InterningText(TEXT):
         return state
 
     def index(self, value, **kwargs):
+        """``(term bytes, frequency, weight, value)`` per word of ``value``:
+        word → positions (``Analyzer.indexed_words``), a
+        :class:`~indexer.analysis.TermPositions` (``Analyzer.indexed_bigrams``)
+        or tokens that begin ``(text, position)``; for a field without
+        positions plain words (``Analyzer.code_words``)."""
         if isinstance(value, str):
             raise TypeError(f"{type(self).__name__} indexes the tokens of an indexer.analysis.Analyzer, "
                             "not text (see indexer.build.article_fields)")
@@ -477,27 +491,70 @@ class InterningText(TEXT):
         terms, values = shared  # word → its bytes; value → the one equal bytes object
         fmt = self.format
         fb = fmt.field_boost
-        grouped: dict[str, list[int]] = {}
-        for tok in value:
-            got = grouped.get(tok[0])
-            if got is None:
-                grouped[tok[0]] = [tok[1]]
-            else:
-                got.append(tok[1])
-        positions = isinstance(fmt, CompactPositions)
-        encode = fmt.encode if positions else None
+        if not isinstance(fmt, CompactPositions):  # counts only
+            counts = Counter(t if isinstance(t, str) else t[0] for t in value)
+            for word, n in counts.items():
+                tbytes = terms.get(word)
+                if tbytes is None:
+                    tbytes = terms[word] = word.encode("utf-8")
+                vbytes = values.get(n)
+                if vbytes is None:
+                    vbytes = values[n] = pack_uint(n)
+                yield tbytes, n, n * fb, vbytes
+            return
+        if isinstance(value, TermPositions):
+            yield from self._index_grouped(value, terms, values)
+            return
+        if isinstance(value, dict):  # word → positions (Analyzer.indexed_words)
+            grouped = value
+        else:  # tokens that begin (text, position)
+            grouped = {}
+            for tok in value:
+                got = grouped.get(tok[0])
+                if got is None:
+                    grouped[tok[0]] = [tok[1]]
+                else:
+                    got.append(tok[1])
+        encode = fmt.encode
         for word, poslist in grouped.items():
             tbytes = terms.get(word)
             if tbytes is None:
                 tbytes = terms[word] = word.encode("utf-8")
             n = len(poslist)
-            if positions:
-                vbytes = encode(poslist)  # one position: a shared object already
-                if n > 1 and len(vbytes) <= 5:
-                    vbytes = values.setdefault(vbytes, vbytes)
-            else:
-                vbytes = values.get(n)
-                if vbytes is None:
-                    vbytes = values[n] = pack_uint(n)
+            vbytes = encode(poslist)  # one position: a shared object already
+            if n > 1 and len(vbytes) <= 5:
+                vbytes = values.setdefault(vbytes, vbytes)
             # this runs once per posting: no generator layers beyond this one
+            yield tbytes, n, n * fb, vbytes
+
+    def _index_grouped(self, value: "TermPositions", terms: dict, values: dict):
+        """:meth:`index` of postings already grouped by term (numpy positions):
+        the same values ``CompactPositions.encode`` makes, without a loop over
+        positions."""
+        pos = value.positions
+        bounds = value.bounds
+        gaps = pos.copy()
+        gaps[1:] -= pos[:-1]
+        firsts = np.asarray(bounds[:-1], dtype=np.int64)
+        gaps[firsts] = pos[firsts]  # each term's first position is absolute
+        wide = np.maximum.reduceat(gaps, firsts) > 0xFFFF if len(firsts) else np.zeros(0, dtype=bool)
+        narrow_bytes = gaps.astype("<u2").tobytes()
+        wide_bytes = gaps.astype("<u4").tobytes() if wide.any() else b""
+        wide = wide.tolist()
+        first_pos = pos[firsts].tolist()
+        fb = self.format.field_boost
+        for k, word in enumerate(value.terms):
+            a, b = bounds[k], bounds[k + 1]
+            tbytes = terms.get(word)
+            if tbytes is None:
+                tbytes = terms[word] = word.encode("utf-8")
+            n = b - a
+            if wide[k]:
+                vbytes = b"\x04" + wide_bytes[4 * a:4 * b]
+            elif n == 1:
+                vbytes = _ONE_POSITION[first_pos[k]]
+            else:
+                vbytes = b"\x02" + narrow_bytes[2 * a:2 * b]
+                if n <= 2:
+                    vbytes = values.setdefault(vbytes, vbytes)
             yield tbytes, n, n * fb, vbytes

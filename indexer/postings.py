@@ -52,14 +52,15 @@ def _packed(code: int, numbers) -> bytes:
 def encode(ids: list[int], weights: list[float], values: list[bytes]) -> bytes:
     """The bytes of one posting list (``ids`` ascending, all lists equally long)."""
     if len(ids) == 1:  # most terms (bigrams of one article): the same bytes, less work
-        return _encode_one(ids[0], weights[0], values[0])
-    gaps = [ids[0], *(b - a for a, b in zip(ids, ids[1:]))] if len(ids) > 1 else ids
+        return encode_one(ids[0], weights[0], values[0])
+    gaps = [ids[0], *map(int.__sub__, ids[1:], ids[:-1])]
     id_code = _width(max(gaps))
     parts = [b"", _packed(id_code, gaps)]
 
-    if all(w == 1 for w in weights):
+    low, high = min(weights), max(weights)
+    if low == high == 1:
         w_mode = _W_ONES
-    elif all(w == int(w) and 0 <= w < 0x10000 for w in weights):
+    elif low >= 0 and high < 0x10000 and all(map(float.is_integer, map(float, weights))):
         w_mode = _W_U8 if max(weights) < 0x100 else _W_U16
         parts.append(_packed(w_mode - 1, [int(w) for w in weights]))
     else:
@@ -69,7 +70,7 @@ def encode(ids: list[int], weights: list[float], values: list[bytes]) -> bytes:
             arr.byteswap()
         parts.append(arr.tobytes())
 
-    lengths = [len(v) for v in values]
+    lengths = list(map(len, values))
     longest = max(lengths)
     if longest == 0:
         v_mode = _V_NONE
@@ -83,7 +84,8 @@ def encode(ids: list[int], weights: list[float], values: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _encode_one(docnum: int, weight: float, value: bytes) -> bytes:
+def encode_one(docnum: int, weight: float, value: bytes) -> bytes:
+    """:func:`encode` of a list of one posting."""
     id_code = _width(docnum)
     parts = [b"", docnum.to_bytes(_WIDTH_BYTES[id_code], "little")]
     if weight == 1:

@@ -49,7 +49,7 @@ def _text(stream: str, phrase: bool = True) -> TEXT:
 
 
 def build_schema() -> Schema:
-    zh = "word_tokens"
+    zh = "indexed_words"
     return Schema(
         # identity and change detection (columns: cheap to read for every doc)
         path=ID(unique=True, stored=True, sortable=True),
@@ -62,8 +62,8 @@ def build_schema() -> Schema:
         headings=_text(zh),
         description=_text(zh),
         body=_text(zh),
-        code=_text("code_tokens", phrase=False),
-        bigram=_text("bigram_tokens"),
+        code=_text("code_words", phrase=False),
+        bigram=_text("indexed_bigrams"),
         # filters and facets (values folded like the text: NFKC + lower case)
         tag=KEYWORD(commas=True, lowercase=False, scorable=False),
         category=KEYWORD(commas=True, lowercase=False, scorable=False),

@@ -60,6 +60,9 @@ class Segmenter(Protocol):
     def words(self, run: str) -> list[tuple[str, int, int]]:
         """``(word, start, end)`` of jieba's precise cut with HMM."""
 
+    def cut(self, run: str) -> list[str]:
+        """The words of :meth:`words`, without their offsets."""
+
     def plain_words(self, run: str) -> list[str]:
         """jieba's precise cut without HMM."""
 
@@ -127,6 +130,9 @@ class JiebaSegmenter:
     def words(self, run: str) -> list[tuple[str, int, int]]:
         return list(self._tok.tokenize(run, mode="default", HMM=True))
 
+    def cut(self, run: str) -> list[str]:
+        return self._tok.lcut(run, HMM=True)
+
     def plain_words(self, run: str) -> list[str]:
         return self._tok.lcut(run, HMM=False)
 
@@ -165,6 +171,15 @@ class RjiebaSegmenter:
                 out.append((m.group(), s, s + 1))
             else:
                 out.extend((w, s + a, s + b) for w, a, b in tokenize(m.group(), "default", True))
+        return out
+
+    def cut(self, run: str) -> list[str]:
+        cut = self._j.cut
+        if _plain_block(run):
+            return cut(run, True)
+        out: list[str] = []
+        for m in _JIEBA_BLOCK_RE.finditer(run):
+            out.extend([m.group()] if m.end() - m.start() == 1 else cut(m.group(), True))
         return out
 
     def plain_words(self, run: str) -> list[str]:

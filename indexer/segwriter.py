@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from whoosh.writing import SegmentWriter
 
 from . import whoosh_compat
+from .codec import InterningText
 
 #: Estimated bytes a posting costs in a :class:`GroupedPool`: three list
 #: slots (plus list growth); the term's list and key are counted once per term.
@@ -62,6 +63,29 @@ class GroupedPool:
             lst += (docnum, weight, value)
         self.postings += 1
 
+    def add_postings(self, fieldname: str, docnum: int, items) -> int:
+        """One document's postings of a field, ``(term, freq, weight, value)``
+        as ``FieldType.index`` gives them; returns the field's length (the
+        sum of the frequencies, as Whoosh counts it)."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        length = n = 0
+        new = 0
+        for tbytes, freq, weight, value in items:
+            length += freq
+            n += 1
+            lst = terms.get(tbytes)
+            if lst is None:
+                terms[tbytes] = [docnum, weight, value]
+                new += 1
+            else:
+                lst += (docnum, weight, value)
+        self.postings += n
+        self.terms += new
+        return length
+
     @property
     def size(self) -> int:
         """Estimated memory held, in bytes."""
@@ -96,12 +120,60 @@ class GroupedPostings:
 
 
 class GroupedSegmentWriter(SegmentWriter):
-    """A ``SegmentWriter`` whose posting pool is a :class:`GroupedPool`."""
+    """A ``SegmentWriter`` whose posting pool is a :class:`GroupedPool`, and
+    whose ``add_document`` files a text field's postings term by term.
+
+    Whoosh's ``add_document`` makes a tuple per posting and hands each to the
+    pool; with ~1,300 postings an article that loop was a third of a build
+    (bench/README.md, "Build profile").  Here an ``InterningText`` field's
+    postings go straight into their terms' lists.  Every other field is filed
+    the way Whoosh files it: its terms to the pool, its stored value, its
+    length and its column through the codec's per-document writer.  Features
+    our schema does not use (boosts, term vectors, separate spelling fields,
+    custom stored values) are refused when the writer opens rather than
+    silently dropped.
+    """
 
     def __init__(self, ix, **kwargs) -> None:
         kwargs.pop("limitmb", None)  # the grouped pool does not spill to disk
         super().__init__(ix, **kwargs)
         self.pool = GroupedPool()
+        for name, field in self.schema.items():
+            if field.vector or field.separate_spelling():
+                raise ValueError(f"field {name!r}: term vectors and spelling fields are not supported")
+
+    def add_document(self, **fields) -> None:
+        if self.is_closed:
+            raise ValueError("this writer is closed")
+        unknown = [name for name in fields if name.startswith("_") or name not in self.schema]
+        if unknown:
+            raise ValueError(f"not fields of the schema (or unsupported options): {sorted(unknown)}")
+        pdw = self.perdocwriter
+        docnum = self.docnum
+        pool = self.pool
+        pdw.start_doc(docnum)
+        try:
+            for name in sorted(fields):
+                value = fields[name]
+                if value is None:
+                    continue
+                field = self.schema[name]
+                length = 0
+                if field.indexed:
+                    if isinstance(field, InterningText):
+                        length = pool.add_postings(name, docnum, field.index(value))
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            length += freq
+                            pool.add((name, tbytes, docnum, weight, vbytes))
+                pdw.add_field(name, field, value if field.stored else None, length if field.scorable else 0)
+                if field.column_type:
+                    pdw.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            pdw.cancel_doc()
+            raise
+        pdw.finish_doc()
+        whoosh_compat.document_added(self)
 
     def finish_segment(self):
         """Write this writer's segment and return it (None when it got no

@@ -36,9 +36,11 @@ def encode(heading: str, anchor: str, text: str, folded: tuple[str, list[int] | 
     a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     b = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
     diff = np.flatnonzero(a != b)  # not empty: the texts differ, at equal length
-    # split the differing positions into runs of consecutive positions
-    chunks = np.split(diff, np.flatnonzero(np.diff(diff) != 1) + 1)
-    runs = tuple((int(c[0]), text[int(c[0]):int(c[-1]) + 1]) for c in chunks)
+    # the differing positions as runs of consecutive positions: [start, end]
+    breaks = np.flatnonzero(np.diff(diff) != 1) + 1
+    starts = np.concatenate((diff[:1], diff[breaks])).tolist()
+    ends = np.concatenate((diff[breaks - 1], diff[-1:])).tolist()
+    runs = tuple((a, text[a:b + 1]) for a, b in zip(starts, ends))
     return heading, anchor, folded, runs
 
 

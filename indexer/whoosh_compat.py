@@ -32,6 +32,8 @@ Private state, read through functions so no other module touches it:
 Private steps of ``SegmentWriter.commit``, which Whoosh's own multi-process
 writer calls one by one, called the same way by ours (``indexer.mpwrite``):
 
+* :func:`document_added`: what ``SegmentWriter.add_document`` records once
+  a document is in (ours files text fields itself, ``indexer.segwriter``);
 * :func:`finish_segment`: a worker's segment, written but not committed;
 * :func:`commit_with_segments`: one commit of a writer plus such segments.
 
@@ -198,6 +200,13 @@ def stop_writer(writer) -> None:
         pass
 
 
+def document_added(writer) -> None:
+    """Record, as ``SegmentWriter.add_document`` does at its end, that the
+    writer holds one more document."""
+    writer._added = True
+    writer.docnum += 1
+
+
 def finish_segment(writer):
     """Write a ``SegmentWriter``'s segment without committing it and return
     it (None when the writer got no documents); the writer is done
@@ -232,7 +241,7 @@ def is_null_query(q) -> bool:
 __all__ = [
     "BM25FParameters", "DISTRIBUTION", "SUPPORTED_VERSIONS", "TermListMatcher",
     "UnsupportedWhooshVersion", "ZeroCopyBufferFile", "bm25f_parameters", "check_version",
-    "commit_with_segments", "file_buffer", "finish_segment", "install", "installed", "is_null_query",
+    "commit_with_segments", "document_added", "file_buffer", "finish_segment", "install", "installed", "is_null_query",
     "segment_files", "stop_writer",
     "terms_reader",
 ]

@@ -259,7 +259,7 @@ def test_schema_text_fields_take_tokens_not_text():
     assert set(items) == {w for w, *_ in toks}
     with pytest.raises(TypeError, match="Analyzer"):
         list(schema["body"].index(text))
-    with pytest.raises(TypeError, match="word_tokens"):
+    with pytest.raises(TypeError, match="indexed_words"):
         list(schema["body"].analyzer(text))
 
 
@@ -336,3 +336,45 @@ def test_properties_offsets_and_positions(text):
     _assert_offsets(text, bigram_tokens(text))
     for u in query_units(text):
         assert u.text
+
+
+# ------------------------------------------------------------- the index path
+
+
+def _grouped(tokens) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for t in tokens:
+        out.setdefault(t[0], []).append(t[1])
+    return out
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TEXT_ALPHABET, max_size=60).map("".join))
+def test_indexed_bigrams_are_the_bigram_tokens_grouped(text):
+    folded = fold(text)[0]
+    got = ANALYZER.indexed_bigrams(folded)
+    grouped = {w: got.positions[got.bounds[k]:got.bounds[k + 1]].tolist() for k, w in enumerate(got.terms)}
+    assert grouped == _grouped(bigram_tokens(folded))
+    assert list(got.terms) == sorted(got.terms, key=lambda w: [ord(c) for c in w])
+
+
+def test_indexed_bigrams_encode_like_compact_positions_also_past_65535():
+    """A long article: positions (and gaps) past 16 bits take the wide encoding."""
+    from indexer.schema import build_schema
+
+    text = "参数" + "中" * 70_000 + "；参数与模型" + "文" * 3 + "模型参数"
+    folded = fold(text)[0]
+    field = build_schema()["bigram"]
+    fmt = field.format
+    got = {t.decode(): v for t, _n, _w, v in field.index(ANALYZER.indexed_bigrams(folded))}
+    want = {w: fmt.encode(p) for w, p in _grouped(bigram_tokens(folded)).items()}
+    assert got == want
+    assert got["参数"][:1] == b"\x04"  # 参数 at 0 and past 70,000: a wide gap
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.sampled_from(SENTENCES), st.lists(TEXT_ALPHABET, max_size=60).map("".join)))
+def test_indexed_words_are_the_word_tokens_grouped(text):
+    """The index path (no offsets, no roles) files exactly the query path's tokens."""
+    folded, _ = fold(text)
+    assert ANALYZER.indexed_words(folded) == _grouped(word_tokens(folded))

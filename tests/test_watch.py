@@ -297,7 +297,7 @@ def test_index_watch_prints_each_update(corpus, tmp_path):
         assert out.having("2 added")  # the first update, as `zhsearch index` prints it
         write_article(corpus, "etcd.md", article("Etcd 选主", "Etcd 使用 Raft 协议选主。"))
         wait_for(lambda: out.having("1 added, 0 updated, 0 deleted, 2 unchanged"), what="the update line")
-        (corpus / "bad.md").write_bytes(b"\x00binary")
+        (corpus / "bad.md").write_bytes(bytes(range(256)) * 4)  # NULs in invalid UTF-8: binary
         wait_for(lambda: err.having("skipped  bad.md: binary file"), what="the broken article")
         write_article(corpus, "redis.md", article("Redis 持久化", "改过的正文。"))
         wait_for(lambda: out.having("0 added, 1 updated"), what="the update after it")
