@@ -67,8 +67,8 @@ def check_article(a: Article, rel: str) -> None:
     assert all(isinstance(w, str) for w in a.warnings)
     assert len(a.content_hash) == 64
     fields = article_fields(a, ANALYZER)  # what the index writer gets
-    assert isinstance(fields["body"], list) and isinstance(fields["sections"], list)
-    assert all(isinstance(t, str) and isinstance(p, int) for t, p, *_ in fields["body"])
+    assert isinstance(fields["body"], dict) and isinstance(fields["sections"], list)
+    assert all(isinstance(t, str) and t and all(isinstance(p, int) for p in ps) for t, ps in fields["body"].items())
 
 
 def is_text(text: str) -> bool:
