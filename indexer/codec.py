@@ -109,6 +109,34 @@ class CompactPositions(formats.Positions):
     def decode_frequency(self, valuestring: bytes) -> int:
         return (len(valuestring) - 1) // valuestring[0]
 
+    @staticmethod
+    def decode_many(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Many postings' positions at once: ``data`` is their values one
+        after the other (uint8), ``offsets`` the n + 1 bounds.  Returns
+        (positions per posting, every position in posting order, int64)."""
+        n = len(offsets) - 1
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        heads = data[offsets[:-1]].astype(np.int64)  # bytes per gap: 2 or 4
+        keep = np.ones(len(data), dtype=bool)
+        keep[offsets[:-1]] = False
+        payload = data[keep]
+        lens = (offsets[1:] - offsets[:-1] - 1)
+        counts = lens // heads
+        if (heads == 2).all():
+            gaps = payload.view("<u2").astype(np.int64)
+        elif (heads == 4).all():
+            gaps = payload.view("<u4").astype(np.int64)
+        else:  # both widths: each posting on its own
+            pstart = np.concatenate(([0], np.cumsum(lens)))
+            gaps = np.concatenate([payload[pstart[i]:pstart[i + 1]].view("<u2" if heads[i] == 2 else "<u4")
+                                   for i in range(n)]).astype(np.int64)
+        positions = np.cumsum(gaps)
+        ends = np.cumsum(counts)
+        before = np.concatenate(([0], positions[ends[:-1] - 1])) if n > 1 else np.zeros(1, dtype=np.int64)
+        positions -= np.repeat(before, counts)  # gaps restart at each posting
+        return counts, positions
+
     def decode_weight(self, valuestring: bytes) -> float:
         return self.decode_frequency(valuestring) * self.field_boost
 

@@ -135,6 +135,20 @@ class Decoded:
         buf, starts = self._buf, self._starts.tolist()
         return [bytes(buf[a:b]) for a, b in zip(starts, starts[1:])]
 
+    def value_arrays(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values of postings ``sel`` (indexes into ``ids``, ascending) as
+        ``(bytes of all of them, one after the other, as uint8; n + 1 offsets)``."""
+        if self._starts is None:
+            return np.zeros(0, dtype=np.uint8), np.zeros(len(sel) + 1, dtype=np.int64)
+        starts = self._starts
+        a, b = starts[sel], starts[sel + 1]
+        lens = b - a
+        offsets = np.zeros(len(sel) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        total = int(offsets[-1])
+        idx = np.arange(total, dtype=np.int64) + np.repeat(a - offsets[:-1], lens)
+        return np.frombuffer(self._buf, dtype=np.uint8)[idx], offsets
+
     @property
     def nbytes(self) -> int:
         extra = 0 if self._starts is None else len(self._buf) + self._starts.nbytes

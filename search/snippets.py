@@ -43,18 +43,36 @@ class Snippet:
 
 
 class Prepared:
-    """The query terms as :func:`find_folded` walks them, with whether each
-    starts or ends with a Latin letter or digit (and so needs a word edge
-    there) worked out once per query rather than once per section."""
+    """The query terms as :func:`find_folded` looks for them: one regular
+    expression, longest term first, so a text is scanned once whatever the
+    number of terms (a long question with its region words and synonyms has
+    twenty).  A term that starts or ends with a Latin letter or digit must
+    sit on a word edge there; a term naming a version without a minor number
+    (``gpt-4``, ``qwen2``) does not match inside another version (``GPT-4.1``,
+    ``Qwen2.5``: ``search.versions``), while ``8.5`` still matches its patch
+    ``8.5.1``."""
 
     def __init__(self, terms: list[list[str]]) -> None:
-        self.items = [(ui, t, bool(_LATIN_CHAR.match(t[0])), bool(_LATIN_CHAR.match(t[-1])))
-                      for ui, alternatives in enumerate(terms) for t in alternatives if t]
-        #: terms that name a version without a minor number (``gpt-4``, ``qwen2``):
-        #: ``GPT-4.1`` and ``Qwen2.5`` are other versions, not matches
-        #: (``search.versions``); ``8.5`` still matches its patch ``8.5.1``
-        self.majors = {t for _ui, t, _l, right in self.items if right and t[-1].isdigit()
-                       and not _MINOR.search(t)}
+        self.unit_of: dict[str, int] = {}
+        for ui, alternatives in enumerate(terms):
+            for t in alternatives:
+                if t:
+                    self.unit_of.setdefault(t, ui)  # a term two units share is the first one's
+        patterns = []
+        for t in sorted(self.unit_of, key=len, reverse=True):
+            # every branch starts with its first character (a word-edge check
+            # comes right after it), so the engine skips ahead to the
+            # positions where some branch can start instead of trying them all
+            p = re.escape(t[0])
+            if _LATIN_CHAR.match(t[0]):
+                p += "(?<![a-z0-9].)"
+            p += re.escape(t[1:])
+            if _LATIN_CHAR.match(t[-1]):
+                p += "(?![a-z0-9])"
+                if t[-1].isdigit() and not _MINOR.search(t):
+                    p += r"(?!\.\d)"
+            patterns.append(p)
+        self.regex = re.compile("|".join(patterns)) if patterns else None
 
 
 def find_matches(text: str, terms: list[list[str]] | Prepared, fold: FoldFn) -> list[Match]:
@@ -69,31 +87,14 @@ def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]] |
     ``Analyzer.fold`` returns them)."""
     if not isinstance(terms, Prepared):
         terms = Prepared(terms)
-    raw: list[Match] = []
-    latin = _LATIN_CHAR.match
-    majors = terms.majors
-    for ui, term, left_latin, right_latin in terms.items:
-        start = folded.find(term)
-        major = term in majors
-        while start != -1:
-            end = start + len(term)
-            if not ((left_latin and start > 0 and latin(folded[start - 1]))
-                    or (right_latin and end < len(folded) and latin(folded[end]))
-                    or (major and folded[end:end + 1] == "." and folded[end + 1:end + 2].isdigit())):
-                if offsets is not None:
-                    raw.append(Match(offsets[start], offsets[end - 1] + 1, ui))
-                else:
-                    raw.append(Match(start, end, ui))
-            start = folded.find(term, start + 1)
-    # longest first at each position, then drop overlaps
-    raw.sort(key=lambda m: (m.start, -(m.end - m.start)))
-    out: list[Match] = []
-    last_end = -1
-    for m in raw:
-        if m.start >= last_end:
-            out.append(m)
-            last_end = m.end
-    return out
+    if terms.regex is None:
+        return []
+    unit_of = terms.unit_of
+    # leftmost first, the longest term there, never overlapping
+    if offsets is None:
+        return [Match(m.start(), m.end(), unit_of[m.group()]) for m in terms.regex.finditer(folded)]
+    return [Match(offsets[m.start()], offsets[m.end() - 1] + 1, unit_of[m.group()])
+            for m in terms.regex.finditer(folded)]
 
 
 def mark(text: str, matches: list[Match], start: int = 0, end: int | None = None) -> str:

@@ -125,6 +125,14 @@ class Postings:
         value = self.decoded.value(int(np.searchsorted(self.decoded.ids, docnum)))
         return self.fmt.decode_positions(value) if value else []
 
+    def keys_in(self, docs: np.ndarray) -> np.ndarray:
+        """Where the term stands in the documents ``docs`` (a boolean mask
+        over the segment), as sorted ``document << 32 | position`` keys."""
+        sel = np.flatnonzero(docs[self.decoded.ids])
+        data, offsets = self.decoded.value_arrays(sel)
+        counts, positions = self.fmt.decode_many(data, offsets)
+        return np.repeat(self.decoded.ids[sel] << 32, counts) | positions
+
 
 def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     """All postings of a term, as arrays, straight from our codec's terms
@@ -283,17 +291,12 @@ class SegmentEvaluator:
             cand &= t.mask
         cand &= self.arrays.live
         mask = np.zeros(self.n, dtype=bool)
-        docs = np.flatnonzero(cand)
-        if len(docs):
-            plist = [self.postings(fieldname, w) for w in words]
-            clock = time.perf_counter
-            deadline = self.deadline
-            for d in docs.tolist():
-                if clock() >= deadline:
-                    self.cut = True  # the rest counts as not matching
-                    break
-                if _chain(plist, d, slop):
-                    mask[d] = True
+        if cand.any():
+            if time.perf_counter() >= self.deadline:
+                self.cut = True  # no time left: counts as not matching
+            else:
+                ends = _chain((self.postings(fieldname, w).keys_in(cand) for w in words), slop)
+                mask[np.unique(ends >> 32)] = True
         self._phrases[key] = mask
         return mask
 
@@ -417,14 +420,16 @@ def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
     return _tree_sum(arrays[:half]) + _tree_sum(arrays[half:])
 
 
-def _chain(plist: list[Postings], docnum: int, slop: int) -> bool:
-    """Each word 1..slop positions after the previous one (``SpanNear2``,
-    ordered, ``mindist=1``)."""
-    ends = set(plist[0].positions(docnum))
-    steps = range(1, slop + 1)
-    for p in plist[1:]:
-        # the positions one word may take next, met with where it stands
-        ends = {e + k for e in ends for k in steps}.intersection(p.positions(docnum))
-        if not ends:
-            return False
-    return True
+def _chain(word_keys, slop: int) -> np.ndarray:
+    """Where phrases end, as ``document << 32 | position`` keys: each word
+    1..slop positions after the previous one (``SpanNear2``, ordered,
+    ``mindist=1``), in every candidate document at once."""
+    keys = iter(word_keys)
+    ends = next(keys)
+    steps = np.arange(1, slop + 1, dtype=np.int64)
+    for nxt in keys:
+        # the positions the next word may take, met with where it stands
+        ends = np.intersect1d((ends[:, None] + steps).ravel(), nxt)
+        if not len(ends):
+            break
+    return ends
