@@ -205,6 +205,19 @@ class ZhTermInfo(TermInfo):
         return _read_varint(value, pos)[0] >> 1
 
 
+class _LengthsPair(dict):
+    """``length → bytes((length_to_byte(length),) * 2)``: a one-posting term's
+    shortest and longest field length, made once per length."""
+
+    def __missing__(self, length: int) -> bytes:
+        b = length_to_byte(length)
+        value = self[length] = bytes((b, b))
+        return value
+
+
+lengths_pair = _LengthsPair().__getitem__
+
+
 def term_info_bytes(offset_delta: int, df: int, minid: int, maxid: int, minlength: int, maxlength: int,
                     weight: float, maxweight: float) -> bytes:
     """A :class:`ZhTermInfo` as stored (see its docstring), without the object."""
@@ -302,8 +315,12 @@ class ZhFieldWriter(base.FieldWriter):
                     docnum, weight, value = lst
                     blob = encode_one(docnum, weight, value or b"")
                     length = 0 if flen is None else flen[docnum]
-                    info = term_info_bytes(self._written - self._base, 1, docnum, docnum, length, length,
-                                           weight, weight)
+                    if weight == 1:  # the common case of term_info_bytes, spelled out
+                        info = b"".join((varint(self._written - self._base), b"\x02", varint(docnum), b"\x00",
+                                         lengths_pair(length), b"\x01\x01"))
+                    else:
+                        info = term_info_bytes(self._written - self._base, 1, docnum, docnum, length, length,
+                                               weight, weight)
                 else:
                     ids, weights, values = lst[0::3], lst[1::3], lst[2::3]
                     if any(map(int.__ge__, ids, ids[1:])):
@@ -505,34 +522,39 @@ class InterningText(TEXT):
         return state
 
     def index(self, value, **kwargs):
-        """``(term bytes, frequency, weight, value)`` per word of ``value``:
-        word → positions (``Analyzer.indexed_words``), a
-        :class:`~indexer.analysis.TermPositions` (``Analyzer.indexed_bigrams``)
-        or tokens that begin ``(text, position)``; for a field without
-        positions plain words (``Analyzer.code_words``)."""
+        """``(term bytes, frequency, weight, value)`` per word of ``value``
+        (Whoosh's field API; :meth:`columns` says what ``value`` may be)."""
+        return zip(*self.columns(value))
+
+    def columns(self, value) -> tuple[list[bytes], list[int], list[float], list[bytes]]:
+        """The postings of one document's field as four parallel lists: term
+        bytes, frequency, weight, value.  ``value`` is word → positions
+        (``Analyzer.indexed_words``), a :class:`~indexer.analysis.TermPositions`
+        (``Analyzer.indexed_bigrams``) or tokens that begin ``(text,
+        position)``; for a field without positions, plain words
+        (``Analyzer.code_words``).  Lists, not a generator of tuples: this runs
+        for every posting the indexer writes."""
         if isinstance(value, str):
             raise TypeError(f"{type(self).__name__} indexes the tokens of an indexer.analysis.Analyzer, "
                             "not text (see indexer.build.article_fields)")
         shared = self.__dict__.get("_shared")
         if shared is None:
-            shared = self.__dict__["_shared"] = ({}, {})
+            shared = self.__dict__["_shared"] = (_TermBytes(), {})
         terms, values = shared  # word → its bytes; value → the one equal bytes object
         fmt = self.format
         fb = fmt.field_boost
         if not isinstance(fmt, CompactPositions):  # counts only
             counts = Counter(t if isinstance(t, str) else t[0] for t in value)
-            for word, n in counts.items():
-                tbytes = terms.get(word)
-                if tbytes is None:
-                    tbytes = terms[word] = word.encode("utf-8")
-                vbytes = values.get(n)
-                if vbytes is None:
-                    vbytes = values[n] = pack_uint(n)
-                yield tbytes, n, n * fb, vbytes
-            return
+            freqs = list(counts.values())
+            vbytes = []
+            for n in freqs:
+                v = values.get(n)
+                if v is None:
+                    v = values[n] = pack_uint(n)
+                vbytes.append(v)
+            return list(map(terms.__getitem__, counts)), freqs, [n * fb for n in freqs], vbytes
         if isinstance(value, TermPositions):
-            yield from self._index_grouped(value, terms, values)
-            return
+            return self._grouped_columns(value, terms, values)
         if isinstance(value, dict):  # word → positions (Analyzer.indexed_words)
             grouped = value
         else:  # tokens that begin (text, position)
@@ -543,22 +565,17 @@ class InterningText(TEXT):
                     grouped[tok[0]] = [tok[1]]
                 else:
                     got.append(tok[1])
-        encode = fmt.encode
-        for word, poslist in grouped.items():
-            tbytes = terms.get(word)
-            if tbytes is None:
-                tbytes = terms[word] = word.encode("utf-8")
-            n = len(poslist)
-            vbytes = encode(poslist)  # one position: a shared object already
-            if n > 1 and len(vbytes) <= 5:
-                vbytes = values.setdefault(vbytes, vbytes)
-            # this runs once per posting: no generator layers beyond this one
-            yield tbytes, n, n * fb, vbytes
+        plists = list(grouped.values())
+        freqs = list(map(len, plists))
+        encode, one = fmt.encode, _ONE_POSITION
+        vbytes = [one[p[0]] if len(p) == 1 and p[0] <= 0xFFFF else _shared_value(values, encode(p))
+                  for p in plists]
+        return list(map(terms.__getitem__, grouped)), freqs, [n * fb for n in freqs], vbytes
 
-    def _index_grouped(self, value: "TermPositions", terms: dict, values: dict):
-        """:meth:`index` of postings already grouped by term (numpy positions):
-        the same values ``CompactPositions.encode`` makes, without a loop over
-        positions."""
+    def _grouped_columns(self, value: "TermPositions", terms: dict, values: dict):
+        """:meth:`columns` of postings already grouped by term (numpy
+        positions): the same values ``CompactPositions.encode`` makes,
+        without a loop over positions."""
         pos = value.positions
         bounds = value.bounds
         gaps = pos.copy()
@@ -570,19 +587,29 @@ class InterningText(TEXT):
         wide_bytes = gaps.astype("<u4").tobytes() if wide.any() else b""
         wide = wide.tolist()
         first_pos = pos[firsts].tolist()
-        fb = self.format.field_boost
-        for k, word in enumerate(value.terms):
-            a, b = bounds[k], bounds[k + 1]
-            tbytes = terms.get(word)
-            if tbytes is None:
-                tbytes = terms[word] = word.encode("utf-8")
-            n = b - a
+        freqs = np.diff(bounds).tolist()
+        one = _ONE_POSITION
+        vbytes = []
+        for k, n in enumerate(freqs):
             if wide[k]:
-                vbytes = b"\x04" + wide_bytes[4 * a:4 * b]
+                vbytes.append(b"\x04" + wide_bytes[4 * bounds[k]:4 * bounds[k + 1]])
             elif n == 1:
-                vbytes = _ONE_POSITION[first_pos[k]]
+                vbytes.append(one[first_pos[k]])
             else:
-                vbytes = b"\x02" + narrow_bytes[2 * a:2 * b]
-                if n <= 2:
-                    vbytes = values.setdefault(vbytes, vbytes)
-            yield tbytes, n, n * fb, vbytes
+                v = b"\x02" + narrow_bytes[2 * bounds[k]:2 * bounds[k + 1]]
+                vbytes.append(values.setdefault(v, v) if n <= 2 else v)
+        fb = self.format.field_boost
+        return list(map(terms.__getitem__, value.terms)), freqs, [n * fb for n in freqs], vbytes
+
+
+def _shared_value(values: dict, v: bytes) -> bytes:
+    """A short value as the one equal object already filed (positions repeat)."""
+    return values.setdefault(v, v) if len(v) <= 5 else v
+
+
+class _TermBytes(dict):
+    """``word → word.encode("utf-8")``, one bytes object per word."""
+
+    def __missing__(self, word: str) -> bytes:
+        b = self[word] = word.encode("utf-8")
+        return b

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import unicodedata
 from functools import cached_property
 from importlib import resources
@@ -59,24 +58,41 @@ def _ts_characters() -> dict[str, str]:
     return table
 
 
+class _FoldTable(dict):
+    """A ``str.translate`` table that folds a character when it first meets it."""
+
+    def __init__(self, folding: "Folding") -> None:
+        super().__init__()
+        self.folding = folding
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        f = self.folding.fold_char(ch)
+        if not f:
+            self.folding._vanishing.add(ch)
+        self[code] = f  # the same value whichever thread makes it
+        return f
+
+
 class Folding:
     """The folding tables of one analyzer (see the module docstring)."""
 
     def __init__(self) -> None:
         self._ts = _ts_characters()
-        self._table: dict[int, str] = {}
-        self._known: set[str] = set()  # characters already in the table
-        self._irregular: set[str] = set()  # characters that fold to 0 or 2+ characters
-        self._lock = threading.Lock()
+        #: code point → its fold; a character is folded the first time a text has it
+        self._table = _FoldTable(self)
+        self._vanishing: set[str] = set()  # characters that fold to nothing
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        del state["_lock"]
+        state["_table"] = dict(self._table)
         return state
 
     def __setstate__(self, state: dict) -> None:
+        table = state.pop("_table")
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._table = _FoldTable(self)
+        self._table.update(table)
 
     def fold_char(self, ch: str) -> str:
         """NFKC, lower case, then traditional → simplified (one char to one)."""
@@ -92,20 +108,12 @@ class Folding:
         character *i*, plus a final sentinel entry equal to ``len(text)``.  The
         per-character Python work is paid once per distinct character.
         """
-        table = self._table
-        chars = set(text)
-        missing = chars - self._known  # set operations stay in C on the common path
-        if missing:
-            with self._lock:
-                for c in missing:
-                    f = self.fold_char(c)
-                    table[ord(c)] = f
-                    if len(f) != 1:
-                        self._irregular.add(c)
-                    self._known.add(c)
-        folded = text.translate(table)
-        if not self._irregular or self._irregular.isdisjoint(chars):
+        folded = text.translate(self._table)  # new characters are folded on first sight
+        # every character folds to one unless the length changed, or a
+        # character that folds to nothing hides an expansion
+        if len(folded) == len(text) and (not self._vanishing or self._vanishing.isdisjoint(text)):
             return folded, None
+        table = self._table
         offsets: list[int] = []
         for i, c in enumerate(text):
             offsets.extend([i] * len(table[ord(c)]))

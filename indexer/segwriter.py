@@ -63,6 +63,28 @@ class GroupedPool:
             lst += (docnum, weight, value)
         self.postings += 1
 
+    def add_columns(self, fieldname: str, docnum: int, columns) -> int:
+        """One document's postings of a field as ``InterningText.columns``
+        gives them (term bytes, frequencies, weights, values); returns the
+        field's length (the sum of the frequencies, as Whoosh counts it)."""
+        tbytes, freqs, weights, values = columns
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        get = terms.get
+        new = 0
+        for tb, weight, value in zip(tbytes, weights, values):
+            lst = get(tb)
+            if lst is None:
+                terms[tb] = [docnum, weight, value]
+                new += 1
+            else:
+                lst += (docnum, weight, value)
+        self.postings += len(tbytes)
+        self.terms += new
+        return sum(freqs)
+
     def add_postings(self, fieldname: str, docnum: int, items) -> int:
         """One document's postings of a field, ``(term, freq, weight, value)``
         as ``FieldType.index`` gives them; returns the field's length (the
@@ -161,7 +183,7 @@ class GroupedSegmentWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     if isinstance(field, InterningText):
-                        length = pool.add_postings(name, docnum, field.index(value))
+                        length = pool.add_columns(name, docnum, field.columns(value))
                     else:
                         for tbytes, freq, weight, vbytes in field.index(value):
                             length += freq
