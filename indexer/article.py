@@ -130,13 +130,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
     if not m:
         return {}, text, None
     try:
-        block = yaml.safe_load(m.group(1) or "")
+        post = frontmatter.loads(text)
+        if post.metadata:  # the common case: the block was read once, as a mapping
+            return dict(post.metadata), post.content, None
+        block = yaml.safe_load(m.group(1) or "")  # empty, or not a mapping?
         if block is not None and not isinstance(block, dict):
             # "---", a line of text, "---": two horizontal rules, not metadata
             return {}, text, None
-        post = frontmatter.loads(text)
-        meta = post.metadata if isinstance(post.metadata, dict) else {}
-        return meta, post.content, None
+        return {}, post.content, None
     except Exception as exc:  # PyYAML raises AttributeError, KeyError... on odd explicit tags
         body = _FM_RE.sub("", text, count=1)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
