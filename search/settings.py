@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.build import IndexConfig
+from indexer.segmenter import BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,14 @@ def clean_base_url(value: object) -> str | None:
         log.warning("ignoring base URL %r: it must start with http:// or https://", s)
         return None
     return s
+
+
+def clean_segmenter(value: str) -> str:
+    """One of :data:`indexer.segmenter.BACKENDS`, or a ``ValueError`` naming them."""
+    name = str(value).strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown segmenter {value!r} (ZHSEARCH_SEGMENTER): choose one of {', '.join(BACKENDS)}")
+    return name
 
 
 def _path(value: str | Path | None) -> Path | None:
@@ -124,13 +133,16 @@ class Settings:
     anchor_style: AnchorStyle = DEFAULT_STYLE
     #: path under which a reverse proxy serves the site (``/zhsearch``), or ""
     url_prefix: str = ""
+    #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
+    segmenter: str = "auto"
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
              userdict: str | Path | None = None, synonyms: str | Path | None = None, *,
              base_url: str | None = None, cache_size: int | None = None,
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
-             anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None) -> "Settings":
+             anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
+             segmenter: str | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
         Raises ``ValueError`` with a message for the user when an origin, the
@@ -149,8 +161,10 @@ class Settings:
             allow_origins=clean_origins(origins),
             anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
             url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
+            segmenter=clean_segmenter(segmenter or env.get("ZHSEARCH_SEGMENTER") or "auto"),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
-        return IndexConfig(self.corpus, self.index, self.userdict, workers, anchor_style=self.anchor_style)
+        return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
+                           anchor_style=self.anchor_style)

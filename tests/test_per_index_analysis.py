@@ -140,3 +140,28 @@ def _get_json(port: int, path: str) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_the_segmenter_is_a_setting_and_part_of_the_identity(tmp_path, monkeypatch):
+    """ZHSEARCH_SEGMENTER picks the backend; an index built with one is
+    rebuilt (and says why) when another is asked for, and its engine
+    segments queries with the one it was built with."""
+    from indexer.build import update_index
+    from indexer.segmenter import rjieba_available
+
+    corpus = tmp_path / "corpus"
+    for rel, text in ARTICLES.items():
+        write_article(corpus, rel, text)
+    monkeypatch.setenv("ZHSEARCH_SEGMENTER", "jieba")
+    settings = Settings.load(corpus, tmp_path / "ix")
+    assert settings.segmenter == "jieba"
+    update_index(settings.index_config(workers=1))
+    assert Engine(settings.index).analyzer.backend == "jieba"
+    monkeypatch.setenv("ZHSEARCH_SEGMENTER", "bogus")
+    with pytest.raises(ValueError, match="auto, rjieba, jieba"):
+        Settings.load(corpus, tmp_path / "ix")
+    if rjieba_available():
+        monkeypatch.setenv("ZHSEARCH_SEGMENTER", "rjieba")
+        report = update_index(Settings.load(corpus, tmp_path / "ix").index_config(workers=1))
+        assert report.rebuilt and "segmenter jieba → rjieba" in report.rebuild_reason
+        assert Engine(tmp_path / "ix").analyzer.backend == "rjieba"
