@@ -174,21 +174,18 @@ class RjiebaSegmenter:
         return out
 
     def cut(self, run: str) -> list[str]:
-        cut = self._j.cut
-        if _plain_block(run):
-            return cut(run, True)
-        out: list[str] = []
-        for m in _JIEBA_BLOCK_RE.finditer(run):
-            out.extend([m.group()] if m.end() - m.start() == 1 else cut(m.group(), True))
-        return out
+        return self._cut(run, True)
 
     def plain_words(self, run: str) -> list[str]:
+        return self._cut(run, False)
+
+    def _cut(self, run: str, hmm: bool) -> list[str]:
         cut = self._j.cut
         if _plain_block(run):
-            return cut(run, False)
+            return cut(run, hmm)
         out: list[str] = []
         for m in _JIEBA_BLOCK_RE.finditer(run):
-            out.extend([m.group()] if m.end() - m.start() == 1 else cut(m.group(), False))
+            out.extend([m.group()] if m.end() - m.start() == 1 else cut(m.group(), hmm))
         return out
 
     def is_word(self, word: str) -> bool:
