@@ -170,6 +170,7 @@ class _Generation:
     #: only a minute, and a reader must not wait for it each time)
     previous: dict = field(default_factory=dict)
     _building: set = field(default_factory=set)
+    _derive_lock: threading.Lock = field(default_factory=threading.Lock)
     stored: StoredCache | None = None  # made for the generation's analyzer
 
     def __post_init__(self) -> None:
@@ -257,14 +258,23 @@ class _Generation:
         """This generation's ``build(reader)``, built once; until then the
         previous generation's, if there was one (a suggestion one update
         behind is still a good suggestion)."""
+        value = getattr(self, attr)
+        if value is not None:
+            return value
+        stale = self.previous.get(attr)
+        if stale is None:
+            # the first generation a process opens: built here, once, under a
+            # lock of its own (a search that only needs facet labels, which
+            # share ``lock``, must not wait for a pinyin table)
+            with self._derive_lock:
+                value = getattr(self, attr)
+                if value is None:
+                    value = build(searcher.reader())
+                    setattr(self, attr, value)
+                return value
         with self.lock:
             value = getattr(self, attr)
             if value is not None:
-                return value
-            stale = self.previous.get(attr)
-            if stale is None:
-                value = build(searcher.reader())
-                setattr(self, attr, value)
                 return value
             if attr not in self._building:
                 self._building.add(attr)
