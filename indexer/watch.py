@@ -177,13 +177,16 @@ Reporter = Callable[[IndexReport, list, list], None]
 
 
 def watch(indexer: LiveIndexer, *, stop: threading.Event | None = None, on_update: Reporter = log_report,
-          timing: WatchTiming = WatchTiming(), catch_up: bool = True) -> None:
+          timing: WatchTiming = WatchTiming(), catch_up: bool = True,
+          on_ready: Callable[[], None] | None = None) -> None:
     """Update the index whenever the corpus changes, until ``stop`` is set
     (or Ctrl-C in the main thread, which raises ``KeyboardInterrupt``).
 
     ``catch_up``: run one update as soon as the watch is in place, for the
-    changes made while nothing was watching.  ``on_update`` gets every
-    report with the problems not reported before."""
+    changes made while nothing was watching.  ``on_ready`` is called once the
+    file system watch is in place (a change from then on is seen): the
+    moment to tell a person that saving now is picked up.  ``on_update`` gets
+    every report with the problems not reported before."""
     import watchfiles
 
     cfg = indexer.cfg
@@ -196,6 +199,9 @@ def watch(indexer: LiveIndexer, *, stop: threading.Event | None = None, on_updat
     for changes in watchfiles.watch(*paths, watch_filter=change_filter(cfg), debounce=timing.debounce_ms,
                                     step=timing.step_ms, stop_event=stop, rust_timeout=timing.tick_ms,
                                     yield_on_timeout=True, raise_interrupt=in_main):
+        if on_ready is not None:
+            on_ready()  # the first hand-over: the watcher is registered
+            on_ready = None
         if changes:
             pending = True
             log.debug("watch: %d changes: %s", len(changes), sorted(p for _, p in changes)[:5])

@@ -144,9 +144,11 @@ def _watch_index(cfg, as_json: bool) -> None:
             _print_report(report, skipped, warnings)
 
     indexer = LiveIndexer(cfg)
-    click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True)
     try:
-        watch(indexer, stop=stop, on_update=show, catch_up=False)
+        # catch up with what changed since the update above, and say "watching"
+        # only once a save is sure to be seen
+        watch(indexer, stop=stop, on_update=show, catch_up=True,
+              on_ready=lambda: click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True))
     except KeyboardInterrupt:
         if indexer.busy:
             click.echo(f"\n{INTERRUPTED}", err=True)
