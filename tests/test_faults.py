@@ -138,8 +138,10 @@ def generation_files(index: Path) -> dict[str, int]:
     return {f.name: f.stat().st_size for f in gen.iterdir()}
 
 
-def small_articles(root: Path, n: int, size: int = 1500) -> Path:
-    """``n`` real articles of the embedded corpus, each cut to about ``size`` bytes."""
+def small_articles(root: Path, n: int, size: int = 1500, copies: int = 1) -> Path:
+    """``n`` real articles of the embedded corpus, each cut to about ``size``
+    bytes, written ``copies`` times under different names (more work for the
+    worker processes without inventing text)."""
     root.mkdir(parents=True, exist_ok=True)
     sources = sorted(CORPUS.rglob("*.md"))
     assert len(sources) >= n
@@ -147,7 +149,9 @@ def small_articles(root: Path, n: int, size: int = 1500) -> Path:
         text = src.read_text(encoding="utf-8")[:size]
         if "\n" in text:
             text = text[: text.rfind("\n") + 1]
-        (root / f"a{i:03d}.md").write_text(text, encoding="utf-8")
+        for k in range(copies):
+            name = f"a{i:03d}.md" if copies == 1 else f"a{i:03d}-{k}.md"
+            (root / name).write_text(text, encoding="utf-8")
     return root
 
 
@@ -339,10 +343,14 @@ def writer_processes(proc: subprocess.Popen, index: Path) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def built_70(tmp_path_factory):
+def built_parallel(tmp_path_factory):
     """A corpus big enough for the parallel writer, indexed once (copy before use)."""
-    root = tmp_path_factory.mktemp("built70")
-    corpus = small_articles(root / "c", 70, size=4000)  # big jobs: the parse queue fills up
+    root = tmp_path_factory.mktemp("builtpar")
+    # big jobs, and enough of them that a rebuild's worker phase lasts well
+    # over a second: the Ctrl-C tests must land their signal inside the work
+    # (at 70 × 4 KB the whole rebuild once took 0.9 s and a delayed signal
+    # arrived after it had finished)
+    corpus = small_articles(root / "c", 70, size=8000, copies=4)
     index = new_index_dir(root / "ix")
     r = cli("index", "--corpus", str(corpus), "--index", str(index))
     assert r.returncode == 0, r.stderr
@@ -360,11 +368,11 @@ def _copy_built(built, tmp_path) -> tuple[Path, Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
 @pytest.mark.parametrize("target", ["process group (Ctrl-C)", "indexer only (kill -INT)"])
-def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
+def test_sigint_during_a_parallel_rebuild(built_parallel, tmp_path, target, phase):
     """Ctrl-C while the worker processes run: exit 130 with the one-line
     message, no traceback from any process, nothing left running, the live
     generation untouched and the unfinished one removed."""
-    corpus, index = _copy_built(built_70, tmp_path)
+    corpus, index = _copy_built(built_parallel, tmp_path)
     before, gen_before = index_state(index), current_name(index)
     proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
     try:
@@ -401,19 +409,20 @@ def test_sigint_during_a_parallel_rebuild(built_70, tmp_path, target, phase):
 
 
 @pytest.mark.slow
-def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
+def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_parallel, tmp_path):
     """The same Ctrl-C landed at a spread of moments after the workers start
     (CI once caught one, ~1 run in 100, that hung for ever: the interrupt
     had landed inside a multiprocessing queue and left its lock held).
     Each run must end 130 with the message, the index untouched, and must
     leave no stale-lock story for the next run."""
-    corpus, index = _copy_built(built_70, tmp_path)
+    corpus, index = _copy_built(built_parallel, tmp_path)
     before, gen_before = index_state(index), current_name(index)
     for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4):
         proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
         try:
             assert _wait_for(lambda: len(group_members(proc.pid)) > 1, 30, proc), "no workers started"
             time.sleep(delay)
+            assert proc.poll() is None, f"the rebuild finished within {delay} s of its workers starting"
             os.kill(proc.pid, signal.SIGINT)
             rc, _out, err = finish(proc, 20)
             left = wait_group_empty(proc.pid, 10)
@@ -432,12 +441,12 @@ def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_70, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("phase", ["parse workers", "index writers"])
-def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, phase):
+def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_parallel, tmp_path, phase):
     """``kill -9 PID`` (or the OOM killer) hits only the indexer process, not
     its worker processes.  The workers must not outlive it holding the
     index lock: the next ``zhsearch index`` runs, and says it recovered the
     lock of a dead process."""
-    corpus, index = _copy_built(built_70, tmp_path)
+    corpus, index = _copy_built(built_parallel, tmp_path)
     before = index_state(index)
 
     proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
@@ -462,12 +471,12 @@ def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_70, tmp_path, p
 
 
 @pytest.mark.slow
-def test_a_killed_writer_process_loses_no_articles(built_70, tmp_path):
+def test_a_killed_writer_process_loses_no_articles(built_parallel, tmp_path):
     """The OOM killer (or a crash) takes one of the parallel index-writer
     processes.  The run must not publish an index that silently lacks that
     process's articles: it fails and keeps the old index, or it completes
     the work some other way."""
-    corpus, index = _copy_built(built_70, tmp_path)
+    corpus, index = _copy_built(built_parallel, tmp_path)
     before = index_state(index)
     assert before == corpus_state(corpus)
     proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
