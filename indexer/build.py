@@ -60,6 +60,19 @@ ParseJob = tuple[str, bytes, int, "dt.datetime | None", AnchorStyle]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
+#: ... when the Ctrl-C came once the new generation was live (inside
+#: publish()'s last fsync, or in the clean-up of old generations after it).
+INTERRUPTED_PUBLISHED = ("interrupted after the new index was published: the index is up to date "
+                         "(the next run removes the old generation)")
+
+
+def interrupted_message(index_dir: Path, live_before: str | None) -> str:
+    """What to tell a user whose Ctrl-C ended a run that started when
+    ``live_before`` was the live generation.  The moment decides it, not the
+    code that was running: a KeyboardInterrupt raised after ``CURRENT`` was
+    replaced leaves the new index live, and saying "unchanged" then would be
+    false (a kill loop in the fault tests caught exactly that)."""
+    return INTERRUPTED if store.live_name(index_dir) == live_before else INTERRUPTED_PUBLISHED
 
 
 @dataclass

@@ -176,6 +176,15 @@ def publish(index_dir: Path, gen_path: Path) -> None:
     _fsync_dir(index_dir)
 
 
+def live_name(index_dir: Path) -> str | None:
+    """The name ``CURRENT`` holds now (None when it cannot be read): what a
+    caller compares before and after a run to tell whether it published."""
+    try:
+        return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def is_live(index_dir: Path, gen_path: Path) -> bool:
     """Whether ``CURRENT`` names ``gen_path`` (True when it cannot be read:
     an unfinished generation left behind is removed by the next run, a live

@@ -72,6 +72,8 @@ class LiveIndexer:
         self.updates = 0
         #: an update is running (a Ctrl-C now interrupts it: nothing is published)
         self.busy = False
+        #: the live generation when the last update began (see ``build.interrupted_message``)
+        self.live_before: str | None = None
         self.analyzer: Analyzer | None = None
 
     def load(self) -> None:
@@ -82,6 +84,7 @@ class LiveIndexer:
         """Bring the index up to date (raises like :func:`update_index`)."""
         if self.analyzer is None or not self.cfg.matches(self.analyzer):
             self.load()  # first update, or the user dictionary changed
+        self.live_before = store.live_name(self.cfg.index)
         self.busy = True
         try:
             report = update_index(self.cfg, wait=LOCK_WAIT_S, analyzer=self.analyzer)

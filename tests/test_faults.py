@@ -34,6 +34,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="us
 
 CLI = [sys.executable, "-m", "zhsearch"]
 INTERRUPTED = "interrupted: the index is unchanged"
+PUBLISHED = "interrupted after the new index was published: the index is up to date"
 
 
 # --------------------------------------------------------------------- helpers
@@ -278,6 +279,8 @@ def test_kill_loop_incremental_and_rebuild(tmp_path):
                 f"extra {sorted(set(after) - set(before) - set(target))}\n{ctx}")
             if rc == 0:
                 assert after == target, ctx
+            elif rc == 130 and PUBLISHED in err:  # the Ctrl-C came once the new index was live
+                assert after == target, f"says published but the index is not the corpus\n{ctx}"
             elif rc == 130:
                 assert INTERRUPTED in err, ctx
                 assert after == before, f"says unchanged but the index changed\n{ctx}"
@@ -952,3 +955,54 @@ def test_corrupt_index_is_repaired_by_index(built_small, tmp_path, how, repair):
         assert "full build:" in r.stdout, r.stdout
         assert "unusable" in r.stdout or "damaged" in r.stdout or "corrupt" in r.stdout, r.stdout
     assert index_state(index) == corpus_state(corpus)
+
+
+@pytest.mark.parametrize("moment", ["before CURRENT is replaced", "after CURRENT is replaced",
+                                    "while old generations are removed"])
+def test_the_message_after_ctrl_c_says_what_is_live(tmp_path, monkeypatch, moment):
+    """``zhsearch index`` interrupted late: before the new generation is live
+    it says the index is unchanged; once it is live (publish's last steps,
+    the clean-up after it) it says the index is up to date, and either way
+    the message is true (a kill loop caught "unchanged" over a published index)."""
+    from click.testing import CliRunner
+
+    from zhsearch.cli import main
+
+    corpus = small_articles(tmp_path / "c", 4)
+    index = new_index_dir(tmp_path / "ix")
+    update_index(IndexConfig(corpus, index, workers=1))
+    old = index_state(index)
+    write_article(corpus, "new.md", "# 新文章\n\n模型 训练 的新内容。\n")
+    real_replace = os.replace
+
+    def replace(src, dst, *a, **kw):
+        if Path(dst).name == store.CURRENT and moment != "while old generations are removed":
+            if moment == "after CURRENT is replaced":
+                real_replace(src, dst, *a, **kw)
+            raise KeyboardInterrupt
+        return real_replace(src, dst, *a, **kw)
+
+    live_before = store.live_name(index)
+    real_collect = store.collect_garbage
+
+    def collect_garbage(*a, **kw):
+        if store.live_name(index) != live_before:  # the clean-up after publishing
+            raise KeyboardInterrupt
+        return real_collect(*a, **kw)
+
+    monkeypatch.setattr(store.os, "replace", replace)
+    if moment == "while old generations are removed":
+        monkeypatch.setattr(store, "collect_garbage", collect_garbage)
+    r = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    monkeypatch.undo()
+    assert r.exit_code == 130, r.output
+    if moment == "before CURRENT is replaced":
+        assert INTERRUPTED in r.output and PUBLISHED not in r.output
+        assert index_state(index) == old
+    else:
+        assert PUBLISHED in r.output and INTERRUPTED not in r.output
+        assert index_state(index) == corpus_state(corpus)
+    rerun = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    assert rerun.exit_code == 0, rerun.output
+    assert index_state(index) == corpus_state(corpus)
+    assert len(list(index.glob("gen-*"))) <= 2  # the live one and at most its predecessor

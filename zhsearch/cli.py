@@ -77,12 +77,13 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
     removed ones and leaves the rest alone; prints what it did.  With
     --watch it then follows the corpus, printing what each update did.
     """
-    from indexer.build import INTERRUPTED, update_index
-    from indexer.store import IndexUnavailable
+    from indexer.build import interrupted_message, update_index
+    from indexer.store import IndexUnavailable, live_name
 
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
+    live_before = live_name(cfg.index)
     try:
         report = update_index(cfg, rebuild=rebuild, wait=wait, progress=bar)
     except IndexUnavailable as exc:
@@ -96,7 +97,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
     except RuntimeError as exc:
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:
-        click.echo(f"\n{INTERRUPTED}", err=True)
+        click.echo(f"\n{interrupted_message(cfg.index, live_before)}", err=True)
         sys.exit(130)
     finally:
         if bar:
@@ -124,12 +125,12 @@ def _report_dict(report, skipped=None, warnings=None) -> dict:
 
 def _watch_index(cfg, as_json: bool) -> None:
     """``zhsearch index --watch``: follow the corpus until Ctrl-C (exit 0; 130
-    when it lands inside an update, which then leaves the index unchanged)
+    when it lands inside an update, saying whether that left the index unchanged)
     or SIGTERM (the update in progress finishes first)."""
     import signal
     import threading
 
-    from indexer.build import INTERRUPTED
+    from indexer.build import interrupted_message
     from indexer.watch import LiveIndexer, watch
 
     stop = threading.Event()
@@ -151,7 +152,7 @@ def _watch_index(cfg, as_json: bool) -> None:
               on_ready=lambda: click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True))
     except KeyboardInterrupt:
         if indexer.busy:
-            click.echo(f"\n{INTERRUPTED}", err=True)
+            click.echo(f"\n{interrupted_message(cfg.index, indexer.live_before)}", err=True)
             sys.exit(130)
     click.echo("stopped watching", err=True)
 
