@@ -41,8 +41,12 @@ class UnionOr(Q.Or):
 class Ranking:
     """Ranking knobs, tuned with ``zhsearch eval`` on the judged queries."""
 
+    #: The title weighs no more than a heading here: the passage evidence of
+    #: the re-rank (``passage_heading``, ``passage_sentence``) already counts
+    #: the title as a heading, and at 4 a title word was counted twice over,
+    #: lifting articles that name a word in their title above those about it.
     field_weights: dict[str, float] = field(default_factory=lambda: {
-        "title": 4.0, "keywords": 2.5, "headings": 2.0, "description": 1.5,
+        "title": 2.0, "keywords": 2.5, "headings": 2.0, "description": 1.5,
         "body": 1.2, "code": 0.25,
     })
     loose_weight: float = 0.3  # parts phrase / sub-word cover vs exact
