@@ -512,27 +512,44 @@ def test_stale_lock_of_a_dead_process_is_recovered_with_a_message(tmp_path):
     assert (index / store.LOCK).read_text() == ""
 
 
-@pytest.mark.parametrize("moment", ["before CURRENT is replaced", "after CURRENT is replaced"])
-def test_ctrl_c_inside_publish_never_deletes_the_live_generation(tmp_path, monkeypatch, moment):
-    """A Ctrl-C can land anywhere in publish(): before CURRENT names the new
-    generation it is dropped and the old one answers; after, it is the live
-    index and must stay (CI found the new generation removed under CURRENT)."""
+LATE_MOMENTS = ["before CURRENT is replaced", "after CURRENT is replaced", "while old generations are removed"]
+
+
+def _interrupt_late(tmp_path: Path, monkeypatch, moment: str) -> tuple[Path, Path, dict[str, str]]:
+    """An indexed corpus with one article added, and a Ctrl-C armed for the
+    next run at ``moment`` of publishing (``monkeypatch.undo()`` disarms it).
+    Returns the corpus, the index and the index's state before the run."""
     corpus = small_articles(tmp_path / "c", 4)
     index = new_index_dir(tmp_path / "ix")
     update_index(IndexConfig(corpus, index, workers=1))
     old = index_state(index)
     write_article(corpus, "new.md", "# 新文章\n\n模型 训练 的新内容。\n")
-    real_replace = os.replace
+    live_before = store.live_name(index)
+    real_replace, real_collect = os.replace, store.collect_garbage
 
     def replace(src, dst, *a, **kw):
-        if Path(dst).name == store.CURRENT:
-            if moment == "before CURRENT is replaced":
-                raise KeyboardInterrupt
-            real_replace(src, dst, *a, **kw)
+        if Path(dst).name == store.CURRENT and moment != "while old generations are removed":
+            if moment == "after CURRENT is replaced":
+                real_replace(src, dst, *a, **kw)
             raise KeyboardInterrupt
         return real_replace(src, dst, *a, **kw)
 
+    def collect_garbage(*a, **kw):
+        if moment == "while old generations are removed" and store.live_name(index) != live_before:
+            raise KeyboardInterrupt  # the clean-up after publishing
+        return real_collect(*a, **kw)
+
     monkeypatch.setattr(store.os, "replace", replace)
+    monkeypatch.setattr(store, "collect_garbage", collect_garbage)
+    return corpus, index, old
+
+
+@pytest.mark.parametrize("moment", LATE_MOMENTS)
+def test_ctrl_c_inside_publish_never_deletes_the_live_generation(tmp_path, monkeypatch, moment):
+    """A Ctrl-C can land anywhere in publish(): before CURRENT names the new
+    generation it is dropped and the old one answers; after, it is the live
+    index and must stay (CI found the new generation removed under CURRENT)."""
+    corpus, index, old = _interrupt_late(tmp_path, monkeypatch, moment)
     with pytest.raises(KeyboardInterrupt):
         update_index(IndexConfig(corpus, index, workers=1))
     monkeypatch.undo()
@@ -545,6 +562,32 @@ def test_ctrl_c_inside_publish_never_deletes_the_live_generation(tmp_path, monke
         assert state == corpus_state(corpus)
     update_index(IndexConfig(corpus, index, workers=1))  # converges
     assert index_state(index) == corpus_state(corpus)
+
+
+@pytest.mark.parametrize("moment", LATE_MOMENTS)
+def test_the_message_after_ctrl_c_says_what_is_live(tmp_path, monkeypatch, moment):
+    """``zhsearch index`` interrupted late: before the new generation is live
+    it says the index is unchanged; once it is live (publish's last steps,
+    the clean-up after it) it says the index is up to date, and either way
+    the message is true (a kill loop caught "unchanged" over a published index)."""
+    from click.testing import CliRunner
+
+    from zhsearch.cli import main
+
+    corpus, index, old = _interrupt_late(tmp_path, monkeypatch, moment)
+    r = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    monkeypatch.undo()
+    assert r.exit_code == 130, r.output
+    if moment == "before CURRENT is replaced":
+        assert INTERRUPTED in r.output and PUBLISHED not in r.output
+        assert index_state(index) == old
+    else:
+        assert PUBLISHED in r.output and INTERRUPTED not in r.output
+        assert index_state(index) == corpus_state(corpus)
+    rerun = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    assert rerun.exit_code == 0, rerun.output
+    assert index_state(index) == corpus_state(corpus)
+    assert len(list(index.glob("gen-*"))) <= 2  # the live one and at most its predecessor
 
 
 # ------------------------------------------------------- messy and moving files
@@ -955,54 +998,3 @@ def test_corrupt_index_is_repaired_by_index(built_small, tmp_path, how, repair):
         assert "full build:" in r.stdout, r.stdout
         assert "unusable" in r.stdout or "damaged" in r.stdout or "corrupt" in r.stdout, r.stdout
     assert index_state(index) == corpus_state(corpus)
-
-
-@pytest.mark.parametrize("moment", ["before CURRENT is replaced", "after CURRENT is replaced",
-                                    "while old generations are removed"])
-def test_the_message_after_ctrl_c_says_what_is_live(tmp_path, monkeypatch, moment):
-    """``zhsearch index`` interrupted late: before the new generation is live
-    it says the index is unchanged; once it is live (publish's last steps,
-    the clean-up after it) it says the index is up to date, and either way
-    the message is true (a kill loop caught "unchanged" over a published index)."""
-    from click.testing import CliRunner
-
-    from zhsearch.cli import main
-
-    corpus = small_articles(tmp_path / "c", 4)
-    index = new_index_dir(tmp_path / "ix")
-    update_index(IndexConfig(corpus, index, workers=1))
-    old = index_state(index)
-    write_article(corpus, "new.md", "# 新文章\n\n模型 训练 的新内容。\n")
-    real_replace = os.replace
-
-    def replace(src, dst, *a, **kw):
-        if Path(dst).name == store.CURRENT and moment != "while old generations are removed":
-            if moment == "after CURRENT is replaced":
-                real_replace(src, dst, *a, **kw)
-            raise KeyboardInterrupt
-        return real_replace(src, dst, *a, **kw)
-
-    live_before = store.live_name(index)
-    real_collect = store.collect_garbage
-
-    def collect_garbage(*a, **kw):
-        if store.live_name(index) != live_before:  # the clean-up after publishing
-            raise KeyboardInterrupt
-        return real_collect(*a, **kw)
-
-    monkeypatch.setattr(store.os, "replace", replace)
-    if moment == "while old generations are removed":
-        monkeypatch.setattr(store, "collect_garbage", collect_garbage)
-    r = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
-    monkeypatch.undo()
-    assert r.exit_code == 130, r.output
-    if moment == "before CURRENT is replaced":
-        assert INTERRUPTED in r.output and PUBLISHED not in r.output
-        assert index_state(index) == old
-    else:
-        assert PUBLISHED in r.output and INTERRUPTED not in r.output
-        assert index_state(index) == corpus_state(corpus)
-    rerun = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
-    assert rerun.exit_code == 0, rerun.output
-    assert index_state(index) == corpus_state(corpus)
-    assert len(list(index.glob("gen-*"))) <= 2  # the live one and at most its predecessor
