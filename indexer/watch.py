@@ -70,7 +70,7 @@ class LiveIndexer:
     def __init__(self, cfg: IndexConfig) -> None:
         self.cfg = cfg
         self.updates = 0
-        #: an update is running (a Ctrl-C now interrupts it: nothing is published)
+        #: an update is running (a Ctrl-C now interrupts it; ``live_before`` tells what it left)
         self.busy = False
         #: the live generation when the last update began (see ``build.interrupted_message``)
         self.live_before: str | None = None
