@@ -154,6 +154,7 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
     assert off.generation().postings.bytes == 0 and on.generation().postings.bytes > 0
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_threads_searching_a_fresh_generation_get_the_sequential_answers(engine):
     """Per-segment arrays and decoded lists are filled lazily by whichever
     thread comes first, each through its own reader: eight threads starting

@@ -161,6 +161,7 @@ def test_a_broken_article_is_reported_once_and_never_stops_the_watch(watching, c
     wait_for(lambda: w.paths("跳表") == {"binary.md"}, what="the repaired article")
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_files_that_are_not_articles_cause_no_update(watching, corpus):
     w = watching
     updates = w.indexer.updates
@@ -173,6 +174,7 @@ def test_files_that_are_not_articles_cause_no_update(watching, corpus):
     assert w.indexer.updates == updates
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_a_locked_index_is_retried(corpus, tmp_path):
     build_index(corpus, tmp_path / "ix")
     w = Watching(corpus, tmp_path / "ix", WatchTiming(retry_s=0.3)).start()
