@@ -85,29 +85,6 @@ class GroupedPool:
         self.terms += new
         return sum(freqs)
 
-    def add_postings(self, fieldname: str, docnum: int, items) -> int:
-        """One document's postings of a field, ``(term, freq, weight, value)``
-        as ``FieldType.index`` gives them; returns the field's length (the
-        sum of the frequencies, as Whoosh counts it)."""
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        length = n = 0
-        new = 0
-        for tbytes, freq, weight, value in items:
-            length += freq
-            n += 1
-            lst = terms.get(tbytes)
-            if lst is None:
-                terms[tbytes] = [docnum, weight, value]
-                new += 1
-            else:
-                lst += (docnum, weight, value)
-        self.postings += n
-        self.terms += new
-        return length
-
     @property
     def size(self) -> int:
         """Estimated memory held, in bytes."""

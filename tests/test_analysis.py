@@ -378,3 +378,20 @@ def test_indexed_words_are_the_word_tokens_grouped(text):
     """The index path (no offsets, no roles) files exactly the query path's tokens."""
     folded, _ = fold(text)
     assert ANALYZER.indexed_words(folded) == _grouped(word_tokens(folded))
+
+
+def test_fold_offsets_when_an_expansion_and_a_vanishing_character_cancel_out():
+    """ﬁ folds to two characters and a character that folds to nothing
+    follows it: the folded text has the original's length, yet positions
+    after them moved; the offsets must still map each folded character back
+    to its original.  (No character of today's Unicode tables folds to
+    nothing, so a soft hyphen is made to, as a future table might.)"""
+    from indexer.folding import Folding
+
+    folding = Folding()
+    real = folding.fold_char
+    folding.fold_char = lambda ch: "" if ch == "\u00ad" else real(ch)
+    text = "ﬁ\u00ad参数"
+    folded, offsets = folding.fold(text)
+    assert folded == "fi参数" and len(folded) == len(text)
+    assert offsets == [0, 0, 2, 3, 4]
