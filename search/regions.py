@@ -32,8 +32,9 @@ Alternatives no article uses are dropped: they could only cost time.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Callable, Iterable, Protocol
 
 from indexer.analysis import Analyzer, QueryUnit, UnitKind
 
@@ -95,7 +96,7 @@ class Lexicon(Protocol):
     def df(self, word: str) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Tables:
     """The region words of one analyzer, folded by it."""
 
@@ -103,8 +104,16 @@ class Tables:
     forward: dict[str, list[str]]
     #: mainland word → Taiwan/HK words
     backward: dict[str, list[str]]
-    #: every word of both, with its frequency in the segmenter's dictionary
-    frequency: dict[str, int]
+    #: ``Analyzer.frequencies``: read only when :attr:`frequency` is first needed
+    frequencies: Callable[[Iterable[str]], dict[str, int]] = field(repr=False)
+
+    @cached_property
+    def frequency(self) -> dict[str, int]:
+        """Every word of both tables with its frequency in the segmenter's
+        dictionary.  Made on first need, by the first query that has a region
+        word: reading jieba's dictionary takes 0.2 s, and every other query
+        (and every ``zhsearch search`` run) would otherwise pay it."""
+        return self.frequencies(set(self.forward) | set(self.backward))
 
 
 def tables(analyzer: Analyzer) -> Tables:
@@ -124,8 +133,7 @@ def _tables(analyzer: Analyzer) -> Tables:
     for tw, cns in forward.items():
         for cn in cns:
             backward.setdefault(cn, []).append(tw)
-    words = set(forward) | set(backward)
-    return Tables(forward, backward, analyzer.frequencies(words))
+    return Tables(forward, backward, analyzer.frequencies)
 
 
 def written_traditional(text: str, analyzer: Analyzer) -> bool:
