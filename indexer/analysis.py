@@ -125,6 +125,9 @@ class QueryUnit:
     kind: UnitKind
     parts: list[str]
     alts: list[str] = field(default_factory=list)  # synonyms / region words
+    #: those of ``alts`` that come from the built-in glossary (``search.glossary``),
+    #: which rank below the site's own synonyms
+    builtin_alts: frozenset[str] = frozenset()
 
 
 def userdict_fingerprint(userdict: Path | None) -> str:

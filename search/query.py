@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
-from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of
+from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of, is_han
 
 from . import regions
 from .synonyms import Synonyms
@@ -56,6 +56,12 @@ class Ranking:
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
+    #: terms of the built-in glossary (search.glossary) rank below the site's
+    #: own synonyms; 0 leaves them out
+    glossary_weight: float = 0.6
+    #: ... also for terms of several query words (负载均衡 cut 负载 / 均衡): measured
+    #: worse on both collections (one merged unit loses the per-word passage evidence)
+    glossary_phrases: bool = False
     alternatives_max: bool = True  # a word and its synonyms score their best form, not the sum
     backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
     #: versioned tokens (GPT-4, Qwen2, TiDB 8.5) match their version exactly
@@ -132,14 +138,15 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
     if spec is not None and r.version_aware:
         q: Q.Query = version_query(spec, fields, r)
     else:
-        q = _unit_forms(unit, fields, r)
+        q = _unit_forms(unit, fields, r, analyzer)
     if not unit.alts:
         return q
     alts = [q]
     for alt in unit.alts:
         sub = [_unit_forms(u, fields, r) for u in analyzer.query_units(alt)]
         if sub:
-            alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(r.synonym_weight))
+            weight = r.glossary_weight if alt in unit.builtin_alts else r.synonym_weight
+            alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(weight))
     if len(alts) == 1:
         return q
     # the best way it matches: an article that also has the synonym is not
@@ -152,17 +159,30 @@ def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> Ve
                         other_weight=r.version_other_weight, loose_weight=r.loose_weight)
 
 
-def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking) -> Q.Query:
-    if unit.kind == UnitKind.PHRASE:  # several words matched as one synonym term
-        alts = [_phrase_any(unit.parts, fields)]
-        strong = [p for p in unit.parts if not _weak_text(p)]
-        if strong and len(strong) < len(unit.parts):
-            # as lenient as the words would be without the synonym (大模型 → 模型)
-            alts.append(Q.And([_term_any(p, fields) for p in strong], boost=r.loose_weight))
-        han = "".join(unit.parts)
-        if all("\u3400" <= ch <= "\U0002ffff" for ch in han) and len(han) > 2:
-            alts.append(Q.Phrase("bigram", bigrams_of(han), boost=r.bigram_weight))
-        return UnionOr(alts) if len(alts) > 1 else alts[0]
+def _phrase_unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
+                       analyzer: Analyzer | None) -> Q.Query:
+    """The words of a multi-word synonym term as typed, matched exactly as
+    they would be without the synonym: each informative word required, a
+    single character or a stop word only adding score (the query's proximity
+    boost counts them written together).  So ``负载均衡`` (cut 负载 / 均衡)
+    or ``大模型`` (大 / 模型) rank as before a glossary named them, and only
+    their synonyms are new."""
+    parts = [QueryUnit(p, UnitKind.HAN, []) for p in unit.parts] if analyzer is None else \
+        [u for p in unit.parts for u in analyzer.query_units(p)]
+    strong = [_unit_forms(p, fields, r) for p in parts if not _weak(p)]
+    if not strong:  # only weak words (的 是): the phrase itself
+        return _phrase_any(unit.parts, fields)
+    main = Q.And(strong) if len(strong) > 1 else strong[0]
+    weak = [_unit_forms(p, fields, r).with_boost(r.optional_weight) for p in parts if _weak(p)]
+    if not weak or r.optional_weight <= 0:
+        return main
+    return Q.AndMaybe(main, UnionOr(weak) if len(weak) > 1 else weak[0])
+
+
+def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
+                analyzer: Analyzer | None = None) -> Q.Query:
+    if unit.kind == UnitKind.PHRASE:  # several words typed that are one synonym term
+        return _phrase_unit_forms(unit, fields, r, analyzer)
     if unit.kind == UnitKind.COMPOUND:
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -298,6 +318,10 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 seen_units.add(u.text)
                 units.append(u)
             if synonyms is not None and with_alts:
+                if r.glossary_weight <= 0:
+                    synonyms = synonyms.site_only()
+                elif not r.glossary_phrases:
+                    synonyms = synonyms.site_only(phrases=True)
                 units = synonyms.expand(units)
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
@@ -316,7 +340,9 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
             for u in strong:
                 highlight.append(_unit_highlight(u, analyzer))
-                if not _weak(u):  # "的" near anything says nothing, and its positions are costly
+                if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
+                    prox_words += [p for p in u.parts if not _weak_text(p)]
+                elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
                     prox_words.append(u.text)
                 if u.kind == UnitKind.LATIN:
                     latin.append(u.text)
@@ -369,7 +395,10 @@ def _weak_text(text: str) -> bool:
 def _unit_highlight(u: QueryUnit, analyzer: Analyzer) -> list[str]:
     terms = [u.text] + [analyzer.fold_query(a) for a in u.alts]
     if u.kind == UnitKind.PHRASE:
-        return terms + ["".join(u.parts)]
+        joined = "".join(u.parts)
+        if is_han(joined):  # 负载均衡 is written without the space the cut put in it
+            return [joined] + terms
+        return terms + [joined]
     if u.kind == UnitKind.COMPOUND:
         return terms + ["".join(u.parts)] if u.parts else terms
     if u.kind == UnitKind.LATIN and u.parts:  # gpt4 is also written GPT-4 or GPT 4
