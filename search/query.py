@@ -62,6 +62,8 @@ class Ranking:
     #: ... also for terms of several query words (负载均衡 cut 负载 / 均衡): measured
     #: worse on both collections (one merged unit loses the per-word passage evidence)
     glossary_phrases: bool = False
+    #: in a question, its frame (区别, 太慢, 不够: QUESTION_FRAME_WORDS) only adds score
+    question_frame: bool = True
     alternatives_max: bool = True  # a word and its synonyms score their best form, not the sum
     backfill_below: int = 10  # fewer strict hits than this: add "most words" hits
     #: versioned tokens (GPT-4, Qwen2, TiDB 8.5) match their version exactly
@@ -108,6 +110,17 @@ STOPWORDS = frozenset("""
 怎么办 怎么做 怎么样 咋办 为啥 能不能 有没有 是不是 会不会 要不要 可不可以 行不行 好不好 有啥 有什么
 是什么 什么是 什么样 怎么回事 办法 到底 究竟 应该 想 想要 知道 想知道 哪种 哪款 多大 多久 几个 才能
 the a an of to in on for and or is are was be how what why which who when where do does with by
+""".split())
+
+
+#: What a question asks *about* a topic rather than the topic: comparison
+#: (X和Y有什么区别: the article comparing X and Y need not say 区别) and the
+#: symptom of a how-to question (pip安装太慢怎么办, 显存不够怎么…: the article
+#: with the fix names the tool, not the complaint).  In a question they only
+#: add score, like its scaffolding; elsewhere they are words like any other.
+QUESTION_FRAME_WORDS = frozenset("""
+区别 差别 差异 不同 异同 对比 比较 联系 优缺点 优劣 好处 坏处 用处 用途 作用 意思 含义 原理
+太慢 很慢 变慢 好慢 太卡 很卡 卡顿 不够 不够用 不足 不行 失败 报错 出错 太大 太小 太多 太少 太高 太低 太久
 """.split())
 
 
@@ -294,7 +307,9 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     capped = False
     versions: list[VersionQuery] = []
     unit_texts: list[str | None] = []
-    question = False
+    question = any(u.text in QUESTION_WORDS for units in clause_units.values() for u in units) \
+        or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
+    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
 
     for group in pq.groups:
         alts: list[Q.Query] = []
@@ -326,15 +341,13 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
             has_alts = has_alts or any(u.alts for u in units)
-            question = question or any(u.text in QUESTION_WORDS for u in units) \
-                or clause.text.rstrip().endswith(("?", "？"))
-            strong = [u for u in units if not _weak(u)]
+            strong = [u for u in units if not _weak(u) and u.text not in frame]
             # A chunk of only weak words is kept required: measured better on the
             # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
             if not strong:
                 strong, weak = units, []
             else:
-                weak = [u for u in units if _weak(u)]
+                weak = [u for u in units if _weak(u) or u.text in frame]
             subs = [unit_query(u, fields, analyzer, r, specs.get(u.text)) for u in strong]
             if r.version_aware and len(group) == 1:
                 versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
