@@ -55,6 +55,9 @@ class Ranking:
     proximity_weight: float = 1.0
     proximity_slop: int = 8
     optional_weight: float = 0.3  # single Han characters and stop words
+    #: a single character cut off a word (慢 of 慢查询) adds the score of the
+    #: word written whole (a bigram phrase) instead of its own; 0: its own
+    glue_weight: float = 0.6
     synonym_weight: float = 0.8  # what was typed ranks above its synonyms
     #: terms of the built-in glossary (search.glossary) rank below the site's
     #: own synonyms; 0 leaves them out
@@ -360,7 +363,12 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 if u.kind == UnitKind.LATIN:
                     latin.append(u.text)
             for u in weak if r.optional_weight > 0 else ():
-                optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
+                glued = _glued(u, units) if r.glue_weight > 0 else []
+                if glued:  # 慢 of 慢查询: the word it was cut from, not 慢 anywhere
+                    optional.append(UnionOr([Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued])
+                                    if len(glued) > 1 else Q.Phrase("bigram", bigrams_of(glued[0]), boost=r.glue_weight))
+                else:
+                    optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
                 unit_texts.extend(u.text for u in strong)
@@ -395,6 +403,21 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             relaxed = Q.AndMaybe(relaxed, opt)
     return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
                       question=question, units=list(required), unit_texts=unit_texts)
+
+
+def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:
+    """A single Han character that is not a function word (慢 of 慢查询, 大 of
+    大模型, 写 of 写古诗), joined to the Han words typed right before and after
+    it: jieba cut it off a word its dictionary lacks, and the character alone
+    would match it scattered anywhere in an article (issue 20, point 2)."""
+    if u.kind != UnitKind.HAN or len(u.text) != 1 or u.text in STOPWORDS:
+        return []
+    i = next((k for k, v in enumerate(units) if v is u), -1)
+    out = []
+    for j, before in ((i - 1, False), (i + 1, True)):
+        if 0 <= j < len(units) and units[j].kind == UnitKind.HAN and units[j].text not in STOPWORDS:
+            out.append(u.text + units[j].text if before else units[j].text + u.text)
+    return out
 
 
 def _weak(u: QueryUnit) -> bool:

@@ -46,3 +46,23 @@ def test_the_symptom_of_a_how_to_question_only_adds_score(engine):
     assert page.hits[0].path == "py/mirror.md"
     strict = replace(DEFAULT_RANKING, question_frame=False)
     assert "部分关键词" in (search(engine, "pip安装太慢怎么办", ranking=strict).note or "")
+
+
+GLUED = {  # the same 查询 and 优化; 慢 once in 慢查询, or five times on its own
+    "db/slow.md": "# 数据库\n\n先看慢查询日志，再做优化。\n",
+    "db/scatter.md": "# 网络\n\n网络慢，页面慢，请求慢，启动慢，下载慢。先看查询日志，再做优化。\n",
+}
+
+
+def test_a_character_cut_off_a_word_counts_as_that_word_not_scattered(tmp_path):
+    """慢查询 is cut 慢 / 查询 (jieba lacks the word): the article that says 慢查询
+    ranks above one with 慢 scattered through it (issue 20, point 2)."""
+    for rel, text in GLUED.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    glued = {h.path: h.score for h in search(engine, "慢查询 优化").hits}
+    alone = {h.path: h.score for h in search(engine, "慢查询 优化", ranking=replace(DEFAULT_RANKING, glue_weight=0.0)).hits}
+    assert list(glued) == ["db/slow.md", "db/scatter.md"]
+    assert glued["db/scatter.md"] < alone["db/scatter.md"]  # its five scattered 慢 no longer count
+    assert glued["db/slow.md"] > alone["db/slow.md"]  # 慢查询 written whole does
