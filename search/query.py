@@ -65,6 +65,11 @@ class Ranking:
     #: ... also for terms of several query words (负载均衡 cut 负载 / 均衡): measured
     #: worse on both collections (one merged unit loses the per-word passage evidence)
     glossary_phrases: bool = False
+    #: articles that need a glossary term rank after those with the typed words
+    #: (as for the site's synonyms); False: the glossary weight alone ranks them
+    glossary_tier: bool = False
+    #: glossary terms matched only as written (no sub-word cover, no bigrams)
+    glossary_exact: bool = True
     #: in a question, its frame (区别, 太慢, 不够: QUESTION_FRAME_WORDS) only adds score
     question_frame: bool = True
     alternatives_max: bool = True  # a word and its synonyms score their best form, not the sum
@@ -159,7 +164,11 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
         return q
     alts = [q]
     for alt in unit.alts:
-        sub = [_unit_forms(u, fields, r) for u in analyzer.query_units(alt)]
+        if alt in unit.builtin_alts and r.glossary_exact:
+            few = {f: w for f, w in fields.items() if f in GLOSSARY_FIELDS} or fields
+            sub = [_term_any(u.text, few) for u in _alt_units(analyzer, alt)]
+        else:
+            sub = [_unit_forms(u, fields, r) for u in _alt_units(analyzer, alt)]
         if sub:
             weight = r.glossary_weight if alt in unit.builtin_alts else r.synonym_weight
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(weight))
@@ -168,6 +177,23 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
     # the best way it matches: an article that also has the synonym is not
     # twice as much about the word
     return Q.DisjunctionMax(alts) if r.alternatives_max else UnionOr(alts)
+
+
+#: The fields a glossary term is looked for in with ``Ranking.glossary_exact``:
+#: where an article says what it is about (each field is a matcher per term).
+GLOSSARY_FIELDS = frozenset({"title", "headings", "body"})
+
+
+def _alt_units(analyzer: Analyzer, alt: str) -> list[QueryUnit]:
+    """``analyzer.query_units(alt)``, kept with the analyzer: the same
+    synonyms and glossary terms come back query after query."""
+    memo = analyzer.derived("alt_units", dict)
+    got = memo.get(alt)
+    if got is None:
+        if len(memo) > 20_000:
+            memo.clear()
+        got = memo[alt] = analyzer.query_units(alt)
+    return got
 
 
 def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:
@@ -343,7 +369,9 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 units = synonyms.expand(units)
             if not with_alts:
                 units = [replace(u, alts=[]) for u in units]
-            has_alts = has_alts or any(u.alts for u in units)
+            # glossary terms rank below the typed words by their weight alone
+            # (Ranking.glossary_tier): no typed-words form to tier them by
+            has_alts = has_alts or any(len(u.alts) > (0 if r.glossary_tier else len(u.builtin_alts)) for u in units)
             strong = [u for u in units if not _weak(u) and u.text not in frame]
             # A chunk of only weak words is kept required: measured better on the
             # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
