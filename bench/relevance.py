@@ -60,7 +60,7 @@ from _corpus_text import (  # noqa: E402
     write_run,
 )
 
-#: Kinds of ``shared/qrels/README.md``: kind k holds qids d(5k-4) .. d(5k).
+#: Kinds of ``shared/qrels/README.md`` (and dev2's): kind k holds qids d(5k-4) .. d(5k) (h… on dev2).
 KINDS = {
     1: "Latin+Chinese, versioned/compound tokens",
     2: "pure Chinese multi-word",
@@ -83,7 +83,7 @@ Scores = dict[str, dict[str, float]]  # qid -> measure name -> value
 def kind_of(qid: str) -> int:
     """d01-d05 -> 1, d06-d10 -> 2, ...; 0 for a qid outside that scheme."""
     try:
-        n = int(qid.lstrip("dD"))
+        n = _qnum(qid)
     except ValueError:
         return 0
     return (n - 1) // 5 + 1 if n >= 1 else 0
@@ -245,8 +245,10 @@ def halves_table(scores: dict[str, Scores], qids: list[str], measures: Sequence[
 
 
 def _qnum(qid: str) -> int:
+    """The number of a qid, whatever its letter prefix (d01 of shared/qrels, h01 of dev2)."""
+    digits = qid.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
     try:
-        return int(qid.lstrip("dD"))
+        return int(digits)
     except ValueError:
         return 0
 
@@ -343,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_per_query(out / "relevance-per-query.tsv", scores, qtext)
 
     print()
-    print(f"## Relevance on shared/qrels ({len(qids)} queries; mean over all judged queries)\n")
+    print(f"## Relevance on {qdir} ({len(qids)} queries; mean over all judged queries)\n")
     print(overall_table(scores, qids))
     print("\nΔ = ours minus the better peer on that measure. Judged@10 = share of the returned "
           "top 10 that is judged (unjudged counts as non-relevant).\n")

@@ -1,6 +1,8 @@
 """Compare ranking variants on the judged queries, in one process, one index.
 
     python bench/tune.py --index /tmp/ix [--set backfill_below=10 ...] [--latency QUERIES.tsv]
+    python bench/tune.py --index /tmp/dev-ix --index /tmp/dev2-ix \
+        --qrels-dir ../shared/qrels --qrels-dir ../shared/dev2/qrels --set ...   # both collections
 
 With ``--latency``, every variant also answers the queries of that file
 (``id<TAB>source<TAB>query``, as ``bench/latency.py`` writes them) — once to
@@ -66,18 +68,25 @@ def warm_latency(engine: Engine, queries: list[str], ranking, passes: int) -> li
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser()
-    ap.add_argument("--index", required=True)
+    ap.add_argument("--index", required=True, action="append",
+                    help="an index (repeat with --qrels-dir for several collections)")
     ap.add_argument("--synonyms", help="synonyms file (default: the indexed corpus's synonyms.txt)")
     ap.add_argument("--set", action="append", default=[], help="k=v[,k=v] (w.title=8 for field weights)")
     ap.add_argument("--latency", type=Path, help="also time each variant on these queries")
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--kinds", action="store_true", help="print each variant's nDCG@10 per query kind")
     ap.add_argument("--diff", action="store_true", help="print the queries whose nDCG@10 moved against the first row")
-    ap.add_argument("--qrels-dir", type=Path, default=QRELS, help="queries.tsv and qrels.txt (default ../shared/qrels)")
+    ap.add_argument("--qrels-dir", type=Path, action="append",
+                    help="queries.tsv and qrels.txt of each --index, in order (default ../shared/qrels)")
     ap.add_argument("--save", type=Path, help="write the default ranking's per-query nDCG@10 here (JSON)")
     ap.add_argument("--against", type=Path, help="with --diff: compare every row with a --save file")
     args = ap.parse_args()
-    engine = Engine(args.index, args.synonyms, cache_size=0)
+    dirs = args.qrels_dir or [QRELS]
+    if len(dirs) != len(args.index):
+        ap.error("give one --qrels-dir per --index")
+    if len(args.index) > 1 and (args.save or args.against):
+        ap.error("--save and --against take one collection")
+    collections = [(Engine(ix, args.synonyms, cache_size=0), d) for ix, d in zip(args.index, dirs)]
     queries = []
     if args.latency:
         queries = [line.split("\t")[-1].strip() for line in args.latency.read_text(encoding="utf-8").splitlines()
@@ -85,36 +94,39 @@ def main() -> None:
     variants = [("default", DEFAULT_RANKING)] + [(s, parse_variant(s)) for s in args.set]
     lat_head = "  p50 ms  p95 ms  p99 ms" if queries else ""
     print(f"{'variant':<40} nDCG@10 MRR@10  R@10   P@1   odd    even   min kind{lat_head}")
-    base: dict[str, float] | None = None
+    bases: list[dict[str, float] | None] = [None] * len(collections)
     if args.against:
-        base = json.loads(args.against.read_text(encoding="utf-8"))
+        bases[0] = json.loads(args.against.read_text(encoding="utf-8"))
     for name, ranking in variants:
-        res = evaluate(engine, args.qrels_dir / "queries.tsv", args.qrels_dir / "qrels.txt", ranking=ranking)
-        a = res.aggregate
-        ndcg = {qid: m.get("nDCG@10", 0.0) for qid, _t, m in res.per_query}
-        odd, even, kinds = halves_and_kinds(ndcg)
-        worst = min(kinds, key=kinds.get)
-        line = (f"{name:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}"
-                f"  {odd:.4f} {even:.4f} {kinds[worst]:.4f} (kind {worst})")
-        if queries:
-            lat = warm_latency(engine, queries, ranking, args.passes)
-            line += f"  {pct(lat, 50):6.1f}  {pct(lat, 95):6.1f}  {pct(lat, 99):6.1f}"
-        print(line, flush=True)
-        if args.kinds:
-            print("    kinds: " + "  ".join(f"{k}:{v:.3f}" for k, v in sorted(kinds.items())))
-        if base is not None and args.diff:
-            moved = [(q, base[q], v) for q, v in ndcg.items() if abs(v - base.get(q, 0.0)) > 1e-4]
-            for q, b, v in sorted(moved):
-                print(f"    {q} {b:.4f} -> {v:.4f} ({v - b:+.4f})")
-        base = base or ndcg
-        if args.save and name == "default":
-            args.save.write_text(json.dumps(ndcg), encoding="utf-8")
+        for c, (engine, qdir) in enumerate(collections):
+            res = evaluate(engine, qdir / "queries.tsv", qdir / "qrels.txt", ranking=ranking)
+            a = res.aggregate
+            ndcg = {qid: m.get("nDCG@10", 0.0) for qid, _t, m in res.per_query}
+            odd, even, kinds = halves_and_kinds(ndcg)
+            worst = min(kinds, key=kinds.get)
+            label = name if len(collections) == 1 else f"{name[:32]} [{qdir.parent.name if qdir.name == 'qrels' else qdir.name}]"
+            line = (f"{label:<40} {a['nDCG@10']:.4f}  {a['RR@10']:.4f}  {a['R@10']:.4f} {a['P@1']:.4f}"
+                    f"  {odd:.4f} {even:.4f} {kinds[worst]:.4f} (kind {worst})")
+            if queries and c == 0:
+                lat = warm_latency(engine, queries, ranking, args.passes)
+                line += f"  {pct(lat, 50):6.1f}  {pct(lat, 95):6.1f}  {pct(lat, 99):6.1f}"
+            print(line, flush=True)
+            if args.kinds:
+                print("    kinds: " + "  ".join(f"{k}:{v:.3f}" for k, v in sorted(kinds.items())))
+            base = bases[c]
+            if base is not None and args.diff:
+                moved = [(q, base[q], v) for q, v in ndcg.items() if abs(v - base.get(q, 0.0)) > 1e-4]
+                for q, b, v in sorted(moved):
+                    print(f"    {q} {b:.4f} -> {v:.4f} ({v - b:+.4f})")
+            bases[c] = base or ndcg
+            if args.save and name == "default":
+                args.save.write_text(json.dumps(ndcg), encoding="utf-8")
 
 
 def halves_and_kinds(ndcg: dict[str, float]) -> tuple[float, float, dict[int, float]]:
     """Mean nDCG@10 of the odd and of the even qids, and per query kind
     (kind k = d(5k-4) .. d(5k), see shared/qrels/README.md)."""
-    nums = {q: int(q.lstrip("dD")) for q in ndcg}
+    nums = {q: int(q.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")) for q in ndcg}
     odd = [v for q, v in ndcg.items() if nums[q] % 2]
     even = [v for q, v in ndcg.items() if not nums[q] % 2]
     by_kind: dict[int, list[float]] = {}

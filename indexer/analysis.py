@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever tokenization changes; an index built with another version is
 #: rebuilt rather than silently mixed.
-ANALYSIS_VERSION = 8
+ANALYSIS_VERSION = 9
 
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48
@@ -125,6 +125,9 @@ class QueryUnit:
     kind: UnitKind
     parts: list[str]
     alts: list[str] = field(default_factory=list)  # synonyms / region words
+    #: those of ``alts`` that come from the built-in glossary (``search.glossary``),
+    #: which rank below the site's own synonyms
+    builtin_alts: frozenset[str] = frozenset()
 
 
 def userdict_fingerprint(userdict: Path | None) -> str:
@@ -339,6 +342,9 @@ class Analyzer:
                 pos += 1
                 continue
             append((word, pos, *span(s, s + n), COMPOUND))
+            rest = _unnumbered(word, parts[0][0] if parts else "")
+            if rest:  # 04-glm-4-9b-chat is also glm-4-9b-chat (same position)
+                append((rest, pos, *span(s + n - len(rest), s + n), SUB))
             for ptext, ps, pe in parts:
                 append((ptext, pos, *span(ps, pe), PART))
                 pos += 1
@@ -414,7 +420,7 @@ class Analyzer:
                 units.append(QueryUnit(tok.text, UnitKind.HAN, _cover(tok.text, [f.text for f in followers]),
                                        self.region_alternatives(tok.text)))
             elif tok.role == Role.COMPOUND:
-                units.append(QueryUnit(tok.text, UnitKind.COMPOUND, [f.text for f in followers]))
+                units.append(QueryUnit(tok.text, UnitKind.COMPOUND, [f.text for f in followers if f.role == Role.PART]))
             else:
                 pieces = _LETTER_DIGIT_RE.findall(tok.text)
                 # "gpt4" may be written "GPT-4" or "GPT 4" in the text
@@ -519,7 +525,23 @@ def _latin_pieces(kind: str, word: str) -> tuple[tuple[tuple[str, int], ...], in
     parts = _ALNUM_RE.findall(word)
     if len(parts) == 1 and parts[0] == word:
         return ((word, 0),), 1
-    return ((word, 0),) + tuple((p, k) for k, p in enumerate(parts)), max(1, len(parts))
+    rest = _unnumbered(word, parts[0] if parts else "")
+    whole = ((word, 0), (rest, 0)) if rest else ((word, 0),)
+    return whole + tuple((p, k) for k, p in enumerate(parts)), max(1, len(parts))
+
+
+def _unnumbered(word: str, first: str) -> str:
+    """A compound without the ordinal that numbers it in a list of articles
+    (``04-glm-4-9b-chat`` → ``glm-4-9b-chat``, ``3-gemma3-4b-it``), when what
+    follows is itself a compound that starts with a letter; else "".  Sites
+    number their tutorials this way in titles and file names, and the
+    numbered token hid the model's name from version matching."""
+    if not first.isdigit() or len(word) <= len(first) + 1 or word[len(first)] not in "-_.":
+        return ""
+    rest = word[len(first) + 1:]
+    if not rest[0].isalpha() or rest.isalnum():
+        return ""
+    return rest
 
 
 def _latin_parts(word: str, start: int) -> list[tuple[str, int, int]]:

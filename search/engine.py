@@ -28,8 +28,8 @@ from indexer.analysis import Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.stored import FoldFn
 
+from . import glossary, rerank, syntax, vector
 from . import query as qbuild
-from . import rerank, syntax, vector
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import highlight_title, make_snippet
@@ -348,7 +348,7 @@ class Engine:
             if path is None:
                 corpus = gen.meta.get("corpus")
                 path = Path(corpus) / "synonyms.txt" if corpus else None
-            self._synonyms = SynonymFile(path)
+            self._synonyms = SynonymFile(path, glossary.builtin_text())
         return self._synonyms.get(gen.analyzer)
 
     @property
@@ -611,7 +611,8 @@ def _unit_weights(built, lexicon, n: int) -> list[float]:
         if text is None:
             out.append(None)
             continue
-        df = lexicon.df(text)
+        # a multi-word synonym term (负载 均衡): as informative as its rarest word
+        df = min(lexicon.df(w) for w in text.split(" ")) if " " in text else lexicon.df(text)
         out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
     known = [w for w in out if w is not None]
     mean = sum(known) / len(known) if known else 1.0

@@ -16,13 +16,14 @@ import json
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from indexer import analysis, store
-from search import Engine, Filters, ResultPage, search
+from search import DEFAULT_RANKING, Engine, Filters, ResultPage, search
 from tests.conftest import CORPUS, build_index, write_article
 from zhsearch.cli import main
 
@@ -390,26 +391,42 @@ def test_synonyms_widen_but_typed_word_ranks_first(zh):
 
 
 def test_synonyms_file_edit_applies_without_reindex(zh, tmp_path):
+    """The site's file lies over the built-in glossary (which pairs 显存 and
+    VRAM): a line naming 显存 replaces the glossary's line for it, and
+    removing the line brings the glossary's back, with no re-index."""
     syn = tmp_path / "synonyms.txt"
     syn.write_text("# 自定义同义词\n", encoding="utf-8")
     engine = Engine(zh.index, syn)
     generation = store.read_current(zh.index).name
 
     typed = {"gpu/memory.md", "tw/params.md"}  # 显存, and 顯存 in the traditional article
-    assert set(paths(search(engine, "显存"))) == typed
+    p = paths(search(engine, "显存"))
+    assert set(p) == typed | {"gpu/vram.md"}  # the glossary's VRAM
+    assert p.index("gpu/vram.md") > p.index("gpu/memory.md")  # below the article about the typed word
 
-    syn.write_text("# 自定义同义词\n显存, GPU memory, VRAM\n", encoding="utf-8")
+    syn.write_text("# 自定义同义词\n显存, 视频内存\n", encoding="utf-8")
     st = syn.stat()
     os.utime(syn, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
-    assert set(paths(search(engine, "显存"))) == typed | {"gpu/vram.md"}
-    p = paths(search(engine, "vram"))
+    assert set(paths(search(engine, "显存"))) == typed  # the site's line replaced the glossary's
+    p = paths(search(engine, "vram"))  # a term the site did not name keeps the glossary's line
     assert p[0] == "gpu/vram.md" and set(p) == typed | {"gpu/vram.md"}
 
     syn.write_text("# 自定义同义词\n", encoding="utf-8")
     os.utime(syn, ns=(st.st_atime_ns, st.st_mtime_ns + 4_000_000_000))
-    assert set(paths(search(engine, "显存"))) == typed
-    assert paths(search(engine, "vram")) == ["gpu/vram.md"]
+    assert set(paths(search(engine, "显存"))) == typed | {"gpu/vram.md"}
     assert store.read_current(zh.index).name == generation  # no re-index happened
+
+
+def test_builtin_glossary_without_any_synonyms_file(zh, tmp_path):
+    """A site without synonyms.txt still bridges abbreviations and English /
+    Chinese names; the glossary's terms rank below the typed word, and
+    ``glossary_weight=0`` turns them off."""
+    engine = Engine(zh.index, tmp_path / "no-such-synonyms.txt")
+    p = paths(search(engine, "显存"))
+    assert "gpu/vram.md" in p and p.index("gpu/vram.md") > p.index("gpu/memory.md")
+    off = replace(DEFAULT_RANKING, glossary_weight=0.0)
+    assert "gpu/vram.md" not in paths(search(engine, "显存", ranking=off))
+    assert paths(search(engine, "vram"))[0] == "gpu/vram.md"
 
 
 # ============================================================ dictionaries

@@ -125,3 +125,42 @@ def test_a_patch_release_is_the_same_minor_version(qwen):
     got = paths(search(qwen, "TiDB 8.5 新功能"))
     assert set(got[:2]) == {"tidb85.md", "tidb-v85.md"}, got  # 8.5.0, v8.5.1
     assert got[2:] == ["tidb84.md"], got  # another version: only "most words"
+
+
+# A version family where every tutorial is numbered and titled "NN-GLM-4-9B-Chat <framework> …"
+# (issue 20, point 4): the numbered title must still count as an exact GLM-4 mention, so the
+# framework asked for decides, not the boilerplate sentence the other tutorials repeat.
+BOILERPLATE = ("我们在 AutoDL 平台准备了 GLM-4 的环境镜像，该镜像适用于本教程需要 GLM-4 的部署环境。\n\n"
+               "## 模型下载\n\n使用 modelscope 下载 GLM-4 模型，GLM-4 模型大小为 18 GB。\n\n")
+FILLER = "".join(f"## 第 {i} 步\n\n按照下面的代码准备环境，安装依赖，启动服务，然后测试接口的速度与显存占用。\n\n"
+                 for i in range(3))
+NUMBERED = {
+    "01-fastapi.md": "# 01-GLM-4-9B-Chat FastApi 部署调用\n\n" + BOILERPLATE
+                     + "本节用 FastApi 部署 GLM-4 模型。GLM-4 的部署与调用。vLLM 对 torch 版本要求较高。\n",
+    "02-webdemo.md": "# 02-GLM-4-9B-Chat WebDemo 部署\n\n" + BOILERPLATE
+                     + "用 streamlit 搭建 GLM-4 的 WebDemo，部署 GLM-4。vLLM 对 torch 版本要求较高。\n",
+    "04-vllm.md": "# 04-GLM-4-9B-Chat vLLM 部署调用\n\n## vLLM 简介\n\nvLLM 是一个快速的推理框架。"
+                  "用 vLLM 部署模型，vLLM 提供兼容 OpenAI 的接口。\n\n" + FILLER
+                  + "```python\nmodel='glm-4-9b-chat'\n```\n",
+}
+
+
+def test_a_numbered_title_still_names_the_version(tmp_path):
+    for rel, text in NUMBERED.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    assert paths(search(engine, "GLM-4 vLLM 部署"))[0] == "04-vllm.md"
+    # the ordinal's compound keeps its own parts for phrases ("04 glm 4 …")
+    [unit] = query_units("04-GLM-4-9B-Chat")
+    assert unit.parts == ["04", "glm", "4", "9b", "chat"]
+
+
+def test_an_ordinal_prefix_adds_the_unnumbered_compound():
+    an = Analyzer()
+    toks = [(t.text, t.pos) for t in an.word_tokens_roles("04-GLM-4-9B-Chat 5-minute 2024-01-01")]
+    assert ("glm-4-9b-chat", 0) in toks  # at the compound's own position
+    assert [t for t, _ in toks].count("minute") == 1  # a plain word after a number: only its part
+    assert not any(t.startswith("01") and t != "01" for t, _ in toks)  # dates stay dates
+    folded, _ = an.fold("04-GLM-4-9B-Chat 5-minute 2024-01-01")
+    assert an.indexed_words(folded)["glm-4-9b-chat"] == [0]

@@ -1,0 +1,68 @@
+"""Questions (issue 20, point 1): the frame of a question is not a required word."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from search import DEFAULT_RANKING, Engine, search
+from tests.conftest import build_index, write_article
+
+ARTICLES = {
+    "cache/compare.md": "# Redis 与 Memcached 对照\n\nRedis 支持多种数据结构和持久化，Memcached 只有字符串。"
+                        "Redis 是单线程模型，Memcached 是多线程。两者都常用作缓存。\n",
+    "cache/redis.md": "# Redis 入门\n\nRedis 是一个内存数据库。它和关系数据库的区别在于数据放在内存里。\n",
+    "cache/memcached.md": "# Memcached 入门\n\nMemcached 是一个分布式内存缓存。它与本地缓存的区别是可以跨进程共享。\n",
+    "py/mirror.md": "# pip 换源\n\n临时使用镜像源安装：pip install -i https://mirrors.example/simple some-package\n\n"
+                    "设置 pip 默认镜像源：pip config set global.index-url https://mirrors.example/simple\n",
+    "py/other.md": "# 编译安装\n\n下载太慢时可以先把源码包拷到本地。然后编译安装。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    root = tmp_path_factory.mktemp("questions")
+    for rel, text in ARTICLES.items():
+        write_article(root / "c", rel, text)
+    build_index(root / "c", root / "ix")
+    return Engine(root / "ix", cache_size=0)
+
+
+def test_the_comparing_article_comes_first_without_saying_the_comparison_word(engine):
+    page = search(engine, "Redis和Memcached有什么区别")
+    assert page.hits[0].path == "cache/compare.md"
+    # 区别 was not required: the comparing article has every word asked for ("most words" follow)
+    assert page.note.startswith("只有 1 篇文章包含所有关键词")
+    strict = replace(DEFAULT_RANKING, question_frame=False)
+    assert search(engine, "Redis和Memcached有什么区别", ranking=strict).note.startswith("没有同时包含所有关键词")
+    # as a plain word outside a question it is asked for like any other
+    plain = search(engine, "Redis 区别")
+    assert plain.hits[0].path == "cache/redis.md" and plain.note.startswith("只有 1 篇文章包含所有关键词")
+
+
+def test_the_symptom_of_a_how_to_question_only_adds_score(engine):
+    page = search(engine, "pip安装太慢怎么办")
+    assert page.hits[0].path == "py/mirror.md"
+    strict = replace(DEFAULT_RANKING, question_frame=False)
+    assert "部分关键词" in (search(engine, "pip安装太慢怎么办", ranking=strict).note or "")
+
+
+GLUED = {  # the same 查询 and 优化; 慢 once in 慢查询, or five times on its own
+    "db/slow.md": "# 数据库\n\n先看慢查询日志，再做优化。\n",
+    "db/scatter.md": "# 网络\n\n网络慢，页面慢，请求慢，启动慢，下载慢。先看查询日志，再做优化。\n",
+}
+
+
+def test_a_character_cut_off_a_word_counts_as_that_word_not_scattered(tmp_path):
+    """慢查询 is cut 慢 / 查询 (jieba lacks the word): the article that says 慢查询
+    ranks above one with 慢 scattered through it (issue 20, point 2)."""
+    for rel, text in GLUED.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    glued = {h.path: h.score for h in search(engine, "慢查询 优化").hits}
+    alone = {h.path: h.score for h in search(engine, "慢查询 优化", ranking=replace(DEFAULT_RANKING, glue_weight=0.0)).hits}
+    assert list(glued) == ["db/slow.md", "db/scatter.md"]
+    assert glued["db/scatter.md"] < alone["db/scatter.md"]  # its five scattered 慢 no longer count
+    assert glued["db/slow.md"] > alone["db/slow.md"]  # 慢查询 written whole does
