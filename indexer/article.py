@@ -24,6 +24,8 @@ import yaml
 
 from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger
 from .anchors import slug as anchor_slug
+from .permalinks import PageFacts, article_url
+from .site import SiteConfig, site_for_style
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).
@@ -275,6 +277,20 @@ _INLINE_SPANS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image
 _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
 _TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|style)\b).)*?</\1\s*>|<[^<>]*>", re.S | re.I)
 _SHORTCODE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}", re.S)
+# Hexo tag plugins ({% note info %}, {% endnote %}, {% asset_img a.png 标题 %}):
+# the tags go, what is between a pair stays.  Same discipline as shortcodes:
+# a tag never spans another's "{%", so the scan from each "{%" is bounded.
+_HEXO_TAG_RE = re.compile(r"\{%(?:(?!\{%).)*?%\}", re.S)
+# <Badge text="新" type="tip" />: the text it shows (VuePress, VitePress)
+_BADGE_RE = re.compile(r"<Badge\b[^<>]*?\btext\s*=\s*([\"'])([^\"'<>]*)\1[^<>]*>", re.I)
+# Lines that are markup of a site generator, not text (whole lines only):
+#   ::: tip 标题 / ::: details / :::: code-group / :::   (VuePress, VitePress containers)
+#   @tab pnpm                                          (vuepress-theme-hope's tabs)
+#   [[toc]] / @[toc] / [toc]                           (tables of contents)
+# A container keeps its title, loses its markers and type word.
+_CONTAINER_LINE_RE = re.compile(r"^[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*(?:#[\w-]+)?(?![^\s{]))?(.*)$")
+_TAB_LINE_RE = re.compile(r"^[ \t]*@tab(?::active)?\b[ \t]*(.*)$")
+_TOC_LINE_RE = re.compile(r"^[ \t]*(?:\[\[toc\]\]|@\[toc\]|\[toc\])[ \t]*$", re.I)
 _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
 _WS_RE = re.compile(r"[ \t\u3000]+")
@@ -300,7 +316,13 @@ def clean_text(text: str, html: bool = True) -> str:
     not markup.
     """
     if html:
+        if "<Badge" in text or "<badge" in text:
+            text = _BADGE_RE.sub(r" \2 ", text)
         text = _TAG_RE.sub(" ", text)
+    if "{%" in text:
+        text = _HEXO_TAG_RE.sub(" ", text)
+    if ":" in text or "@" in text or "[" in text:
+        text = strip_markup_lines(text)
     text = _DISPLAY_MATH_RE.sub(" ", text)
     if "$" in text:
         text = _TEX_COMMAND_RE.sub(" ", text)
@@ -308,6 +330,33 @@ def clean_text(text: str, html: bool = True) -> str:
     text = _DIRECTIVE_RE.sub(" ", text)
     text = _URL_RE.sub(" ", text)
     return _WS_RE.sub(" ", text).strip()
+
+
+def strip_markup_lines(text: str) -> str:
+    """Drop the lines that are a site generator's markup (container markers,
+    tab markers, table-of-contents macros), keeping a container's title:
+    ``::: tip 提示`` → ``提示``, ``:::`` → nothing.  Line by line, each line
+    matched once from its start: linear in the text."""
+    if ":::" not in text and "@tab" not in text and "toc]" not in text.lower():
+        return text
+    out = []
+    for line in text.split("\n"):
+        m = _CONTAINER_LINE_RE.match(line) if ":::" in line else None
+        if m is None and "@tab" in line:
+            m = _TAB_LINE_RE.match(line)
+        if m is not None:
+            line = m.group(1).strip()
+        elif "toc]" in line.lower() and _TOC_LINE_RE.match(line):
+            line = ""
+        if line:
+            out.append(line)
+    return "\n".join(out)
+
+
+def badge_text(html: str) -> str:
+    """The text a ``<Badge text="…"/>`` tag shows, or "" for any other tag."""
+    m = _BADGE_RE.match(html.strip()) if html.lstrip()[:6].lower() == "<badge" else None
+    return m.group(2) if m else ""
 
 
 def strip_shortcodes(text: str) -> str:
@@ -355,6 +404,7 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
     inline: list[str] = []  # text of the current leaf block
     raw: list[str] = []  # text of the current heading, code or HTML block
     slug_text: list[str] = []  # what the site generator slugifies of the current heading
+    slug_html = slugger.style.reads_html  # Hexo slugs the heading's HTML (then strips it)
     capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
     in_image = 0
     level = 0
@@ -383,6 +433,15 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 inline.append(value)
         elif kind == "Html":  # inside an HTML block
             raw.append(value)
+        elif kind == "InlineHtml":  # dropped, but a <Badge text="…"/> shows its text
+            shown = badge_text(value)
+            if capturing == "Heading":
+                if shown:
+                    raw.append(f" {shown} ")
+                if slug_html and not in_image:
+                    slug_text.append(value)
+            elif shown and not capturing:
+                inline.append(f" {shown} ")
         elif kind == "Start":
             name = _event_name(value)
             if name in _INLINE_SPANS:
@@ -418,7 +477,7 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 end_block()
             if name == capturing:
                 capturing = None
-        # InlineHtml is dropped; footnotes, task markers and math are not enabled
+        # footnotes, task markers and math are not enabled
     end_block()
     for sec, blk in zip(sections, blocks):
         sec.text = "\n".join(blk)
@@ -429,34 +488,14 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
 # --------------------------------------------------------------- articles
 
 def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
-    """The URL path the site generator gives an article without a permalink
-    in its front matter (the corpus being the generator's source folder):
-
-    * VuePress: ``guide/intro.md`` → ``/guide/intro.html``, ``README.md`` → its folder;
-    * Hugo (``content/``, pretty URLs, lower-cased): ``posts/My Post.md`` →
-      ``/posts/my-post/``, ``index.md``/``_index.md`` → its folder;
-    * Hexo (``source/``): a post ``_posts/hello.md`` → ``/2024/02/24/hello/``
-      (the default ``:year/:month/:day/:title/``, from the article's date),
-      a page ``about/index.md`` → ``/about/``, ``about.md`` → ``/about.html``.
-    """
-    p = PurePosixPath(rel)
-    stem = p.stem
-    parts = list(p.parent.parts)
-    style = AnchorStyle.parse(style)
-    if style is AnchorStyle.HUGO:
-        if stem.lower() not in ("index", "_index"):
-            parts.append(stem)
-        return ("/" + "/".join(parts) + "/").replace("//", "/").lower().replace(" ", "-")
-    if style is AnchorStyle.HEXO and parts[:1] == ["_posts"]:
-        title = "/".join(parts[1:] + [stem])
-        return (f"/{date:%Y/%m/%d}/{title}/" if date else f"/{title}/")
-    parent = "/".join(parts)
-    if stem.lower() in ("readme", "index", "_index"):
-        return "/" + (parent + "/" if parent else "")
-    return "/" + (parent + "/" if parent else "") + stem + ".html"
+    """The URL path the generator named by ``style`` gives an article with no
+    front matter, the corpus being its content folder (default settings; see
+    :mod:`indexer.permalinks` for the rules)."""
+    return article_url(site_for_style(style), PageFacts(rel, {}, date))
 
 
-def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
+def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE,
+                 site: SiteConfig | None = None) -> Article:
     """Read and parse one article; raises :class:`ArticleError` when it can't."""
     rel = path.relative_to(root).as_posix()
     try:
@@ -468,7 +507,7 @@ def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -
         raise
     except OSError as exc:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
-    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors)
+    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors, site=site)
 
 
 #: Front matter keys of the date an article was written, then of its last update.
@@ -477,14 +516,18 @@ UPDATED_KEYS = ("updated", "Updated", "lastmod", "lastMod", "last_modified_at", 
 
 
 def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE,
-                  fallback_date: dt.datetime | None = None) -> Article:
+                  fallback_date: dt.datetime | None = None, site: SiteConfig | None = None) -> Article:
     """Parse article bytes; ``rel`` is its corpus-relative path.
 
     The date is the front matter's ``date`` (or ``created``), else its
     ``updated``/``lastmod``, else ``fallback_date`` (what the indexer knows
     from git), else None: an article nobody dated has no date, rather than
-    the time its file happened to be copied.  ``anchors`` is the site
-    generator's heading-id style."""
+    the time its file happened to be copied.  ``site`` is the site the
+    article belongs to (its generator decides the URL and the heading ids);
+    without one, ``anchors`` names the generator by its heading-id style."""
+    if site is None:
+        site = site_for_style(anchors)
+    anchors = site.anchors
     warnings: list[str] = []
     text, warn = decode(raw)
     if warn:
@@ -520,16 +563,7 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if date is None:
         date = fallback_date
 
-    permalink = " ".join(_as_list(meta.get("permalink")))
-    if not permalink and anchors is AnchorStyle.HUGO:
-        permalink = " ".join(_as_list(meta.get("url")))  # Hugo's own full-path override
-    if not permalink:
-        slug = " ".join(_as_list(meta.get("slug")))
-        if slug:
-            parent = "/".join(PurePosixPath(rel).parent.parts)
-            permalink = "/" + (parent + "/" if parent else "") + slug.strip("/") + "/"
-        else:
-            permalink = derive_permalink(rel, anchors, date)
+    permalink = article_url(site, PageFacts(rel, meta, date, title))
 
     return Article(
         path=rel, title=title, description=description, keywords=keywords,
