@@ -55,6 +55,12 @@ class AnchorStyle(str, Enum):
     HEXO_UPPER = "hexo-upper"
 
     @property
+    def reads_source(self) -> bool:
+        """Hugo's goldmark makes an id from the heading's *source* line
+        (``[a](https://x)`` gives ``ahttpsx``, ``&amp;`` gives ``amp``)."""
+        return self in (AnchorStyle.HUGO, AnchorStyle.HUGO_ASCII, AnchorStyle.HUGO_BLACKFRIDAY)
+
+    @property
     def reads_html(self) -> bool:
         """hexo-renderer-marked slugs the heading's rendered HTML (tags and
         all, then stripped): it needs the heading's inline HTML too."""
@@ -214,6 +220,20 @@ def strip_html(html: str) -> str:
     if state == 0 and plain_start < len(html):
         out.append(html[plain_start:])
     return "".join(out)
+
+
+_SMART_OPEN_SINGLE_RE = re.compile(r"(^|[-\u2014/(\[{\"\s])'")
+_SMART_OPEN_DOUBLE_RE = re.compile(r"(^|[-\u2014/(\[{\u2018\s])\"")
+
+
+def smartypants(text: str) -> str:
+    """hexo-renderer-marked's ``smartypants`` (on by default): ``---`` → —,
+    ``--`` → –, straight quotes → curly ones, ``...`` → …; applied to the
+    text of a heading before Hexo slugs it."""
+    text = text.replace("---", "\u2014").replace("--", "\u2013")
+    text = _SMART_OPEN_SINGLE_RE.sub("\\1\u2018", text).replace("'", "\u2019")
+    text = _SMART_OPEN_DOUBLE_RE.sub("\\1\u201c", text).replace('"', "\u201d")
+    return text.replace("...", "\u2026")
 
 
 def slug_hexo(text: str, transform: int = 0) -> str:

@@ -22,7 +22,7 @@ import frontmatter
 import pyromark
 import yaml
 
-from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger
+from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger, smartypants
 from .anchors import slug as anchor_slug
 from .permalinks import PageFacts, article_url
 from .site import SiteConfig, site_for_style
@@ -378,11 +378,30 @@ def _heading(raw: str) -> tuple[str, str | None]:
     return clean_text(raw[: m.start()], html=False), m.group(1)
 
 
+_ATX_OPEN_RE = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)")
+_ATX_CLOSE_RE = re.compile(r"[ \t]+#+[ \t]*$|^#+[ \t]*$")
+
+
+def heading_source_line(block: str) -> str:
+    """The text of a heading as written in the source, as goldmark reads it
+    for an id: an ATX heading's line without its ``#`` marks, a setext
+    heading's last line of text."""
+    lines = [ln for ln in block.split("\n") if ln.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    if _ATX_OPEN_RE.match(first):
+        return _ATX_CLOSE_RE.sub("", _ATX_OPEN_RE.sub("", first)).strip()
+    text = [ln for ln in lines if not re.match(r"^ {0,3}(?:=+|-+)[ \t]*$", ln)]
+    return text[-1].strip() if text else ""
+
+
 def _event_name(value) -> str:
     return value if type(value) is str else next(iter(value))
 
 
-def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[list[Section], str, str | None]:
+def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
+                      smart_quotes: bool = False) -> tuple[list[Section], str, str | None]:
     """Markdown → (sections, code text, first H1 heading or None).
 
     Every leaf block (paragraph, table cell, tight list item, heading) gives
@@ -392,7 +411,9 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
     go to the code text.  Headings open sections; ``anchors`` is how the site
     generator makes their ids (see :mod:`indexer.anchors`), from what those
     generators read of a heading: its text and inline code, not image alt
-    text, not HTML, without breaks.
+    text, not HTML, without breaks; ``smart_quotes``: the generator turns
+    ``--`` and quotes of the heading's text into typographic ones first
+    (Hexo's marked renderer, :func:`indexer.anchors.smartypants`).
     """
     body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
@@ -416,7 +437,17 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 blocks[-1].append(text)
             inline.clear()
 
-    for event in pyromark.events(body, options=_MD_OPTIONS):
+    # Hugo (goldmark) makes an id from the heading's source line, as written:
+    # entities, link targets and HTML included; it needs the events' ranges
+    source = body.encode("utf-8") if slugger.style.reads_source else None
+    heading_span: dict | None = None
+    stream = (pyromark.events_with_range(body, options=_MD_OPTIONS) if source is not None
+              else pyromark.events(body, options=_MD_OPTIONS))
+    for event in stream:
+        if source is not None:
+            event, span = event
+            if type(event) is not str and "Start" in event and _event_name(event["Start"]) == "Heading":
+                heading_span = span
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event in ("SoftBreak", "HardBreak"):
                 (raw if capturing else inline).append("\n")
@@ -428,7 +459,7 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
             if capturing:
                 raw.append(value)
                 if capturing == "Heading" and not in_image:
-                    slug_text.append(value)
+                    slug_text.append(smartypants(value) if smart_quotes and kind == "Text" else value)
             else:
                 inline.append(value)
         elif kind == "Html":  # inside an HTML block
@@ -463,6 +494,9 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                     first_h1 = heading
                 if custom:
                     anchor = slugger.reserve(custom)
+                elif source is not None and heading_span is not None:
+                    line = source[heading_span["start"]:heading_span["end"]].decode("utf-8", "replace")
+                    anchor = slugger.anchor(strip_custom_id(heading_source_line(line)))
                 else:
                     anchor = slugger.anchor(strip_custom_id("".join(slug_text)))
                 sections.append(Section(heading, anchor, level, ""))
@@ -537,7 +571,8 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if warn:
         warnings.append(warn)
     try:
-        sections, code, first_h1 = markdown_sections(body, anchors)
+        smart = bool(site.hexo and site.hexo.smartypants and anchors.reads_html)
+        sections, code, first_h1 = markdown_sections(body, anchors, smart)
     except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
         raise ArticleError(f"markdown parse failed: {exc}") from exc
 

@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .anchors import slug_hexo, slug_vuepress
 from .site import Generator, HexoOptions, HugoOptions, SiteConfig, content_path
@@ -173,18 +174,27 @@ def hexo_filename_info(new_post_name: str, path: str) -> dict[str, str]:
     return {"title": slug_hexo(path)}
 
 
-def _hexo_post_date(page: PageFacts, info: dict[str, str]) -> dt.datetime:
+def _hexo_post_date(opts: HexoOptions, page: PageFacts, info: dict[str, str]) -> dt.datetime:
     """The front matter's date, else the file name's (new_post_name), else
-    what zhsearch knows (git, mtime: Hexo would use the file's birth time)."""
-    if _meta_str(page.meta, "date") and page.date:
-        return page.date
+    what zhsearch knows (git, mtime: Hexo would use the file's birth time).
+    Hexo reads a date in the config's ``timezone`` and formats the
+    permalink in the building machine's zone: this machine's is assumed."""
+    date = page.date if _meta_str(page.meta, "date") and page.date else None
     month, day = info.get("month") or info.get("i_month"), info.get("day") or info.get("i_day")
-    if info.get("year") and month and day:
+    if date is None and info.get("year") and month and day:
         try:
-            return dt.datetime(int(info["year"]), int(month), int(day))
+            date = dt.datetime(int(info["year"]), int(month), int(day))
         except ValueError:
             pass
-    return page.date or dt.datetime(1970, 1, 1)
+    if date is None:
+        return page.date or dt.datetime(1970, 1, 1)
+    if opts.timezone:
+        try:
+            zone = ZoneInfo(opts.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return date
+        return date.replace(tzinfo=zone).astimezone().replace(tzinfo=None)
+    return date
 
 
 def _hexo_category_slug(opts: HexoOptions, categories: list[str]) -> str:
@@ -247,7 +257,7 @@ def _hexo_post(opts: HexoOptions, rel: str, page: PageFacts) -> str:
         return permalink if permalink.startswith("/") else "/" + permalink
     info = hexo_filename_info(opts.new_post_name, rel)
     slug = info["title"]
-    date = _hexo_post_date(page, info)
+    date = _hexo_post_date(opts, page, info)
     title = _meta_str(page.meta, "title") or (slug if opts.use_slug_as_post_title else "")
     categories = _hexo_categories(page.meta)
     values: dict[str, str] = {

@@ -116,6 +116,11 @@ class HexoOptions:
     filename_case: int = 0
     post_asset_folder: bool = False
     use_slug_as_post_title: bool = False
+    #: the config's time zone: Hexo reads post dates in it, then writes the
+    #: permalink's :year… in the building machine's zone (zhsearch: its own)
+    timezone: str = ""
+    #: hexo-renderer-marked's smartypants (on by default): changes heading ids
+    smartypants: bool = True
 
 
 @dataclass(frozen=True)
@@ -418,6 +423,8 @@ def _hexo_site(root: Path, config: Path, corpus: Path) -> SiteConfig:
         filename_case=int(data.get("filename_case") or 0),
         post_asset_folder=bool(data.get("post_asset_folder")),
         use_slug_as_post_title=bool(data.get("use_slug_as_post_title")),
+        timezone=str(data.get("timezone") or ""),
+        smartypants=marked.get("smartypants", True) is not False,
     )
     modify = marked.get("modifyAnchors", 0)
     anchors = {1: AnchorStyle.HEXO_LOWER, 2: AnchorStyle.HEXO_UPPER}.get(modify, AnchorStyle.HEXO)
