@@ -9,8 +9,9 @@ style        generator                                             duplicates
 ===========  ====================================================  ==============
 vuepress     VuePress 1 (``@vuepress/shared-utils`` slugify with    ``x``, ``x-2``
              markdown-it-anchor 5), the vdoing theme of the seed
-vuepress2    VuePress 2 and VitePress (``@mdit-vue/shared``         ``x``, ``x-1``
-             slugify, markdown-it-anchor >= 6)
+vuepress2    VuePress 2 (``@mdit-vue/shared`` slugify,              ``x``, ``x-1``
+             markdown-it-anchor >= 6); ``{#id}`` is text there
+vitepress    VitePress: the same slugify, ``{#id}`` honoured         ``x``, ``x-1``
 hugo         Hugo's Goldmark ``autoHeadingIDType = "github"``       ``x``, ``x-1``
 hugo-github- ``autoHeadingIDType = "github-ascii"``: accents        ``x``, ``x-1``
 ascii        removed, other non-ASCII dropped
@@ -27,8 +28,9 @@ The functions below re-implement those rules character for character
 (JavaScript's ``\\s``, ``[0-9]`` for ``\\d``, NFKD without recomposition),
 checked against the generators' own test cases in ``tests/test_anchors.py``.
 The slug is computed from what those generators read: the heading's text and
-inline code (not image alt text, not HTML tags), after a ``{#custom-id}``
-(which every style honours) is taken off.
+inline code (not image alt text, not HTML tags; Hexo: its rendered HTML,
+stripped; Hugo: its source line), after a ``{#custom-id}`` is taken off
+where the generator honours one (:attr:`AnchorStyle.custom_ids`).
 
 The style is applied at index time (anchors are stored with each section), so
 it is part of an index's identity: changing it rebuilds the index.
@@ -47,12 +49,28 @@ class AnchorStyle(str, Enum):
 
     VUEPRESS = "vuepress"
     VUEPRESS2 = "vuepress2"
+    VITEPRESS = "vitepress"
     HUGO = "hugo"
     HUGO_ASCII = "hugo-github-ascii"
     HUGO_BLACKFRIDAY = "hugo-blackfriday"
     HEXO = "hexo"
     HEXO_LOWER = "hexo-lower"
     HEXO_UPPER = "hexo-upper"
+
+    @property
+    def custom_ids(self) -> bool:
+        """The generator takes ``## Title {#my-id}`` as the id ``my-id``
+        (markdown-it-attrs in VitePress, goldmark's attributes in Hugo).
+        VuePress 2 and Hexo do not: there ``{#my-id}`` is text of the
+        heading, slugged with the rest (Hexo cannot even parse it)."""
+        return self not in (AnchorStyle.VUEPRESS, AnchorStyle.VUEPRESS2, AnchorStyle.HEXO, AnchorStyle.HEXO_LOWER,
+                            AnchorStyle.HEXO_UPPER)
+
+    @property
+    def keeps_entities(self) -> bool:
+        """VitePress's own ``text_join`` keeps an entity as written (``&amp;``
+        gives the id ``a-amp-b``), and an escaped ``\\&`` as ``&amp;``."""
+        return self is AnchorStyle.VITEPRESS
 
     @property
     def reads_source(self) -> bool:
@@ -253,6 +271,7 @@ def slug_hexo(text: str, transform: int = 0) -> str:
 _SLUGS: dict[AnchorStyle, Callable[[str], str]] = {
     AnchorStyle.VUEPRESS: slug_vuepress,
     AnchorStyle.VUEPRESS2: slug_vuepress2,
+    AnchorStyle.VITEPRESS: slug_vuepress2,
     AnchorStyle.HUGO: slug_hugo,
     AnchorStyle.HUGO_ASCII: slug_hugo_ascii,
     AnchorStyle.HUGO_BLACKFRIDAY: slug_blackfriday,

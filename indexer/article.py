@@ -378,6 +378,16 @@ def _heading(raw: str) -> tuple[str, str | None]:
     return clean_text(raw[: m.start()], html=False), m.group(1)
 
 
+def _entity_as_written(written: str, value: str) -> str:
+    """VitePress's id text of a character the source wrote as an entity or
+    an escape (``&amp;`` stays ``&amp;``, ``\\&`` becomes ``&amp;``)."""
+    if written.startswith("&") and written.endswith(";"):
+        return written
+    if written == "\\&":
+        return "&amp;"
+    return value
+
+
 _ATX_OPEN_RE = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)")
 _ATX_CLOSE_RE = re.compile(r"[ \t]+#+[ \t]*$|^#+[ \t]*$")
 
@@ -439,7 +449,8 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
 
     # Hugo (goldmark) makes an id from the heading's source line, as written:
     # entities, link targets and HTML included; it needs the events' ranges
-    source = body.encode("utf-8") if slugger.style.reads_source else None
+    # (VitePress: the entities of a heading as written, which also needs the ranges)
+    source = body.encode("utf-8") if slugger.style.reads_source or slugger.style.keeps_entities else None
     heading_span: dict | None = None
     stream = (pyromark.events_with_range(body, options=_MD_OPTIONS) if source is not None
               else pyromark.events(body, options=_MD_OPTIONS))
@@ -459,7 +470,11 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
             if capturing:
                 raw.append(value)
                 if capturing == "Heading" and not in_image:
-                    slug_text.append(smartypants(value) if smart_quotes and kind == "Text" else value)
+                    if smart_quotes and kind == "Text":
+                        value = smartypants(value)
+                    elif source is not None and kind == "Text" and len(value) == 1 and value in "&<>\"'\xa0":
+                        value = _entity_as_written(source[span["start"]:span["end"]].decode("utf-8", "replace"), value)
+                    slug_text.append(value)
             else:
                 inline.append(value)
         elif kind == "Html":  # inside an HTML block
@@ -489,16 +504,20 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
                 in_image -= name == "Image"
                 continue
             if name == "Heading":
-                heading, custom = _heading("".join(raw))
+                heading, custom = _heading("".join(raw))  # "{#id}" is never shown...
+                if not slugger.style.custom_ids:  # ...but only some generators make it the id
+                    custom = None
                 if level == 1 and first_h1 is None and heading:
                     first_h1 = heading
                 if custom:
                     anchor = slugger.reserve(custom)
-                elif source is not None and heading_span is not None:
+                elif slugger.style.reads_source and heading_span is not None:
                     line = source[heading_span["start"]:heading_span["end"]].decode("utf-8", "replace")
                     anchor = slugger.anchor(strip_custom_id(heading_source_line(line)))
-                else:
+                elif slugger.style.custom_ids:
                     anchor = slugger.anchor(strip_custom_id("".join(slug_text)))
+                else:
+                    anchor = slugger.anchor("".join(slug_text))
                 sections.append(Section(heading, anchor, level, ""))
                 blocks.append([])
             elif name == "CodeBlock":

@@ -65,7 +65,7 @@ GENERATOR_CHOICES = (AUTO, *(g.value for g in Generator))
 DEFAULT_ANCHORS = {
     Generator.VUEPRESS: AnchorStyle.VUEPRESS,
     Generator.VUEPRESS2: AnchorStyle.VUEPRESS2,
-    Generator.VITEPRESS: AnchorStyle.VUEPRESS2,
+    Generator.VITEPRESS: AnchorStyle.VITEPRESS,
     Generator.HEXO: AnchorStyle.HEXO,
     Generator.HUGO: AnchorStyle.HUGO,
     Generator.PLAIN: AnchorStyle.HUGO,  # Hugo's "github" ids are GitHub's
@@ -502,6 +502,7 @@ def content_path(site: SiteConfig, rel: str) -> str | None:
 
 _STYLE_GENERATORS = {
     AnchorStyle.VUEPRESS: Generator.VUEPRESS, AnchorStyle.VUEPRESS2: Generator.VUEPRESS2,
+    AnchorStyle.VITEPRESS: Generator.VITEPRESS,
     AnchorStyle.HUGO: Generator.HUGO, AnchorStyle.HUGO_ASCII: Generator.HUGO,
     AnchorStyle.HUGO_BLACKFRIDAY: Generator.HUGO, AnchorStyle.HEXO: Generator.HEXO,
     AnchorStyle.HEXO_LOWER: Generator.HEXO, AnchorStyle.HEXO_UPPER: Generator.HEXO,

@@ -120,7 +120,7 @@ def test_hexo_duplicates_are_counted_per_slug():
 def test_style_names():
     assert AnchorStyle.parse(None) is AnchorStyle.VUEPRESS  # the seed's theme
     assert AnchorStyle.parse(" Hugo ") is AnchorStyle.HUGO
-    with pytest.raises(ValueError, match="vuepress, vuepress2, hugo, hugo-github-ascii, hugo-blackfriday, hexo"):
+    with pytest.raises(ValueError, match="vuepress, vuepress2, vitepress, hugo, hugo-github-ascii, hugo-blackfriday, hexo"):
         AnchorStyle.parse("jekyll")
 
 
