@@ -7,8 +7,6 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import pytest
-
 from indexer.anchors import AnchorStyle, Slugger, slug, strip_html
 from indexer.article import parse_article
 from indexer.permalinks import PageFacts, article_url, hexo_filename_info
