@@ -24,7 +24,7 @@ import yaml
 
 from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger, smartypants
 from .anchors import slug as anchor_slug
-from .permalinks import PageFacts, article_url
+from .permalinks import PageFacts, article_url, unpublished
 from .site import SiteConfig, site_for_style
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -62,6 +62,8 @@ class Article:
     mtime_ns: int
     size: int
     warnings: list[str] = field(default_factory=list)
+    #: why the site's generator publishes no page for it (a draft), or None
+    unpublished: str | None = None
 
     @property
     def body(self) -> str:
@@ -617,12 +619,13 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if date is None:
         date = fallback_date
 
-    permalink = article_url(site, PageFacts(rel, meta, date, title))
+    facts = PageFacts(rel, meta, date, title)
+    permalink = article_url(site, facts)
 
     return Article(
         path=rel, title=title, description=description, keywords=keywords,
         tags=tags, categories=categories, date=date, permalink=permalink,
         sections=sections, code=code,
         content_hash=hashlib.sha256(raw).hexdigest(), mtime_ns=mtime_ns,
-        size=len(raw), warnings=warnings,
+        size=len(raw), warnings=warnings, unpublished=unpublished(site, facts),
     )

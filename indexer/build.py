@@ -201,6 +201,8 @@ def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
     rel, raw, mtime_ns, git_date, site = job
     try:
         a = parse_article(raw, rel, mtime_ns=mtime_ns, site=site, fallback_date=git_date)
+        if a.unpublished:  # the generator builds no page for it: a result could only be a 404
+            return rel, f"not published: {a.unpublished}"
         return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
     except ArticleError as exc:
         return rel, str(exc)

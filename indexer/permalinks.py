@@ -352,8 +352,9 @@ def _hugo(site: SiteConfig, rel: str, page: PageFacts) -> str:
     if opts.multilingual and (lang != opts.default_language or opts.default_language_in_subdir):
         prefix = "/" + lang
     url = _meta_str(page.meta, "url") or _meta_str(page.meta, "permalink")
-    if url:
-        return "/" + url.lstrip("/")
+    if url:  # Hugo publishes "/a/b" at a/b/index.html and links it "/a/b/"
+        url = "/" + url.lstrip("/")
+        return url if url.endswith("/") or PurePosixPath(url).suffix else url + "/"
     parts, stem = _stem_parts(rel)
     if stem == "_index":  # a section (or the home page)
         path = "/" + "".join(p + "/" for p in parts)
@@ -386,6 +387,31 @@ def _hugo_pattern(pattern: str, folder: list[str], name: str, slug: str, page: P
     }
     out = re.sub(r":(\w+)", lambda m: values.get(m.group(1), m.group(0)), pattern)
     return "/" + out.lstrip("/")
+
+
+def unpublished(site: SiteConfig, page: PageFacts) -> str | None:
+    """Why the generator builds no page for this article, or None.  Such an
+    article is not indexed: its link could only be a 404 (and a draft is
+    not for readers)."""
+    meta = page.meta
+    if site.generator is Generator.HUGO:
+        if meta.get("draft") is True or str(meta.get("draft")).lower() == "true":
+            return "draft: true (Hugo does not publish drafts)"
+        build = meta.get("_build") or meta.get("build")
+        if isinstance(build, dict) and str(build.get("render", "")).lower() in ("never", "false"):
+            return "build.render: never (Hugo renders no page)"
+        rel = content_path(site, page.rel) or page.rel
+        if PurePosixPath(rel).name == "index.md" and meta.get("headless") is True:
+            return "headless bundle (Hugo renders no page)"
+    if site.generator is Generator.HEXO:
+        rel = content_path(site, page.rel) or page.rel
+        if rel.startswith("_drafts/"):
+            return "in _drafts (Hexo does not publish drafts)"
+        if meta.get("published") is False:
+            return "published: false (Hexo does not publish it)"
+        if rel.startswith("_") and not rel.startswith("_posts/"):
+            return "in a folder starting with _ (Hexo publishes no page for it)"
+    return None
 
 
 _RULES = {
