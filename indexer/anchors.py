@@ -67,6 +67,12 @@ class AnchorStyle(str, Enum):
                             AnchorStyle.HEXO_UPPER)
 
     @property
+    def emoji_shortcodes(self) -> bool:
+        """markdown-it-emoji turns ``:email:`` into an emoji token, which
+        markdown-it-anchor leaves out of the id (VuePress 1 and 2, VitePress)."""
+        return self in (AnchorStyle.VUEPRESS, AnchorStyle.VUEPRESS2, AnchorStyle.VITEPRESS)
+
+    @property
     def keeps_entities(self) -> bool:
         """VitePress's own ``text_join`` keeps an entity as written (``&amp;``
         gives the id ``a-amp-b``), and an escaped ``\\&`` as ``&amp;``."""
@@ -242,6 +248,16 @@ def strip_html(html: str) -> str:
 
 _SMART_OPEN_SINGLE_RE = re.compile(r"(^|[-\u2014/(\[{\"\s])'")
 _SMART_OPEN_DOUBLE_RE = re.compile(r"(^|[-\u2014/(\[{\u2018\s])\"")
+
+
+# markdown-it-emoji's shortcode, bounded by a space, punctuation or an end of
+# the text on both sides (its ZPCc test); the name list is not checked
+_EMOJI_SHORTCODE_RE = re.compile(r"(?:(?<=[\s\W])|^):[a-z0-9_+-]+:(?=[\s\W]|$)")
+
+
+def drop_emoji_shortcodes(text: str) -> str:
+    """``:email: 联系`` → `` 联系``: what markdown-it-anchor reads of it."""
+    return _EMOJI_SHORTCODE_RE.sub("", text) if ":" in text else text
 
 
 def smartypants(text: str) -> str:

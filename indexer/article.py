@@ -22,7 +22,7 @@ import frontmatter
 import pyromark
 import yaml
 
-from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger, smartypants
+from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger, drop_emoji_shortcodes, smartypants
 from .anchors import slug as anchor_slug
 from .permalinks import PageFacts, article_url, unpublished
 from .site import SiteConfig, site_for_style
@@ -438,6 +438,7 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
     raw: list[str] = []  # text of the current heading, code or HTML block
     slug_text: list[str] = []  # what the site generator slugifies of the current heading
     slug_html = slugger.style.reads_html  # Hexo slugs the heading's HTML (then strips it)
+    emoji = slugger.style.emoji_shortcodes
     capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
     in_image = 0
     level = 0
@@ -476,6 +477,8 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
                         value = smartypants(value)
                     elif source is not None and kind == "Text" and len(value) == 1 and value in "&<>\"'\xa0":
                         value = _entity_as_written(source[span["start"]:span["end"]].decode("utf-8", "replace"), value)
+                    elif emoji and kind == "Text":
+                        value = drop_emoji_shortcodes(value)
                     slug_text.append(value)
             else:
                 inline.append(value)

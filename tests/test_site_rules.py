@@ -289,3 +289,51 @@ def test_no_markup_in_titles_or_snippets_on_a_shared_corpus_sample(tmp_path):
             for markup in (":::", "{%", "<Badge"):
                 assert markup not in hit.snippet_html, (q, hit.path, hit.snippet_html)
                 assert markup not in hit.title_html, (q, hit.path)
+
+
+def test_vuepress_leaves_emoji_shortcodes_out_of_ids():
+    """vdoing's own docs: ``## :email: 联系`` has the id ``联系`` (markdown-it-emoji)."""
+    for style in ("vuepress", "vuepress2", "vitepress"):
+        a = parse_article("## :email: 联系\n\n## a:b:c\n".encode(), "a.md", anchors=style)
+        assert [s.anchor for s in a.sections] == ["联系", "a-b-c"], style
+    assert parse_article("## :email: 联系\n".encode(), "a.md", anchors="hugo").sections[0].anchor == "email-联系"
+
+
+def test_unpublished_articles_are_not_indexed(tmp_path):
+    from indexer.build import IndexConfig, update_index
+
+    root = _repo(tmp_path / "site")
+    (root / "hugo.toml").write_text("baseURL = 'https://x.org/'\n", encoding="utf-8")
+    write_article(root, "content/posts/a.md", "---\ntitle: 已发布\n---\n\n正文\n")
+    write_article(root, "content/posts/b.md", "---\ntitle: 草稿\ndraft: true\n---\n\n正文\n")
+    report = update_index(IndexConfig(root / "content", tmp_path / "ix", workers=1))
+    assert report.total == 1
+    assert report.skipped == [("posts/b.md", "not published: draft: true (Hugo does not publish drafts)")]
+
+
+def test_check_links_command_reports_and_exits_1(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from zhsearch.cli import main
+
+    corpus = _repo(tmp_path / "c")
+    write_article(corpus, "guide/a.md", "---\npermalink: /pages/abc\n---\n\n# 标题\n\n## 第一节\n\n正文\n")
+    write_article(corpus, "guide/b.md", "# 另一篇\n\n## 小节\n\n正文\n")
+    site = tmp_path / "dist"
+    (site / "pages" / "abc").mkdir(parents=True)
+    (site / "pages" / "abc" / "index.html").write_text('<h1 id="标题">标题</h1><h2 id="第一节">', encoding="utf-8")
+    (site / "guide").mkdir()
+    (site / "guide" / "b.html").write_text('<h1 id="另一篇">另一篇</h1>', encoding="utf-8")
+    runner = CliRunner()
+    ix = str(tmp_path / "ix")
+    assert runner.invoke(main, ["index", "--corpus", str(corpus), "--index", ix]).exit_code == 0
+    r = runner.invoke(main, ["check-links", "--index", ix, "--site", str(site), "--json"])
+    assert r.exit_code == 1, r.output
+    d = json.loads(r.stdout)
+    assert (d["articles"], d["missing_pages"], d["redirects"], d["missing_anchors"]) == (2, 0, 0, 1)
+    assert d["issues"][0]["url"] == "/guide/b.html#%E5%B0%8F%E8%8A%82"
+    (site / "guide" / "b.html").write_text('<h1 id="另一篇"></h1><h2 id="小节"></h2>', encoding="utf-8")
+    r = runner.invoke(main, ["check-links", "--index", ix, "--site", str(site)])
+    assert r.exit_code == 0 and "0 missing pages, 0 redirects, 0 missing anchors" in r.stdout
