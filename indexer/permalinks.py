@@ -394,6 +394,8 @@ def unpublished(site: SiteConfig, page: PageFacts) -> str | None:
     article is not indexed: its link could only be a 404 (and a draft is
     not for readers)."""
     meta = page.meta
+    if content_path(site, page.rel) is None:
+        return f"outside the site's content folder ({site.content_in_corpus}/)"
     if site.generator is Generator.HUGO:
         if meta.get("draft") is True or str(meta.get("draft")).lower() == "true":
             return "draft: true (Hugo does not publish drafts)"

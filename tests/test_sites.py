@@ -125,3 +125,20 @@ def test_broken_site_config_is_a_clear_error(tmp_path):
     (tmp_path / "source" / "a.md").write_text("# 标题\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"cannot parse .*_config.yml"):
         update_index(IndexConfig(tmp_path / "source", tmp_path / "ix", workers=1))
+
+
+@pytest.mark.parametrize("site", ["hexo", "hugo"])
+def test_the_site_root_as_corpus_gives_the_same_links(site, tmp_path, utc):
+    """``--corpus`` at the site root: the articles under the content folder
+    get the same URLs; files outside it (a README, a theme's docs) are
+    skipped, not given made-up URLs."""
+    root = tmp_path / site
+    shutil.copytree(SITES / site, root)
+    (root / ".git").mkdir()
+    (root / "README.md").write_text("# 关于这个仓库\n", encoding="utf-8")
+    report = update_index(IndexConfig(root, tmp_path / "ix", workers=1))
+    outside = {"README.md", "scaffolds/post.md"} if site == "hexo" else {"README.md"}
+    assert {p for p, _ in report.skipped} == outside and all("outside" in why for _, why in report.skipped)
+    record = json.loads((SITES / site / "built.json").read_text(encoding="utf-8"))
+    result = check_links(tmp_path / "ix", BuiltSite.from_record(record))
+    assert result.articles == len(list((SITES / site / CORPORA[site][0]).rglob("*.md"))) and result.ok

@@ -37,7 +37,7 @@ def site_options(f):
                           "base/root/baseURL) [env ZHSEARCH_BASE_PATH].")(f)
     f = click.option("--anchor-style", "anchor_style", default=None, hidden=False,
                      type=click.Choice(["vuepress", "vuepress2", "hugo", "hexo"], case_sensitive=False),
-                     help="Older name of --generator (vuepress2 also stands for VitePress's ids) "
+                     help="Older name of --generator "
                           "[env ZHSEARCH_ANCHOR_STYLE].")(f)
     f = click.option("--generator", default=None, type=click.Choice(GENERATOR_CHOICES, case_sensitive=False),
                      help="The site generator whose URLs and heading ids result links must match; auto "
