@@ -9,19 +9,28 @@ style        generator                                             duplicates
 ===========  ====================================================  ==============
 vuepress     VuePress 1 (``@vuepress/shared-utils`` slugify with    ``x``, ``x-2``
              markdown-it-anchor 5), the vdoing theme of the seed
-vuepress2    VuePress 2 and VitePress (``@mdit-vue/shared``         ``x``, ``x-1``
-             slugify, markdown-it-anchor >= 6)
+vuepress2    VuePress 2 (``@mdit-vue/shared`` slugify,              ``x``, ``x-1``
+             markdown-it-anchor >= 6); ``{#id}`` is text there
+vitepress    VitePress: the same slugify, ``{#id}`` honoured         ``x``, ``x-1``
 hugo         Hugo's Goldmark ``autoHeadingIDType = "github"``       ``x``, ``x-1``
+hugo-github- ``autoHeadingIDType = "github-ascii"``: accents        ``x``, ``x-1``
+ascii        removed, other non-ASCII dropped
+hugo-        ``autoHeadingIDType = "blackfriday"``                  ``x``, ``x-1``
+blackfriday
 hexo         hexo-renderer-marked (hexo-util ``slugize``, case      ``x``, ``x-1``
-             kept, ``modifyAnchors: 0``)
+             kept, ``modifyAnchors: 0``) of the *rendered* heading
+             with its HTML stripped: `` to `<string>` `` → ``to``
+hexo-lower,  the same with ``marked: modifyAnchors: 1`` / ``2``     ``x``, ``x-1``
+hexo-upper
 ===========  ====================================================  ==============
 
 The functions below re-implement those rules character for character
 (JavaScript's ``\\s``, ``[0-9]`` for ``\\d``, NFKD without recomposition),
 checked against the generators' own test cases in ``tests/test_anchors.py``.
 The slug is computed from what those generators read: the heading's text and
-inline code (not image alt text, not HTML tags), after a ``{#custom-id}``
-(which every style honours) is taken off.
+inline code (not image alt text, not HTML tags; Hexo: its rendered HTML,
+stripped; Hugo: its source line), after a ``{#custom-id}`` is taken off
+where the generator honours one (:attr:`AnchorStyle.custom_ids`).
 
 The style is applied at index time (anchors are stored with each section), so
 it is part of an index's identity: changing it rebuilds the index.
@@ -40,8 +49,46 @@ class AnchorStyle(str, Enum):
 
     VUEPRESS = "vuepress"
     VUEPRESS2 = "vuepress2"
+    VITEPRESS = "vitepress"
     HUGO = "hugo"
+    HUGO_ASCII = "hugo-github-ascii"
+    HUGO_BLACKFRIDAY = "hugo-blackfriday"
     HEXO = "hexo"
+    HEXO_LOWER = "hexo-lower"
+    HEXO_UPPER = "hexo-upper"
+
+    @property
+    def custom_ids(self) -> bool:
+        """The generator takes ``## Title {#my-id}`` as the id ``my-id``
+        (markdown-it-attrs in VitePress, goldmark's attributes in Hugo).
+        VuePress 2 and Hexo do not: there ``{#my-id}`` is text of the
+        heading, slugged with the rest (Hexo cannot even parse it)."""
+        return self not in (AnchorStyle.VUEPRESS, AnchorStyle.VUEPRESS2, AnchorStyle.HEXO, AnchorStyle.HEXO_LOWER,
+                            AnchorStyle.HEXO_UPPER)
+
+    @property
+    def emoji_shortcodes(self) -> bool:
+        """markdown-it-emoji turns ``:email:`` into an emoji token, which
+        markdown-it-anchor leaves out of the id (VuePress 1 and 2, VitePress)."""
+        return self in (AnchorStyle.VUEPRESS, AnchorStyle.VUEPRESS2, AnchorStyle.VITEPRESS)
+
+    @property
+    def keeps_entities(self) -> bool:
+        """VitePress's own ``text_join`` keeps an entity as written (``&amp;``
+        gives the id ``a-amp-b``), and an escaped ``\\&`` as ``&amp;``."""
+        return self is AnchorStyle.VITEPRESS
+
+    @property
+    def reads_source(self) -> bool:
+        """Hugo's goldmark makes an id from the heading's *source* line
+        (``[a](https://x)`` gives ``ahttpsx``, ``&amp;`` gives ``amp``)."""
+        return self in (AnchorStyle.HUGO, AnchorStyle.HUGO_ASCII, AnchorStyle.HUGO_BLACKFRIDAY)
+
+    @property
+    def reads_html(self) -> bool:
+        """hexo-renderer-marked slugs the heading's rendered HTML (tags and
+        all, then stripped): it needs the heading's inline HTML too."""
+        return self in (AnchorStyle.HEXO, AnchorStyle.HEXO_LOWER, AnchorStyle.HEXO_UPPER)
 
     @classmethod
     def parse(cls, value: "str | AnchorStyle | None") -> "AnchorStyle":
@@ -96,18 +143,46 @@ def slug_vuepress2(text: str) -> str:
     return _vuepress_like(text, _VUEPRESS2_SPECIAL_RE)
 
 
-def slug_hugo(text: str) -> str:
+def slug_hugo(text: str, ascii_only: bool = False) -> str:
     """Hugo (Goldmark, ``github`` ids, as on github.com): letters, digits and
     ``_`` kept and lower-cased, each space or ``-`` becomes ``-`` (runs are
     not collapsed), everything else (tabs too) dropped; an empty result is
-    ``heading``."""
+    ``heading``.  ``ascii_only`` (``github-ascii``): accents removed first,
+    then every non-ASCII character dropped."""
+    if ascii_only:
+        text = _COMBINING_RE.sub("", unicodedata.normalize("NFD", text))
     out = []
     for ch in text.strip():
+        if ascii_only and not ch.isascii():
+            continue
         if ch in "- ":
             out.append("-")
         elif ch == "_" or ch.isalpha() or unicodedata.category(ch) == "Nd":
             low = ch.lower()
             out.append(low if len(low) == 1 else ch)  # Go lower-cases rune by rune
+    return "".join(out) or "heading"
+
+
+def slug_hugo_ascii(text: str) -> str:
+    """Hugo with ``autoHeadingIDType = "github-ascii"``."""
+    return slug_hugo(text, ascii_only=True)
+
+
+def slug_blackfriday(text: str) -> str:
+    """Hugo with ``autoHeadingIDType = "blackfriday"`` (blackfriday's
+    ``SanitizedAnchorName``): runs of letters and digits, lower-cased,
+    joined by one ``-`` wherever anything else stood between them."""
+    out: list[str] = []
+    dash = False
+    for ch in text:
+        if ch.isalpha() or unicodedata.category(ch) in ("Nd", "Nl", "No"):
+            if dash and out:
+                out.append("-")
+            dash = False
+            low = ch.lower()
+            out.append(low if len(low) == 1 else ch)
+        else:
+            dash = True
     return "".join(out) or "heading"
 
 
@@ -131,21 +206,94 @@ def _hexo_diacritic(ch: str) -> str:
     return ch
 
 
-def slug_hexo(text: str) -> str:
-    """Hexo (hexo-renderer-marked): Latin diacritics to their base letter,
-    punctuation runs to ``-``; case and CJK punctuation are kept."""
-    s = "".join(_hexo_diacritic(ch) for ch in text.strip())
+def strip_html(html: str) -> str:
+    """hexo-util's ``stripHTML`` (a port of striptags), state for state: a
+    ``<`` opens a tag up to the matching ``>`` (quotes and nested ``<``
+    respected), ``<!--`` a comment; ``<`` followed by a space or a line
+    break is text.  An unclosed tag swallows the rest, as there."""
+    out: list[str] = []
+    state, depth, quote, tag_start, plain_start = 0, 0, "", -1, 0  # 0 text, 1 tag, 2 comment
+    for i, ch in enumerate(html):
+        if state == 0:
+            if ch == "<":
+                out.append(html[plain_start:i])
+                state, tag_start = 1, i
+        elif state == 1:
+            if ch == "<":
+                if not quote:
+                    depth += 1
+            elif ch == ">":
+                if not quote:
+                    if depth:
+                        depth -= 1
+                    else:
+                        state, quote, tag_start, plain_start = 0, "", -1, i + 1
+            elif ch in "\"'":
+                quote = "" if ch == quote else (quote or ch)
+            elif ch == "-":
+                if i - tag_start == 3 and html[tag_start + 1:tag_start + 3] == "!-":
+                    state = 2
+            elif ch in " \n":
+                if i - tag_start == 1:
+                    out.append("< ")
+                    state, tag_start, plain_start = 0, -1, i + 1
+        elif ch == ">":
+            if i >= 2 and html[i - 2:i] == "--":
+                state, plain_start = 0, i + 1
+            tag_start = -1
+    if state == 0 and plain_start < len(html):
+        out.append(html[plain_start:])
+    return "".join(out)
+
+
+_SMART_OPEN_SINGLE_RE = re.compile(r"(^|[-\u2014/(\[{\"\s])'")
+_SMART_OPEN_DOUBLE_RE = re.compile(r"(^|[-\u2014/(\[{\u2018\s])\"")
+
+
+# markdown-it-emoji's shortcode, bounded by a space, punctuation or an end of
+# the text on both sides (its ZPCc test); the name list is not checked
+_EMOJI_SHORTCODE_RE = re.compile(r"(?:(?<=[\s\W])|^):[a-z0-9_+-]+:(?=[\s\W]|$)")
+
+
+def drop_emoji_shortcodes(text: str) -> str:
+    """``:email: 联系`` → `` 联系``: what markdown-it-anchor reads of it."""
+    return _EMOJI_SHORTCODE_RE.sub("", text) if ":" in text else text
+
+
+def smartypants(text: str) -> str:
+    """hexo-renderer-marked's ``smartypants`` (on by default): ``---`` → —,
+    ``--`` → –, straight quotes → curly ones, ``...`` → …; applied to the
+    text of a heading before Hexo slugs it."""
+    text = text.replace("---", "\u2014").replace("--", "\u2013")
+    text = _SMART_OPEN_SINGLE_RE.sub("\\1\u2018", text).replace("'", "\u2019")
+    text = _SMART_OPEN_DOUBLE_RE.sub("\\1\u201c", text).replace('"', "\u201d")
+    return text.replace("...", "\u2026")
+
+
+def slug_hexo(text: str, transform: int = 0) -> str:
+    """Hexo (hexo-renderer-marked): the heading's HTML stripped
+    (:func:`strip_html`), then hexo-util's ``slugize``: Latin diacritics to
+    their base letter, punctuation runs to ``-``; case (unless
+    ``modifyAnchors`` = ``transform`` is 1: lower, 2: upper) and CJK
+    punctuation are kept."""
+    s = "".join(_hexo_diacritic(ch) for ch in strip_html(text).strip())
     s = _CONTROL_RE.sub("", s)
     s = _HEXO_SPECIAL_RE.sub("-", s)
     s = _DASHES_RE.sub("-", s)
-    return _EDGE_DASHES_RE.sub("", s)
+    s = _EDGE_DASHES_RE.sub("", s)
+    return s.lower() if transform == 1 else s.upper() if transform == 2 else s
 
 
 _SLUGS: dict[AnchorStyle, Callable[[str], str]] = {
     AnchorStyle.VUEPRESS: slug_vuepress,
     AnchorStyle.VUEPRESS2: slug_vuepress2,
+    AnchorStyle.VITEPRESS: slug_vuepress2,
     AnchorStyle.HUGO: slug_hugo,
+    AnchorStyle.HUGO_ASCII: slug_hugo_ascii,
+    AnchorStyle.HUGO_BLACKFRIDAY: slug_blackfriday,
     AnchorStyle.HEXO: slug_hexo,
+    AnchorStyle.HEXO_LOWER: lambda text: slug_hexo(text, 1),
+    AnchorStyle.HEXO_UPPER: lambda text: slug_hexo(text, 2),
 }
 
 
@@ -177,7 +325,7 @@ class Slugger:
 
     def anchor(self, text: str) -> str:
         base = slug(text, self.style)
-        if self.style is AnchorStyle.HEXO:
+        if self.style.reads_html:
             n = self._counts.get(base, 0)
             self._counts[base] = n + 1
             out = f"{base}-{n}" if n else base

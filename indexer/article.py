@@ -22,8 +22,10 @@ import frontmatter
 import pyromark
 import yaml
 
-from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger
+from .anchors import DEFAULT_STYLE, AnchorStyle, Slugger, drop_emoji_shortcodes, smartypants
 from .anchors import slug as anchor_slug
+from .permalinks import PageFacts, article_url, unpublished
+from .site import SiteConfig, site_for_style
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: Files larger than this are not articles (generated dumps, logs).
@@ -60,6 +62,8 @@ class Article:
     mtime_ns: int
     size: int
     warnings: list[str] = field(default_factory=list)
+    #: why the site's generator publishes no page for it (a draft), or None
+    unpublished: str | None = None
 
     @property
     def body(self) -> str:
@@ -275,6 +279,20 @@ _INLINE_SPANS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image
 _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'）)\]】]+|www\.[a-z0-9-]+\.[a-z]{2,}[^\s<>\"')）\]]*", re.I)
 _TAG_RE = re.compile(r"<!--(?:(?!<!--).)*?-->|<(script|style)\b(?:(?!<(?:script|style)\b).)*?</\1\s*>|<[^<>]*>", re.S | re.I)
 _SHORTCODE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}", re.S)
+# Hexo tag plugins ({% note info %}, {% endnote %}, {% asset_img a.png 标题 %}):
+# the tags go, what is between a pair stays.  Same discipline as shortcodes:
+# a tag never spans another's "{%", so the scan from each "{%" is bounded.
+_HEXO_TAG_RE = re.compile(r"\{%(?:(?!\{%).)*?%\}", re.S)
+# <Badge text="新" type="tip" />: the text it shows (VuePress, VitePress)
+_BADGE_RE = re.compile(r"<Badge\b[^<>]*?\btext\s*=\s*([\"'])([^\"'<>]*)\1[^<>]*>", re.I)
+# Lines that are markup of a site generator, not text (whole lines only):
+#   ::: tip 标题 / ::: details / :::: code-group / :::   (VuePress, VitePress containers)
+#   @tab pnpm                                          (vuepress-theme-hope's tabs)
+#   [[toc]] / @[toc] / [toc]                           (tables of contents)
+# A container keeps its title, loses its markers and type word.
+_CONTAINER_LINE_RE = re.compile(r"^[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*(?:#[\w-]+)?(?![^\s{]))?(.*)$")
+_TAB_LINE_RE = re.compile(r"^[ \t]*@tab(?::active)?\b[ \t]*(.*)$")
+_TOC_LINE_RE = re.compile(r"^[ \t]*(?:\[\[toc\]\]|@\[toc\]|\[toc\])[ \t]*$", re.I)
 _DIRECTIVE_RE = re.compile(r":(?:label|numref|eqref|ref|cite|width|begin_tab|end_tab|citet|citep):`?[^`\s]*`?")
 _HEADING_ID_RE = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
 _WS_RE = re.compile(r"[ \t\u3000]+")
@@ -300,7 +318,13 @@ def clean_text(text: str, html: bool = True) -> str:
     not markup.
     """
     if html:
+        if "<Badge" in text or "<badge" in text:
+            text = _BADGE_RE.sub(r" \2 ", text)
         text = _TAG_RE.sub(" ", text)
+    if "{%" in text:
+        text = _HEXO_TAG_RE.sub(" ", text)
+    if ":" in text or "@" in text or "[" in text:
+        text = strip_markup_lines(text)
     text = _DISPLAY_MATH_RE.sub(" ", text)
     if "$" in text:
         text = _TEX_COMMAND_RE.sub(" ", text)
@@ -308,6 +332,33 @@ def clean_text(text: str, html: bool = True) -> str:
     text = _DIRECTIVE_RE.sub(" ", text)
     text = _URL_RE.sub(" ", text)
     return _WS_RE.sub(" ", text).strip()
+
+
+def strip_markup_lines(text: str) -> str:
+    """Drop the lines that are a site generator's markup (container markers,
+    tab markers, table-of-contents macros), keeping a container's title:
+    ``::: tip 提示`` → ``提示``, ``:::`` → nothing.  Line by line, each line
+    matched once from its start: linear in the text."""
+    if ":::" not in text and "@tab" not in text and "toc]" not in text.lower():
+        return text
+    out = []
+    for line in text.split("\n"):
+        m = _CONTAINER_LINE_RE.match(line) if ":::" in line else None
+        if m is None and "@tab" in line:
+            m = _TAB_LINE_RE.match(line)
+        if m is not None:
+            line = m.group(1).strip()
+        elif "toc]" in line.lower() and _TOC_LINE_RE.match(line):
+            line = ""
+        if line:
+            out.append(line)
+    return "\n".join(out)
+
+
+def badge_text(html: str) -> str:
+    """The text a ``<Badge text="…"/>`` tag shows, or "" for any other tag."""
+    m = _BADGE_RE.match(html.strip()) if html.lstrip()[:6].lower() == "<badge" else None
+    return m.group(2) if m else ""
 
 
 def strip_shortcodes(text: str) -> str:
@@ -329,11 +380,40 @@ def _heading(raw: str) -> tuple[str, str | None]:
     return clean_text(raw[: m.start()], html=False), m.group(1)
 
 
+def _entity_as_written(written: str, value: str) -> str:
+    """VitePress's id text of a character the source wrote as an entity or
+    an escape (``&amp;`` stays ``&amp;``, ``\\&`` becomes ``&amp;``)."""
+    if written.startswith("&") and written.endswith(";"):
+        return written
+    if written == "\\&":
+        return "&amp;"
+    return value
+
+
+_ATX_OPEN_RE = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)")
+_ATX_CLOSE_RE = re.compile(r"[ \t]+#+[ \t]*$|^#+[ \t]*$")
+
+
+def heading_source_line(block: str) -> str:
+    """The text of a heading as written in the source, as goldmark reads it
+    for an id: an ATX heading's line without its ``#`` marks, a setext
+    heading's last line of text."""
+    lines = [ln for ln in block.split("\n") if ln.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    if _ATX_OPEN_RE.match(first):
+        return _ATX_CLOSE_RE.sub("", _ATX_OPEN_RE.sub("", first)).strip()
+    text = [ln for ln in lines if not re.match(r"^ {0,3}(?:=+|-+)[ \t]*$", ln)]
+    return text[-1].strip() if text else ""
+
+
 def _event_name(value) -> str:
     return value if type(value) is str else next(iter(value))
 
 
-def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[list[Section], str, str | None]:
+def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
+                      smart_quotes: bool = False) -> tuple[list[Section], str, str | None]:
     """Markdown → (sections, code text, first H1 heading or None).
 
     Every leaf block (paragraph, table cell, tight list item, heading) gives
@@ -343,7 +423,9 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
     go to the code text.  Headings open sections; ``anchors`` is how the site
     generator makes their ids (see :mod:`indexer.anchors`), from what those
     generators read of a heading: its text and inline code, not image alt
-    text, not HTML, without breaks.
+    text, not HTML, without breaks; ``smart_quotes``: the generator turns
+    ``--`` and quotes of the heading's text into typographic ones first
+    (Hexo's marked renderer, :func:`indexer.anchors.smartypants`).
     """
     body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
@@ -355,6 +437,8 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
     inline: list[str] = []  # text of the current leaf block
     raw: list[str] = []  # text of the current heading, code or HTML block
     slug_text: list[str] = []  # what the site generator slugifies of the current heading
+    slug_html = slugger.style.reads_html  # Hexo slugs the heading's HTML (then strips it)
+    emoji = slugger.style.emoji_shortcodes
     capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
     in_image = 0
     level = 0
@@ -366,7 +450,18 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 blocks[-1].append(text)
             inline.clear()
 
-    for event in pyromark.events(body, options=_MD_OPTIONS):
+    # Hugo (goldmark) makes an id from the heading's source line, as written:
+    # entities, link targets and HTML included; it needs the events' ranges
+    # (VitePress: the entities of a heading as written, which also needs the ranges)
+    source = body.encode("utf-8") if slugger.style.reads_source or slugger.style.keeps_entities else None
+    heading_span: dict | None = None
+    stream = (pyromark.events_with_range(body, options=_MD_OPTIONS) if source is not None
+              else pyromark.events(body, options=_MD_OPTIONS))
+    for event in stream:
+        if source is not None:
+            event, span = event
+            if type(event) is not str and "Start" in event and _event_name(event["Start"]) == "Heading":
+                heading_span = span
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event in ("SoftBreak", "HardBreak"):
                 (raw if capturing else inline).append("\n")
@@ -378,11 +473,26 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
             if capturing:
                 raw.append(value)
                 if capturing == "Heading" and not in_image:
+                    if smart_quotes and kind == "Text":
+                        value = smartypants(value)
+                    elif source is not None and kind == "Text" and len(value) == 1 and value in "&<>\"'\xa0":
+                        value = _entity_as_written(source[span["start"]:span["end"]].decode("utf-8", "replace"), value)
+                    elif emoji and kind == "Text":
+                        value = drop_emoji_shortcodes(value)
                     slug_text.append(value)
             else:
                 inline.append(value)
         elif kind == "Html":  # inside an HTML block
             raw.append(value)
+        elif kind == "InlineHtml":  # dropped, but a <Badge text="…"/> shows its text
+            shown = badge_text(value)
+            if capturing == "Heading":
+                if shown:
+                    raw.append(f" {shown} ")
+                if slug_html and not in_image:
+                    slug_text.append(value)
+            elif shown and not capturing:
+                inline.append(f" {shown} ")
         elif kind == "Start":
             name = _event_name(value)
             if name in _INLINE_SPANS:
@@ -399,13 +509,20 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 in_image -= name == "Image"
                 continue
             if name == "Heading":
-                heading, custom = _heading("".join(raw))
+                heading, custom = _heading("".join(raw))  # "{#id}" is never shown...
+                if not slugger.style.custom_ids:  # ...but only some generators make it the id
+                    custom = None
                 if level == 1 and first_h1 is None and heading:
                     first_h1 = heading
                 if custom:
                     anchor = slugger.reserve(custom)
-                else:
+                elif slugger.style.reads_source and heading_span is not None:
+                    line = source[heading_span["start"]:heading_span["end"]].decode("utf-8", "replace")
+                    anchor = slugger.anchor(strip_custom_id(heading_source_line(line)))
+                elif slugger.style.custom_ids:
                     anchor = slugger.anchor(strip_custom_id("".join(slug_text)))
+                else:
+                    anchor = slugger.anchor("".join(slug_text))
                 sections.append(Section(heading, anchor, level, ""))
                 blocks.append([])
             elif name == "CodeBlock":
@@ -418,7 +535,7 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
                 end_block()
             if name == capturing:
                 capturing = None
-        # InlineHtml is dropped; footnotes, task markers and math are not enabled
+        # footnotes, task markers and math are not enabled
     end_block()
     for sec, blk in zip(sections, blocks):
         sec.text = "\n".join(blk)
@@ -429,34 +546,14 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> tuple[
 # --------------------------------------------------------------- articles
 
 def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
-    """The URL path the site generator gives an article without a permalink
-    in its front matter (the corpus being the generator's source folder):
-
-    * VuePress: ``guide/intro.md`` → ``/guide/intro.html``, ``README.md`` → its folder;
-    * Hugo (``content/``, pretty URLs, lower-cased): ``posts/My Post.md`` →
-      ``/posts/my-post/``, ``index.md``/``_index.md`` → its folder;
-    * Hexo (``source/``): a post ``_posts/hello.md`` → ``/2024/02/24/hello/``
-      (the default ``:year/:month/:day/:title/``, from the article's date),
-      a page ``about/index.md`` → ``/about/``, ``about.md`` → ``/about.html``.
-    """
-    p = PurePosixPath(rel)
-    stem = p.stem
-    parts = list(p.parent.parts)
-    style = AnchorStyle.parse(style)
-    if style is AnchorStyle.HUGO:
-        if stem.lower() not in ("index", "_index"):
-            parts.append(stem)
-        return ("/" + "/".join(parts) + "/").replace("//", "/").lower().replace(" ", "-")
-    if style is AnchorStyle.HEXO and parts[:1] == ["_posts"]:
-        title = "/".join(parts[1:] + [stem])
-        return (f"/{date:%Y/%m/%d}/{title}/" if date else f"/{title}/")
-    parent = "/".join(parts)
-    if stem.lower() in ("readme", "index", "_index"):
-        return "/" + (parent + "/" if parent else "")
-    return "/" + (parent + "/" if parent else "") + stem + ".html"
+    """The URL path the generator named by ``style`` gives an article with no
+    front matter, the corpus being its content folder (default settings; see
+    :mod:`indexer.permalinks` for the rules)."""
+    return article_url(site_for_style(style), PageFacts(rel, {}, date))
 
 
-def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -> Article:
+def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE,
+                 site: SiteConfig | None = None) -> Article:
     """Read and parse one article; raises :class:`ArticleError` when it can't."""
     rel = path.relative_to(root).as_posix()
     try:
@@ -468,7 +565,7 @@ def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE) -
         raise
     except OSError as exc:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from exc
-    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors)
+    return parse_article(raw, rel, mtime_ns=st.st_mtime_ns, anchors=anchors, site=site)
 
 
 #: Front matter keys of the date an article was written, then of its last update.
@@ -477,14 +574,18 @@ UPDATED_KEYS = ("updated", "Updated", "lastmod", "lastMod", "last_modified_at", 
 
 
 def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorStyle = DEFAULT_STYLE,
-                  fallback_date: dt.datetime | None = None) -> Article:
+                  fallback_date: dt.datetime | None = None, site: SiteConfig | None = None) -> Article:
     """Parse article bytes; ``rel`` is its corpus-relative path.
 
     The date is the front matter's ``date`` (or ``created``), else its
     ``updated``/``lastmod``, else ``fallback_date`` (what the indexer knows
     from git), else None: an article nobody dated has no date, rather than
-    the time its file happened to be copied.  ``anchors`` is the site
-    generator's heading-id style."""
+    the time its file happened to be copied.  ``site`` is the site the
+    article belongs to (its generator decides the URL and the heading ids);
+    without one, ``anchors`` names the generator by its heading-id style."""
+    if site is None:
+        site = site_for_style(anchors)
+    anchors = site.anchors
     warnings: list[str] = []
     text, warn = decode(raw)
     if warn:
@@ -494,7 +595,8 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if warn:
         warnings.append(warn)
     try:
-        sections, code, first_h1 = markdown_sections(body, anchors)
+        smart = bool(site.hexo and site.hexo.smartypants and anchors.reads_html)
+        sections, code, first_h1 = markdown_sections(body, anchors, smart)
     except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
         raise ArticleError(f"markdown parse failed: {exc}") from exc
 
@@ -520,21 +622,13 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if date is None:
         date = fallback_date
 
-    permalink = " ".join(_as_list(meta.get("permalink")))
-    if not permalink and anchors is AnchorStyle.HUGO:
-        permalink = " ".join(_as_list(meta.get("url")))  # Hugo's own full-path override
-    if not permalink:
-        slug = " ".join(_as_list(meta.get("slug")))
-        if slug:
-            parent = "/".join(PurePosixPath(rel).parent.parts)
-            permalink = "/" + (parent + "/" if parent else "") + slug.strip("/") + "/"
-        else:
-            permalink = derive_permalink(rel, anchors, date)
+    facts = PageFacts(rel, meta, date, title)
+    permalink = article_url(site, facts)
 
     return Article(
         path=rel, title=title, description=description, keywords=keywords,
         tags=tags, categories=categories, date=date, permalink=permalink,
         sections=sections, code=code,
         content_hash=hashlib.sha256(raw).hexdigest(), mtime_ns=mtime_ns,
-        size=len(raw), warnings=warnings,
+        size=len(raw), warnings=warnings, unpublished=unpublished(site, facts),
     )

@@ -39,6 +39,7 @@ from .codec import ZhCodec
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
+from .site import SiteConfig, SiteOverrides, detect_site, parse_generator
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ WRITER_LIMIT_MB = 256
 
 ProgressFn = Callable[[int, int], None]
 #: What a parse worker gets: (path, bytes, mtime_ns); the date git knows and
-#: the anchor style ride along in a :data:`ParseJob`.
+#: the site (generator and settings) ride along in a :data:`ParseJob`.
 ReadJob = tuple[str, bytes, int]
-ParseJob = tuple[str, bytes, int, "dt.datetime | None", AnchorStyle]
+ParseJob = tuple[str, bytes, int, "dt.datetime | None", SiteConfig]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -89,6 +90,8 @@ class IndexReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
     rebuild_reason: str | None = None
+    #: the site generator and where its settings came from (indexer.site)
+    site: str | None = None
     generation: str | None = None
     total: int = 0
     elapsed: float = 0.0
@@ -105,8 +108,23 @@ class IndexConfig:
     userdict: Path | None = None
     workers: int = 0  # 0: one per core
     segmenter: str = "auto"  # see indexer.segmenter.BACKENDS
-    #: how the site generator makes heading ids (part of the index identity)
-    anchor_style: AnchorStyle = DEFAULT_STYLE
+    #: the site generator ("auto": detected from the site's config, see
+    #: indexer.site); its URLs and heading ids are part of the index identity
+    generator: str = "auto"
+    #: the older way to name the generator, by its heading-id style (used
+    #: when ``generator`` is "auto"); None: not given
+    anchor_style: AnchorStyle | None = None
+    #: overrides of what the site's config says (``--base-path``, ``--clean-urls``)
+    base_path: str | None = None
+    clean_urls: bool | None = None
+
+    def site(self) -> SiteConfig:
+        """The corpus's site as this configuration resolves it (reads the
+        site's config file now: a changed config is seen by the next update)."""
+        gen = parse_generator(self.generator)
+        if gen is None and self.anchor_style is not None:  # --anchor-style names the generator
+            gen = parse_generator(AnchorStyle.parse(self.anchor_style).value.split("-")[0])
+        return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls))
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -180,9 +198,11 @@ class _Parsed:
 
 def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
     """An article file → its index fields, or ``(path, why it was skipped)``."""
-    rel, raw, mtime_ns, git_date, anchors = job
+    rel, raw, mtime_ns, git_date, site = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors, fallback_date=git_date)
+        a = parse_article(raw, rel, mtime_ns=mtime_ns, site=site, fallback_date=git_date)
+        if a.unpublished:  # the generator builds no page for it: a result could only be a 404
+            return rel, f"not published: {a.unpublished}"
         return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
     except ArticleError as exc:
         return rel, str(exc)
@@ -229,11 +249,16 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
 
 # ----------------------------------------------------------------- update
 
-def index_identity(analyzer: Analyzer, anchor_style: AnchorStyle | str = DEFAULT_STYLE) -> dict:
+def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DEFAULT_STYLE) -> dict:
     """What decides whether an index can be updated in place: the schema,
-    everything about the analysis (version, user dictionary, segmenter) and
-    the anchor style its sections were given."""
-    return {**versions(), **analyzer.identity, "anchors": AnchorStyle.parse(anchor_style).value}
+    everything about the analysis (version, user dictionary, segmenter), the
+    anchor style its sections were given and the site settings its URLs
+    were made with."""
+    if not isinstance(site, SiteConfig):
+        from .site import site_for_style
+
+        site = site_for_style(site)
+    return {**versions(), **analyzer.identity, "anchors": site.anchors.value, "site": site.identity()}
 
 
 def _manifest(ix) -> dict[str, tuple[str, int, int]]:
@@ -266,7 +291,9 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
         store.collect_garbage(cfg.index)
         if analyzer is None or not cfg.matches(analyzer):
             analyzer = cfg.analyzer()
-        identity = index_identity(analyzer, cfg.anchor_style)
+        site = cfg.site()
+        report.site = site.describe()
+        identity = index_identity(analyzer, site)
 
         current = None
         manifest: dict[str, tuple[str, int, int]] = {}
@@ -303,7 +330,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
-        jobs = _with_dates(corpus, reads, AnchorStyle.parse(cfg.anchor_style))
+        jobs = _with_dates(corpus, reads, site)
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -347,11 +374,11 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     return report
 
 
-def _with_dates(corpus: Path, reads: list[ReadJob], anchors: AnchorStyle) -> list[ParseJob]:
+def _with_dates(corpus: Path, reads: list[ReadJob], site: SiteConfig) -> list[ParseJob]:
     """Parse jobs: each file with the date git knows for it (one ``git log``
     for all of them; used when the front matter has no date)."""
     dates = gitdates.collect(corpus, [rel for rel, _, _ in reads]) if reads else None
-    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, anchors)
+    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, site)
             for rel, raw, mtime in reads]
 
 
@@ -359,15 +386,25 @@ def _identity_change(old: dict, new: dict) -> str:
     changes = []
     for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
                        ("userdict", "user dictionary"), ("segmenter", "segmenter"),
-                       ("anchors", "anchor style")):
+                       ("anchors", "anchor style"), ("site", "site")):
         if old.get(key) != new.get(key):
             if key == "userdict":
                 changes.append("the user dictionary changed")
             elif key == "anchors":
                 changes.append(f"anchor style {old.get(key) or '(none recorded)'} → {new.get(key)}")
+            elif key == "site":
+                changes.append(_site_change(old.get(key) or {}, new.get(key) or {}))
             else:
                 changes.append(f"{label} {old.get(key)} → {new.get(key)}")
     return "index was built with different settings: " + ", ".join(changes or ["unknown version"])
+
+
+def _site_change(old: dict, new: dict) -> str:
+    """``site: generator vuepress → hexo, base / → /blog/``: what moved URLs."""
+    if not old:
+        return f"site settings (none recorded) → generator {new.get('generator')}"
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "site " + ", ".join(f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in keys)
 
 
 def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],

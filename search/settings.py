@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from indexer.anchors import DEFAULT_STYLE, AnchorStyle
+from indexer.anchors import AnchorStyle
 from indexer.build import IndexConfig
 from indexer.segmenter import BACKENDS
+from indexer.site import AUTO, parse_generator
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,14 @@ class Settings:
     warmup: bool = True
     #: origins (``https://site.example``) whose pages may call the JSON API; ``*``: any
     allow_origins: tuple[str, ...] = ()
-    #: how the site generator makes heading ids (result links end in ``#anchor``)
-    anchor_style: AnchorStyle = DEFAULT_STYLE
+    #: the site generator (``auto``: detected from the site's config; see
+    #: ``indexer.site``): result URLs and ``#anchor`` ids are the ones it writes
+    generator: str = AUTO
+    #: the older ``--anchor-style``: names the generator by its id style (None: not given)
+    anchor_style: AnchorStyle | None = None
+    #: over the site config: the URL path the site is served under, and VitePress' cleanUrls
+    base_path: str | None = None
+    clean_urls: bool | None = None
     #: path under which a reverse proxy serves the site (``/zhsearch``), or ""
     url_prefix: str = ""
     #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
@@ -142,7 +149,8 @@ class Settings:
              base_url: str | None = None, cache_size: int | None = None,
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
-             segmenter: str | None = None) -> "Settings":
+             segmenter: str | None = None, generator: str | None = None,
+             base_path: str | None = None, clean_urls: bool | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
         Raises ``ValueError`` with a message for the user when an origin, the
@@ -159,7 +167,10 @@ class Settings:
             cache_size=DEFAULT_CACHE_SIZE if cache_size is None else max(0, int(cache_size)),
             warmup=warmup,
             allow_origins=clean_origins(origins),
-            anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
+            generator=_generator(generator or env.get("ZHSEARCH_GENERATOR")),
+            anchor_style=_anchor_style(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
+            base_path=base_path if base_path is not None else env.get("ZHSEARCH_BASE_PATH"),
+            clean_urls=clean_urls if clean_urls is not None else _flag(env.get("ZHSEARCH_CLEAN_URLS")),
             url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
             segmenter=clean_segmenter(segmenter or env.get("ZHSEARCH_SEGMENTER") or "auto"),
         )
@@ -167,4 +178,22 @@ class Settings:
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
         return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
-                           anchor_style=self.anchor_style)
+                           generator=self.generator, anchor_style=self.anchor_style,
+                           base_path=self.base_path, clean_urls=self.clean_urls)
+
+
+def _generator(value: str | None) -> str:
+    """``auto`` or a generator's name (``ValueError`` names the choices)."""
+    gen = parse_generator(value)
+    return gen.value if gen is not None else AUTO
+
+
+def _anchor_style(value: str | AnchorStyle | None) -> AnchorStyle | None:
+    return AnchorStyle.parse(value) if value else None
+
+
+def _flag(value: str | None) -> bool | None:
+    """An environment variable as a yes/no, None when unset."""
+    if value is None or not value.strip():
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")

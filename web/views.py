@@ -21,6 +21,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
+from indexer.site import join_url
 from search import ResultPage, search
 from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
@@ -65,14 +66,9 @@ def format_took(ms: float) -> str:
 
 
 def external_url(base: str, permalink: str, anchor: str | None = None) -> str:
-    """``base + permalink`` (+ ``#anchor``), percent-encoded where needed."""
-    link = quote(permalink or "/", safe="/:?=&;%~+!$'()*,@")
-    if not link.startswith("/"):
-        link = "/" + link
-    url = base + link
-    if anchor:
-        url += "#" + quote(anchor, safe="")
-    return url
+    """``base + permalink`` (+ ``#anchor``), percent-encoded where needed:
+    :func:`indexer.site.join_url`, which ``zhsearch check-links`` checks."""
+    return join_url(base, permalink, anchor)
 
 
 def article_url(path: str, q: str = "", anchor: str | None = None) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from indexer.anchors import AnchorStyle
+from indexer.site import GENERATOR_CHOICES
 from search.settings import Settings
 
 log = logging.getLogger("zhsearch")
@@ -25,11 +25,26 @@ synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
                                help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
                              help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
-anchor_option = click.option(
-    "--anchor-style", type=click.Choice([s.value for s in AnchorStyle], case_sensitive=False), default=None,
-    help="The site generator, whose heading ids (and URLs of articles without a permalink) result links "
-         "must match: vuepress (VuePress 1, vdoing), vuepress2 (VuePress 2, VitePress), hugo, hexo "
-         "[env ZHSEARCH_ANCHOR_STYLE, default vuepress]; a change rebuilds the index.")
+
+def site_options(f):
+    """``--generator`` (and its older alias ``--anchor-style``), ``--base-path``
+    and ``--clean-urls``: the site whose URLs and heading ids results must match."""
+    f = click.option("--clean-urls/--no-clean-urls", "clean_urls", default=None,
+                     help="VitePress cleanUrls: links without .html (over the site's config) "
+                          "[env ZHSEARCH_CLEAN_URLS].")(f)
+    f = click.option("--base-path", default=None, metavar="PATH",
+                     help="URL path the site is served under, e.g. /blog/ (over the site config's "
+                          "base/root/baseURL) [env ZHSEARCH_BASE_PATH].")(f)
+    f = click.option("--anchor-style", "anchor_style", default=None, hidden=False,
+                     type=click.Choice(["vuepress", "vuepress2", "hugo", "hexo"], case_sensitive=False),
+                     help="Older name of --generator "
+                          "[env ZHSEARCH_ANCHOR_STYLE].")(f)
+    f = click.option("--generator", default=None, type=click.Choice(GENERATOR_CHOICES, case_sensitive=False),
+                     help="The site generator whose URLs and heading ids result links must match; auto "
+                          "(default) reads the site's config (the corpus folder or a parent, up to the git "
+                          "root) and falls back to vuepress [env ZHSEARCH_GENERATOR]; a change rebuilds "
+                          "the index.")(f)
+    return f
 
 
 def _settings(**kw) -> Settings:
@@ -66,11 +81,12 @@ def main(verbose: bool) -> None:
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
 @click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
-@anchor_option
+@site_options
 @click.option("--watch", is_flag=True,
               help="Then keep watching the corpus and update the index whenever an article changes (Ctrl-C stops).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (with --watch: one line per update).")
-def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style, watch, as_json):
+def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, anchor_style, base_path, clean_urls,
+              watch, as_json):
     """Bring the index up to date with the corpus (incremental by default).
 
     Adds new articles, re-indexes changed ones (by content hash), deletes
@@ -80,7 +96,8 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
     from indexer.build import interrupted_message, update_index
     from indexer.store import IndexUnavailable, live_name
 
-    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style,
+                         generator=generator, base_path=base_path, clean_urls=clean_urls)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     live_before = live_name(cfg.index)
@@ -94,7 +111,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
         where = f" ({exc.filename})" if exc.filename else ""
         raise click.ClickException(f"indexing failed: {exc.strerror or exc}{where}; "
                                    "the live index was not changed")
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:  # ValueError: an unreadable site config
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:
         click.echo(f"\n{interrupted_message(cfg.index, live_before)}", err=True)
@@ -117,7 +134,7 @@ def _report_dict(report, skipped=None, warnings=None) -> dict:
         "added": report.added, "updated": report.updated, "deleted": report.deleted,
         "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in skipped],
         "warnings": [{"path": p, "warning": w} for p, w in warnings],
-        "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason,
+        "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason, "site": report.site,
         "documents": report.total, "generation": report.generation,
         "elapsed_s": round(report.elapsed, 3),
     }
@@ -165,6 +182,8 @@ def _print_report(report, skipped=None, warnings=None) -> None:
         click.echo(f"warning  {path}: {warning}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
+        if report.site:
+            click.echo(f"site: {report.site}")
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.deleted)} deleted, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped; "
@@ -258,14 +277,14 @@ def _print_results(result) -> None:
                    "of /widget.js; repeatable, '*' for any [env ZHSEARCH_ALLOW_ORIGINS, comma-separated].")
 @click.option("--url-prefix", default=None, metavar="PATH",
               help="Path under which a reverse proxy serves the site, e.g. /zhsearch [env ZHSEARCH_URL_PREFIX].")
-@anchor_option
+@site_options
 @click.option("--watch", is_flag=True,
               help="Watch the corpus and update the index inside the server as articles change "
                    "(one indexing process, whatever --workers).")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
-              anchor_style, watch, dev, synonyms):
+              generator, anchor_style, base_path, clean_urls, watch, dev, synonyms):
     """Serve the search site (builds the index first if there is none).
 
     With --watch, an edited, new or deleted article is searchable (or gone)
@@ -275,7 +294,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
     from web import create_app
 
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
-                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style)
+                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
+                         generator=generator, base_path=base_path, clean_urls=clean_urls)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
@@ -285,12 +305,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             if bar:
                 bar.close()
         _print_report(report)
-    elif not watch and (anchor_style or os.environ.get("ZHSEARCH_ANCHOR_STYLE")):
-        built = (read_current(settings.index).meta.get("identity") or {}).get("anchors")
-        if built != settings.anchor_style.value:
-            click.echo(f"note: the index was built with anchor style {built or '(none recorded)'}; run "
-                       f"`zhsearch index --anchor-style {settings.anchor_style.value}` (or serve --watch) to "
-                       "rebuild it with the new one", err=True)
+    elif not watch:
+        _note_stale_site(settings)
     sidecar = None
     if watch:
         from functools import partial
@@ -313,6 +329,22 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
     from web.server import serve
 
     serve(lambda: create_app(settings), host, port, threads, workers, sidecar=sidecar)
+
+
+def _note_stale_site(settings) -> None:
+    """Serving without --watch does not re-index: say so when the index's
+    URLs and ids were made for another site than the one configured now."""
+    from indexer.store import read_current
+
+    try:
+        site = settings.index_config().site()
+    except ValueError as exc:
+        click.echo(f"note: {exc}", err=True)
+        return
+    built = (read_current(settings.index).meta.get("identity") or {})
+    if built.get("site") != site.identity() or built.get("anchors") != site.anchors.value:
+        click.echo(f"note: the index was built for another site than {site.describe()}; run `zhsearch index` "
+                   "(or serve --watch) to rebuild it for this one", err=True)
 
 
 # ------------------------------------------------------------------- eval
@@ -351,6 +383,42 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
         click.echo(f"{label:<9} {res.aggregate[name]:.4f}")
     if run_path:
         click.echo(f"run written to {run_path}")
+
+
+# ------------------------------------------------------------ check-links
+
+@main.command("check-links")
+@index_option
+@click.option("--site", "site_dir", required=True, type=click.Path(file_okay=False),
+              help="The built site: the generator's output folder (public/, docs/.vuepress/dist, .vitepress/dist).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Where that site is published (https://blog.example/docs); its path is taken off each link. "
+                   "Default: ZHSEARCH_BASE_URL, else the base path of the site config the index was built with.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check_links_cmd(index_dir, site_dir, base_url, as_json):
+    """Check every result link against the built site: exit 1 if any is broken.
+
+    For each indexed article, the link results give (base URL + permalink)
+    must be a page of the built site, reached without a redirect, and each
+    of its sections' anchors must be an element id of that page.
+    """
+    from indexer.store import IndexUnavailable
+    from search.checklinks import BuiltSite, Problem, check_links
+
+    settings = _settings(index=index_dir, base_url=base_url)
+    try:
+        report = check_links(settings.index, BuiltSite.from_dir(Path(site_dir)), settings.base_url)
+    except (IndexUnavailable, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        for issue in report.issues:
+            click.echo(f"{issue.problem.value:<15} {issue.path}  {issue.url}" + (f"  ({issue.detail})" if issue.detail else ""))
+        click.echo(f"{report.articles} articles: {report.count(Problem.MISSING_PAGE)} missing pages, "
+                   f"{report.count(Problem.REDIRECT)} redirects, {report.count(Problem.MISSING_ANCHOR)} missing "
+                   f"anchors of {report.anchors_checked} ({report.pages_found} pages found)")
+    sys.exit(0 if report.ok else 1)
 
 
 # ------------------------------------------------------------------ words
