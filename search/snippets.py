@@ -201,12 +201,9 @@ def _best_window(text: str, matches: list[Match], width: int) -> tuple[tuple, in
     return best_key or (0, 0, 0, 0), best[0], best[1]
 
 
-def _expand(text: str, a: int, b: int, n: int | None = None) -> tuple[int, int]:
-    """Grow [a, b) to about SNIPPET_TARGET characters, preferring sentence edges.
-
-    ``n``: the length of the whole text when ``text`` is only its beginning
-    (:func:`_passage`)."""
-    n = len(text) if n is None else n
+def _expand(text: str, a: int, b: int) -> tuple[int, int]:
+    """Grow [a, b) to about SNIPPET_TARGET characters, preferring sentence edges."""
+    n = len(text)
     room = max(0, SNIPPET_TARGET - (b - a))
     # start: back to the previous sentence end if it is close enough
     lo = max(0, a - max(room // 2, 20))
@@ -249,21 +246,20 @@ def _render(text: str, start: int, end: int, matches: list[Match], n: int | None
     return prefix + body + suffix
 
 
-#: How far before its first match a passage may start (``_expand``: half the
-#: room left, at most SNIPPET_TARGET // 2), plus a margin.
-_BACK = SNIPPET_TARGET // 2 + 4
-
-
 def _passage(section, a: int, b: int, matches: list[Match]) -> str:
     """The snippet around [a, b) of a stored section (original offsets;
-    ``matches`` as shown), restoring only the characters it can reach."""
-    n = len(section[2])  # folding kept the length, or the text is stored as written
-    lo = max(0, a - _BACK)
-    hi = min(n, max(b, a + SNIPPET_MAX) + 1)
-    text = original_slice(section, lo, hi)
-    start, end = _expand(text, a - lo, b - lo, n - lo)
-    shown = [Match(m.start - lo, m.end - lo, m.unit) for m in matches if m.end > lo and m.start < hi]
-    return _render(text, start, end, shown, n - lo, lo > 0)
+    ``matches`` as shown), restoring only the characters it shows.
+
+    A section stored folded has the original's length, and its sentence
+    edges and spaces where the original has them (folding keeps line breaks
+    and maps full-width punctuation and spaces to forms :func:`_expand` also
+    knows), so the passage is measured out in the folded text."""
+    text, runs = section[2], section[3]
+    start, end = _expand(text, a, b)
+    if runs is None:  # stored as written: the text is the original
+        return _render(text, start, end, matches)
+    shown = [Match(m.start - start, m.end - start, m.unit) for m in matches if m.end > start and m.start < end]
+    return _render(original_slice(section, start, end), 0, end - start, shown, len(text) - start, start > 0)
 
 
 def make_snippet(sections: list, terms: list[list[str]] | Prepared, fold: FoldFn, fallback: str = "") -> Snippet:
@@ -351,7 +347,7 @@ def make_snippets(sections: list, terms: list[list[str]] | Prepared, fold: FoldF
             else:
                 a, b = a - base, b - base
         else:
-            folded, offsets = joined[base:base + doc.lengths[si]], None
+            folded, offsets = section[2], None  # stored folded: the text searched in ``joined``
             shown = [Match(m.start - base, m.end - base, m.unit) for m in matches]
             a, b = a - base, b - base
         heading = section[0]
