@@ -203,7 +203,8 @@ def hostile_api(tmp_path_factory, host) -> Iterator[str]:
     write_article(corpus, "quotes.md", (
         '---\ntitle: "<svg onload=alert(7)> 跨站 </mark><script>alert(8)</script>"\n'
         'categories: ["<b onmouseover=alert(9)>分类</b>"]\n---\n\n'
-        "跨站脚本的另一个例子：<img src=y onerror=alert(11)> &lt;mark&gt;假高亮&lt;/mark&gt;\n"))
+        "跨站脚本的另一个例子：<img src=y onerror=alert(11)> &lt;mark&gt;假高亮&lt;/mark&gt;\n\n"
+        "## 跨站 &lt;b onclick=alert(12)&gt;小节\n\n这一节也讲跨站脚本。\n"))
     build_index(corpus, base / "ix")
     with zhsearch_server(base / "ix", corpus, host) as url:
         yield url
@@ -615,6 +616,8 @@ def test_a_hostile_article_title_stays_text(page, host, hostile_api):
     assert any("<b onmouseover=alert(9)>分类</b>" in c for c in crumbs)
     snippets = " ".join(page.locator("zhsearch-widget .zs-snippet").all_inner_texts())
     assert "<mark>假高亮</mark>" in snippets  # escaped markup in an article is text, not a highlight
+    sections = page.locator("zhsearch-widget .zs-sub .zs-section").all_inner_texts()
+    assert "跨站 <b onclick=alert(12)>小节" in sections  # a heading's markup, as text
     result = page.evaluate(INJECTED)
     assert result["bad"] == 0
     assert set(result["marks"]) <= {"跨站"}  # the only elements from the server: our <mark>s
