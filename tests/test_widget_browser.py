@@ -660,6 +660,15 @@ def test_the_host_page_is_left_alone(page, host, api):
 BLOCKED = """() => document.querySelector('zhsearch-widget').shadowRoot.querySelector('.zs-empty .zs-error') !== null"""
 
 
+def search_from(pg, origin: str, q: str = "redis") -> None:
+    """Search on the host site's page under ``origin`` until the dialog shows an error."""
+    pg.goto(origin + "/")
+    pg.wait_for_function("window.zhsearch && window.zhsearch.version")
+    pg.locator("#site-search").click()
+    pg.keyboard.type(q)
+    pg.wait_for_function(BLOCKED)
+
+
 def test_a_blocked_origin_on_localhost_names_the_fix(browser, host, api):
     # http://localhost:PORT is another origin than the allowed http://127.0.0.1:PORT
     ctx = browser.new_context(locale="zh-CN")
@@ -668,11 +677,7 @@ def test_a_blocked_origin_on_localhost_names_the_fix(browser, host, api):
         requests = widget_requests(pg)
         errors = console_errors(pg)
         origin = f"http://localhost:{host.port}"
-        pg.goto(origin + "/")
-        pg.wait_for_function("window.zhsearch && window.zhsearch.version")
-        pg.locator("#site-search").click()
-        pg.keyboard.type("redis")
-        pg.wait_for_function(BLOCKED)
+        search_from(pg, origin)
         fix = f"--allow-origin {origin}"
         assert pg.locator("zhsearch-widget .zs-error").inner_text() == f"这个页面（{origin}）还不能使用搜索服务。"
         assert pg.locator("zhsearch-widget .zs-fix").inner_text() == f"zhsearch serve {fix}"
@@ -703,11 +708,7 @@ def test_a_blocked_origin_elsewhere_shows_a_neutral_message(browser, host, api):
         pg = b.new_page(locale="zh-CN")
         errors = console_errors(pg)
         origin = f"http://blog.test:{host.port}"
-        pg.goto(origin + "/")
-        pg.wait_for_function("window.zhsearch && window.zhsearch.version")
-        pg.locator("#site-search").click()
-        pg.keyboard.type("redis")
-        pg.wait_for_function(BLOCKED)
+        search_from(pg, origin)
         text = dialog_text(pg)
         assert "搜索服务暂时不可用。" in text and "请稍后再试。" in text
         assert "allow-origin" not in text and "blog.test" not in text
