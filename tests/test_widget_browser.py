@@ -408,6 +408,26 @@ def test_all_results_page_inside_the_dialog(page, host, api):
     assert errors == []
 
 
+def test_closing_while_a_page_loads_offers_it_again(page, host, api):
+    held = []
+    page.route("**/api/widget?*page=2*", lambda route: held.append(route))  # never answered
+    open_host(page, host)
+    page.locator("#site-search").click()
+    type_query(page, "模型")
+    pager = page.locator("zhsearch-widget .zs-page")
+    pager.click()
+    page.wait_for_function("() => document.querySelector('zhsearch-widget').shadowRoot"
+                           ".querySelector('.zs-page').textContent.startsWith('正在加载')")
+    page.keyboard.press("Escape")
+    page.unroute("**/api/widget?*page=2*")
+    page.keyboard.press("Control+k")  # the same query, its results still there
+    assert pager.inner_text().startswith("显示更多结果") and articles(page).count() == 8
+    pager.click()
+    page.wait_for_function("() => document.querySelector('zhsearch-widget').shadowRoot"
+                           ".querySelectorAll('.zs-article').length === 16")
+    assert len(held) == 1
+
+
 def test_the_pager_shows_only_when_more_results_exist(page, host, api):
     open_host(page, host)
     page.locator("#site-search").click()

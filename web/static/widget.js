@@ -894,7 +894,11 @@
     timer = null;
     enterPending = false;
     abortAll();
-    if (paging) paging.loading = false;
+    if (paging && paging.loading) {  // the page being fetched is dropped: its row is offered again
+      paging.loading = false;
+      var row = pagerItem();
+      if (row) row.el.firstChild.textContent = "显示更多结果";
+    }
     seq++;
     spin(false);
     host.style.setProperty("display", "none", "important");
