@@ -44,8 +44,7 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from search import search
-from search.models import Hit
+from search import Hit, search
 
 from . import STATIC_DIR, get_state
 from .cors import allowed_origin
