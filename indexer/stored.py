@@ -17,6 +17,7 @@ of ``(start, original characters)`` and ``text`` is folded, or ``runs`` is
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -65,6 +66,31 @@ def original_text(section: StoredSection) -> str:
         parts.append(orig)
         pos = start + len(orig)
     parts.append(text[pos:])
+    return "".join(parts)
+
+
+def original_slice(section: StoredSection, lo: int, hi: int) -> str:
+    """``original_text(section)[lo:hi]``, restoring only the runs there: a
+    snippet shows a hundred characters of sections that run to thousands."""
+    _h, _a, text, runs = section
+    if not runs:  # stored as written, or folding changed nothing
+        return text[lo:hi]
+    i = bisect_left(runs, (lo,))  # the first run starting at lo or after
+    if i and runs[i - 1][0] + len(runs[i - 1][1]) > lo:
+        i -= 1  # a run that starts before lo and reaches into it
+    parts: list[str] = []
+    pos = lo
+    while i < len(runs) and runs[i][0] < hi:
+        start, orig = runs[i]
+        if start > pos:
+            parts.append(text[pos:start])
+            pos = start
+        end = min(start + len(orig), hi)
+        parts.append(orig[pos - start:end - start])
+        pos = end
+        i += 1
+    if pos < hi:
+        parts.append(text[pos:hi])
     return "".join(parts)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "Engine": "engine", "search": "engine", "highlight_terms": "engine",
-    "Hit": "models", "ResultPage": "models", "Facets": "models", "FacetValue": "models", "Filters": "models",
+    "Hit": "models", "SectionHit": "models", "ResultPage": "models", "Facets": "models", "FacetValue": "models", "Filters": "models",
     "Ranking": "query", "DEFAULT_RANKING": "query",
 }
 

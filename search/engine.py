@@ -30,9 +30,9 @@ from indexer.stored import FoldFn
 
 from . import glossary, rerank, syntax, vector
 from . import query as qbuild
-from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, TitleRecord
+from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, SectionHit, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
-from .snippets import highlight_title, make_snippet
+from .snippets import Prepared, highlight, make_snippets
 from .spelling import Vocabulary
 from .synonyms import SynonymFile, Synonyms
 
@@ -44,6 +44,8 @@ FACET_LIMIT = 30
 #: A query is cut off after this long and partial results are shown.
 TIME_LIMIT_S = 5.0
 TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
+#: Matching sections listed per hit (``Hit.sections``), the best first.
+SECTIONS_PER_HIT = 3
 #: Result pages an engine keeps per generation (see :class:`ResultCache`).
 RESULT_CACHE_SIZE = 1024
 #: Decoded posting lists kept per generation and process (``vector.PostingsCache``).
@@ -493,7 +495,13 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         relaxed = _evaluate(evs, built.relaxed, restrict)
         more = int(relaxed.mask.sum())
         if more > total:
-            if total == 0:
+            typed = [c.text for g in pq.groups for c in g]
+            if len(typed) == 1:
+                # one word as typed, which jieba cut: "all the keywords" would
+                # puzzle whoever typed it, and the first results have it whole
+                if total == 0:
+                    notes.append(f"没有文章包含完整的“{typed[0]}”，以下结果只包含其中的部分词语。")
+            elif total == 0:
                 notes.append("没有同时包含所有关键词的文章，以下结果只包含部分关键词。")
             elif (len(built.units) < ranking.pool_min_units and not built.question) or sort == "date":
                 notes.append(f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。")
@@ -531,7 +539,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         notes.append(TIMED_OUT_NOTE)
 
     result.total = total
-    terms = built.highlight_terms
+    terms = Prepared(built.highlight_terms, built.highlight_words)
     for docnum in ranked[(page - 1) * per_page:limit]:
         result.hits.append(_make_hit(searcher, docnum, float(scores[docnum]), terms, gen,
                                      gen.stored.get(searcher, docnum)))
@@ -715,13 +723,15 @@ def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
 _NO_DATE = typecode_max["Q"]
 
 
-def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: _Generation,
+def _make_hit(searcher, docnum: int, score: float, terms: Prepared, gen: _Generation,
               stored: dict | None = None) -> Hit:
     """``stored``: the article's stored fields when the caller has read them already."""
     stored = stored if stored is not None else searcher.stored_fields(docnum)
     title = stored.get("title_text") or stored.get("path", "")
     sections = stored.get("sections") or []
-    snippet = make_snippet(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "")
+    snippets = make_snippets(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "",
+                             limit=SECTIONS_PER_HIT, doc=gen.stored.text(searcher, docnum))
+    snippet = snippets[0]
     tags = gen.column("tags")[docnum] or []
     cats = gen.column("categories")[docnum] or []
     date = stored.get("date")
@@ -729,8 +739,9 @@ def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: 
         path=stored["path"], title=title, url=stored.get("url") or "",
         date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
         score=round(score, 4),
-        title_html=highlight_title(title, terms, gen.analyzer.fold), snippet_html=snippet.html,
+        title_html=highlight(title, terms, gen.analyzer.fold), snippet_html=snippet.html,
         section=snippet.section, anchor=snippet.anchor,
+        sections=[SectionHit(s.section, s.heading_html, s.anchor, s.html) for s in snippets if s.units],
     )
 
 

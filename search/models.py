@@ -34,6 +34,19 @@ class Filters:
 
 
 @dataclass
+class SectionHit:
+    """One section of an article that matches the query: its heading (None
+    for the text before the first heading), the heading with the query words
+    marked, its anchor, and the passage shown from it (escaped text plus
+    ``<mark>``)."""
+
+    heading: str | None
+    heading_html: str | None
+    anchor: str | None
+    snippet_html: str
+
+
+@dataclass
 class Hit:
     path: str  # relative to the corpus root
     title: str
@@ -46,6 +59,10 @@ class Hit:
     snippet_html: str
     section: str | None  # heading of the section the snippet came from
     anchor: str | None  # that heading's anchor slug
+    #: the best matching sections, best first (at most ``SECTIONS_PER_HIT``):
+    #: the first is the one ``snippet_html`` comes from; empty when only the
+    #: title or the tags match
+    sections: list[SectionHit] = field(default_factory=list)
 
 
 @dataclass
@@ -87,7 +104,8 @@ class ResultPage:
             "took_ms": self.took_ms,
             "note": self.note,
             "suggestion": self.suggestion,
-            "hits": [{**vars(h), "tags": list(h.tags), "categories": list(h.categories)} for h in self.hits],
+            "hits": [{**vars(h), "tags": list(h.tags), "categories": list(h.categories),
+                      "sections": [dict(vars(s)) for s in h.sections]} for h in self.hits],
             "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                        for name, values in (("tags", self.facets.tags), ("categories", self.facets.categories))},
         }

@@ -295,6 +295,10 @@ class BuiltQuery:
     units: list[Q.Query] = field(default_factory=list)
     unit_texts: list[str | None] = field(default_factory=list)
     typed_units: list[Q.Query] | None = None
+    #: for each entry of ``highlight_terms``: the word as typed (folded) that
+    #: it comes from, so the marks of one typed word that jieba splits can be
+    #: shown as one (``search.snippets.Prepared``); never used for ranking
+    highlight_words: list[str] = field(default_factory=list)
 
 
 Lexicon = regions.Lexicon  # what query building may ask of the index
@@ -329,6 +333,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
+    highlight_words: list[str] = []
     latin: list[str] = []
     has_alts = False
     prox_words: list[str] = []
@@ -351,6 +356,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                     alts.append(q)
                     group_optional = False
                     highlight.append([analyzer.fold_query(clause.text).strip()])
+                    highlight_words.append(highlight[-1][0])
                 continue
             units = []
             for u in clause_units[id(clause)]:
@@ -382,8 +388,10 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             subs = [unit_query(u, fields, analyzer, r, specs.get(u.text)) for u in strong]
             if r.version_aware and len(group) == 1:
                 versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
+            typed_word = analyzer.fold_query(clause.text).strip()
             for u in strong:
                 highlight.append(_unit_highlight(u, analyzer))
+                highlight_words.append(typed_word)
                 if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
                     prox_words += [p for p in u.parts if not _weak_text(p)]
                 elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
@@ -416,7 +424,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     # filters and exclusions are the main query's (the typed-words form is only ranked within it)
     filt, excl = (_filters(pq, analyzer), _exclusions(pq, analyzer, r)) if with_alts else (None, None)
     if not required:
-        return BuiltQuery(None, None, filt, excl, highlight, latin)
+        return BuiltQuery(None, None, filt, excl, highlight, latin, highlight_words=highlight_words)
     if len(prox_words) >= 2 and r.proximity_weight > 0:
         optional.append(UnionOr([
             Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
@@ -430,7 +438,8 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
     return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
-                      question=question, units=list(required), unit_texts=unit_texts)
+                      question=question, units=list(required), unit_texts=unit_texts,
+                      highlight_words=highlight_words)
 
 
 def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:

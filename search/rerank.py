@@ -30,9 +30,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from indexer.stored import FoldFn, folded_text
+from indexer.stored import FoldFn
 
-from .snippets import Prepared, find_folded
+from .snippets import Joined, Prepared, find_folded
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _PATH_SEP = re.compile(r"[/_\-.]+")
@@ -95,23 +95,12 @@ class DocText:
 
     @classmethod
     def of(cls, fields: dict, fold: FoldFn) -> "DocText":
-        sections = fields.get("sections") or ()
-        texts = [folded_text(sec, fold)[0] if sec[2] else "" for sec in sections]
-        heads = [fields.get("title_text") or ""] + [sec[0] or "" for sec in sections]
+        # the texts and headings as snippets read them (DocText is a snippets.Joined too)
+        j = Joined.of(fields.get("sections") or (), fold, fields.get("title_text") or "")
         path = fields.get("path") or ""
-        return cls("\n".join(texts), _starts(texts), tuple(len(t) for t in texts),
-                   fold("\n".join(heads))[0], _starts(heads),
+        return cls(j.joined, j.starts, j.lengths, j.heads, j.head_starts,
                    fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))[0] if path else "",
                    path.rsplit("/", 1)[-1].lower())
-
-
-def _starts(parts: list[str]) -> tuple[int, ...]:
-    out = []
-    pos = 0
-    for t in parts:
-        out.append(pos)
-        pos += len(t) + 1
-    return tuple(out)
 
 
 def evidence(doc: DocText, prepared: Prepared, weights: list[float]) -> Evidence:

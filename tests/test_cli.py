@@ -138,7 +138,7 @@ def test_search_json_on_the_embedded_corpus(runner, corpus_index):
     assert d["hits"][0]["path"] == "chatgpt-info/what-is-chatgpt.md"
     assert "<mark>GPT-4</mark>" in d["hits"][0]["snippet_html"]
     assert set(d["hits"][0]) == {"path", "title", "url", "date", "tags", "categories", "score",
-                                 "title_html", "snippet_html", "section", "anchor"}
+                                 "title_html", "snippet_html", "section", "anchor", "sections"}
     assert set(d["facets"]) == {"tags", "categories"}
 
 

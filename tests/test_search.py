@@ -102,11 +102,18 @@ def test_result_page_json_shape(zh_engine):
     assert isinstance(d["took_ms"], float)
     assert len(d["hits"]) == 3
     hit_keys = {"path", "title", "url", "date", "tags", "categories", "score", "title_html",
-                "snippet_html", "section", "anchor"}
+                "snippet_html", "section", "anchor", "sections"}
     assert {f.name for f in dataclasses.fields(Hit)} == hit_keys
     for h in d["hits"]:
         assert set(h) == hit_keys
         assert isinstance(h["tags"], list) and isinstance(h["score"], float)
+        assert 1 <= len(h["sections"]) <= 3
+        for s in h["sections"]:
+            assert set(s) == {"heading", "heading_html", "anchor", "snippet_html"}
+        # the first section is the one the hit's snippet comes from
+        first = h["sections"][0]
+        assert (first["heading"], first["anchor"], first["snippet_html"]) == (h["section"], h["anchor"],
+                                                                              h["snippet_html"])
     assert set(d["facets"]) == {"tags", "categories"}
     for fv in d["facets"]["tags"] + d["facets"]["categories"]:
         assert set(fv) == {"value", "count"}

@@ -337,7 +337,7 @@ def test_api_search_is_the_result_page_json(client):
     assert data["hits"][0]["path"] == SEED
     assert "<mark>GPT-4</mark>" in data["hits"][0]["snippet_html"]
     assert set(data["hits"][0]) >= {"path", "title", "url", "date", "tags", "categories", "score",
-                                    "title_html", "snippet_html", "section", "anchor"}
+                                    "title_html", "snippet_html", "section", "anchor", "sections"}
     assert set(data["facets"]) == {"tags", "categories"}
     assert "参数" in r.get_data(as_text=True)  # readable UTF-8, not \\u escapes
     tagged = client.get("/api/search", query_string={"q": QUERY, "tag": "ChatGPT"}).get_json()

@@ -67,13 +67,23 @@ def test_api_widget_links_to_the_site_section(client):
     r = client.get("/api/widget", query_string={"q": QUERY})
     assert r.status_code == 200
     data = r.get_json()
-    assert set(data) == {"query", "total", "took_ms", "note", "suggestion", "more_url", "hits"}
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "note", "suggestion", "more_url", "hits"}
     assert data["total"] >= 1 and 1 <= len(data["hits"]) <= 8
+    assert data["page"] == 1 and data["per_page"] == 8
     top = data["hits"][0]
-    assert set(top) == {"title_html", "snippet_html", "section", "url", "path", "crumbs", "date"}
-    assert top["path"] == "chatgpt-info/what-is-chatgpt.md"
+    assert set(top) == {"title", "title_html", "snippet_html", "section", "url", "article_url", "path", "crumbs",
+                        "date", "sections"}
+    assert top["path"] == "chatgpt-info/what-is-chatgpt.md" and top["title"] == "ChatGPT是什么？"
     assert top["url"] == f"{BASE}/chatgpt-info/what-is-chatgpt.html#" + quote(SEED_ANCHOR, safe="")
+    assert top["article_url"] == f"{BASE}/chatgpt-info/what-is-chatgpt.html"
     assert top["section"] == "GPT模型的发展历程"
+    # its matching sections, each with its own link; the first is the hit's own
+    assert top["sections"][0] == {"heading": "GPT模型的发展历程", "heading_html": "GPT模型的发展历程",
+                                  "anchor": SEED_ANCHOR, "snippet_html": top["snippet_html"], "url": top["url"]}
+    for h in data["hits"]:
+        assert 0 <= len(h["sections"]) <= 3
+        for s in h["sections"]:
+            assert s["url"] == h["article_url"] + ("#" + quote(s["anchor"], safe="") if s["anchor"] else "")
     assert "<mark>GPT-4</mark>" in top["snippet_html"] and "<mark>参数</mark>" in top["snippet_html"]
     assert top["crumbs"] == ["ChatGPT账号"] and top["date"] == "2024-02-24"
     more = urlsplit(data["more_url"])
@@ -88,9 +98,19 @@ def test_api_widget_without_base_url_links_to_the_built_in_page(corpus_index):
     assert parse_qs(url.query)["q"] == [QUERY] and url.fragment == quote(SEED_ANCHOR, safe="")
 
 
+def test_api_widget_pages(client):
+    """The dialog pages through the results: page N of ``limit`` follows page N - 1."""
+    every = [h["path"] for h in client.get("/api/widget?q=数据库&limit=20").get_json()["hits"]]
+    pages = [client.get(f"/api/widget?q=数据库&limit=5&page={n}").get_json() for n in (1, 2, 3, 4)]
+    assert [p["page"] for p in pages] == [1, 2, 3, 4] and {p["per_page"] for p in pages} == {5}
+    assert [h["path"] for p in pages for h in p["hits"]] == every
+    beyond = client.get("/api/widget?q=数据库&limit=5&page=999").get_json()
+    assert beyond["hits"] == [] and beyond["total"] == pages[0]["total"]
+
+
 def test_api_widget_parameters(client):
     assert len(client.get("/api/widget?q=数据库&limit=3").get_json()["hits"]) == 3
-    for bad in ("limit=0", "limit=21", "limit=x", "q=", "q=%20"):
+    for bad in ("limit=0", "limit=21", "limit=x", "q=", "q=%20", "page=0", "page=x", "page=1001"):
         r = client.get("/api/widget?" + (bad if bad.startswith("q=") else "q=数据库&" + bad))
         assert r.status_code == 400, bad
         assert r.get_json()["error"]["code"] == "bad_parameter"
@@ -130,6 +150,37 @@ def test_cors_foreign_origin_and_plain_requests_get_no_cors_header(client):
         assert r.status_code == 200
         assert "Access-Control-Allow-Origin" not in r.headers, headers
         assert "Origin" in r.headers["Vary"]  # caches keep answers apart per origin
+
+
+def test_origin_check_is_open_to_any_origin_and_says_only_whether_it_is_allowed(client):
+    for origin, allowed in ((SITE, True), ("http://localhost:8080", False), ("https://evil.example", False),
+                            ("null", False)):
+        r = client.get("/api/widget/origin", headers={"Origin": origin})
+        assert r.status_code == 200
+        assert r.get_json() == {"origin": origin, "allowed": allowed}
+        assert r.headers["Access-Control-Allow-Origin"] == "*"  # readable by the page that is not allowed
+        assert "Origin" in r.headers["Vary"] and r.headers["Cache-Control"] == "no-store"
+    same = client.get("/api/widget/origin")  # no Origin header: zhsearch's own pages, or no browser
+    assert same.get_json() == {"origin": None, "allowed": True}
+    assert "Access-Control-Allow-Origin" not in same.headers
+
+
+def test_nothing_else_is_opened_to_other_origins(client):
+    """The CORS rules stay exact: every other API path answers a foreign origin without
+    ``Access-Control-Allow-Origin`` (the browser then refuses), preflights included."""
+    from web.cors import PUBLIC_PATHS
+
+    app = client.application
+    paths = sorted({r.rule for r in app.url_map.iter_rules() if "<" not in r.rule})
+    assert PUBLIC_PATHS == {"/api/widget/origin"}
+    foreign = {"Origin": "https://evil.example"}
+    for path in paths:
+        if path in PUBLIC_PATHS or path == "/widget.js":  # the script itself is public (crossorigin, SRI)
+            continue
+        r = client.get(path, query_string={"q": "redis"}, headers=foreign)
+        assert "Access-Control-Allow-Origin" not in r.headers, path
+        pre = client.options(path, headers={**foreign, "Access-Control-Request-Method": "GET"})
+        assert not [h for h in pre.headers.keys() if h.startswith("Access-Control-Allow")], path
 
 
 def test_cors_preflight(client):

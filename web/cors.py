@@ -14,7 +14,11 @@ origin in ``Access-Control-Allow-Origin``.  So:
 * a preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is
   answered ``204`` with the methods and headers the API accepts;
 * ``Vary: Origin`` on every API answer, so a shared cache never serves one
-  origin's permission to another.
+  origin's permission to another;
+* one exception, :data:`PUBLIC_PATHS`: ``/api/widget/origin`` answers any
+  origin (``*``), so that the widget on a page that is not allowed can learn
+  why its searches fail; it tells the asking origin whether it is allowed,
+  and nothing else.
 
 No credentials: the API reads no cookies, so ``Allow-Credentials`` is never sent.
 """
@@ -29,6 +33,8 @@ ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, X-Requested-With"
 #: How long a browser may reuse a preflight answer (seconds).
 PREFLIGHT_MAX_AGE = 600
+#: API paths every origin may read: only what a page needs to learn that it is not allowed.
+PUBLIC_PATHS = frozenset({"/api/widget/origin"})
 
 
 def is_api(path: str) -> bool:
@@ -63,6 +69,8 @@ def register(app: Flask, allowed: tuple[str, ...]) -> None:
             return resp
         resp.vary.add("Origin")
         value = allowed_origin(request.headers.get("Origin"), allowed)
+        if request.path in PUBLIC_PATHS and request.headers.get("Origin"):
+            value = "*"
         if value is None:
             return resp
         resp.headers["Access-Control-Allow-Origin"] = value

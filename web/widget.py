@@ -15,10 +15,24 @@ The highlighted title and snippet are the engine's ``title_html`` /
 ``snippet_html``: escaped text plus ``<mark>``, which is all the script lets
 through.
 
+Each hit is an article with its best matching sections (``sections``, up to
+three, each with its own link to its heading): the dialog lists them under
+the article, as DocSearch does.  ``page`` pages through the results inside
+the dialog.
+
 The script's CSS (``static/widget.css``) is embedded into ``widget.js``: one
 request, and a host page whose CSP forbids foreign style sheets still shows
 the dialog styled (the script gives it to the shadow root as a constructed
 style sheet).
+
+A page whose origin may not call the API (``--allow-origin``) only sees its
+``fetch`` fail: CORS refusals are opaque, like a network error.  The script
+then asks ``/api/widget/origin``, the one endpoint open to every origin
+(:mod:`web.cors`), which tells the asking origin whether it is allowed and
+nothing else; the script can then name the ``--allow-origin`` value that
+fixes it.  (``/widget.js`` itself cannot carry that answer: a ``<script>``
+request has no ``Origin`` header, and the script is cached and shared
+between pages.)
 """
 
 from __future__ import annotations
@@ -30,9 +44,10 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from search import search
+from search import Hit, search
 
 from . import STATIC_DIR, get_state
+from .cors import allowed_origin
 from .params import BadParameter, parse_search_args
 from .views import article_url, external_url, format_date
 
@@ -83,36 +98,61 @@ def _limit() -> int:
     return value
 
 
+def _link(h: Hit, q: str, anchor: str | None) -> str:
+    """Where a result goes: the site's page (``ZHSEARCH_BASE_URL`` set), else the built-in one."""
+    base = get_state().base_url
+    return external_url(base, h.url, anchor) if base else article_url(h.path, q, anchor)
+
+
+def _hit(h: Hit, q: str) -> dict:
+    return {
+        "title": h.title,
+        "title_html": h.title_html,
+        "snippet_html": h.snippet_html,
+        "section": h.section,
+        "url": _link(h, q, h.anchor or None),
+        "article_url": _link(h, q, None),
+        "path": h.path,
+        "crumbs": list(h.categories) or list(PurePosixPath(h.path).parent.parts),
+        "date": format_date(h.date) or None,
+        "sections": [{"heading": s.heading, "heading_html": s.heading_html, "anchor": s.anchor,
+                      "snippet_html": s.snippet_html, "url": _link(h, q, s.anchor or None)}
+                     for s in h.sections],
+    }
+
+
 @bp.route("/api/widget")
 def api_widget():
     """One page of results shaped for the dialog, every link ready to use."""
     p = parse_search_args(request.args)
     if not p.q.strip():
         raise BadParameter("q", "缺少查询：请提供 q")
-    state = get_state()
-    result = search(state.engine, p.q, page=1, per_page=_limit(), filters=p.filters(), sort=p.sort)
-    base = state.base_url
-    hits = []
-    for h in result.hits:
-        anchor = h.anchor or None
-        url = external_url(base, h.url, anchor) if base else article_url(h.path, p.q, anchor)
-        hits.append({
-            "title_html": h.title_html,
-            "snippet_html": h.snippet_html,
-            "section": h.section,
-            "url": url,
-            "path": h.path,
-            "crumbs": list(h.categories) or list(PurePosixPath(h.path).parent.parts),
-            "date": format_date(h.date) or None,
-        })
+    limit = _limit()
+    result = search(get_state().engine, p.q, page=p.page, per_page=limit, filters=p.filters(), sort=p.sort)
     resp = jsonify({
         "query": result.query,
         "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
         "took_ms": result.took_ms,
         "note": result.note,
         "suggestion": result.suggestion,
         "more_url": url_for("pages.search", q=p.q, tag=p.tags, category=p.categories),
-        "hits": hits,
+        "hits": [_hit(h, p.q) for h in result.hits],
     })
     resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.route("/api/widget/origin")
+def api_widget_origin():
+    """Whether the asking page's origin may call the API (``--allow-origin``).
+
+    Open to every origin (:data:`web.cors.PUBLIC_PATHS`): the answer is about
+    the asker only.  A request without ``Origin`` comes from zhsearch's own
+    origin (or is no browser's), which CORS never stops."""
+    origin = request.headers.get("Origin")
+    allowed = origin is None or allowed_origin(origin, get_state().settings.allow_origins) is not None
+    resp = jsonify({"origin": origin, "allowed": allowed})
+    resp.headers["Cache-Control"] = "no-store"
     return resp

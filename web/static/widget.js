@@ -4,16 +4,20 @@
  *   <input data-zhsearch placeholder="搜索">   (or <button data-zhsearch>搜索</button>)
  *
  * Focusing or clicking a [data-zhsearch] element, clicking a link to
- * "#zhsearch" (a menu item of a theme whose templates you would rather not
- * touch), or Ctrl/Cmd+K anywhere opens a search dialog.  It asks the zhsearch server this script came from
- * (`api/widget`, next to widget.js) as the reader types, and lists results
- * as links to the articles on the site itself.
+ * zhsearch's own results page (https://search.example.com/search: a menu item
+ * that also works without JavaScript) or to "#zhsearch", or Ctrl/Cmd+K
+ * anywhere opens a search dialog.  It asks the zhsearch server this script
+ * came from (`api/widget`, next to widget.js) as the reader types, and lists
+ * results as links to the articles on the site itself: each article with its
+ * best matching sections under it, each linking to its heading (as DocSearch
+ * does); "查看全部" pages through the rest inside the dialog.
  *
  * Rules this file keeps:
  * - The host page cannot restyle it and it cannot restyle the host page: the
  *   dialog lives in an open Shadow DOM root on its own <zhsearch-widget>
  *   element, reset with `all: initial`; the host's own elements are never
- *   modified.  One global: `window.zhsearch` ({open, close, version}).
+ *   modified.  One global: `window.zhsearch` ({open, close, version}).  The
+ *   one thing taken from the page is its accent colour (accent()).
  * - Nothing from the server is inserted as HTML.  Titles and snippets come
  *   as escaped text plus <mark>; they are split on <mark>/</mark>, unescaped
  *   and inserted as text nodes, so `<img onerror>` in a title stays text.
@@ -21,6 +25,7 @@
  * - Chinese input methods: no request while a composition is open, and the
  *   Enter that ends a composition (keyCode 229, or just after
  *   compositionend in Safari) never opens a result.
+ * - Every way of opening a result (a click, Enter) passes through opened().
  */
 (function () {
   "use strict";
@@ -34,12 +39,18 @@
   var LIMIT = 8;
   var RECENT_MAX = 8;
   var MAX_QUERY = 256;
+  var MAX_PAGE = 1000;    // the server's last page
+  //  Accent colours of the generators' default themes, read when the page
+  //  names none (README "Add zhsearch to your site"): VitePress, VuePress 2.
+  var THEME_ACCENTS = ["--vp-c-brand-1", "--vp-c-brand", "--vp-c-accent"];
 
   var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   if (!script || !script.src) return;
   var SCRIPT_URL = new URL(script.src, document.baseURI);
   var ORIGIN = SCRIPT_URL.origin;
   var API = new URL("api/widget", SCRIPT_URL).href;
+  var ORIGIN_CHECK = new URL("api/widget/origin", SCRIPT_URL).href;
+  var RESULTS_PAGE = new URL("search", SCRIPT_URL);  // zhsearch's own results page
   var RECENT_KEY = "zhsearch:recent:" + ORIGIN;
   var SVG = "http://www.w3.org/2000/svg";
 
@@ -48,7 +59,7 @@
   var host = null;        // <zhsearch-widget>, created on first open
   var ui = {};            // elements inside the shadow root
   var isOpen = false;
-  var items = [];         // [{el, kind: "hit"|"recent", url?, query?}]
+  var items = [];         // [{el, kind: "hit"|"section"|"more"|"recent", url?, hit?, section?, query?}]
   var active = -1;
   var timer = null;
   var spinnerTimer = null;
@@ -61,6 +72,11 @@
   var opener = null;      // element focused before opening, focused again on close
   var restoring = false;  // focus going back to the opener must not reopen
   var savedOverflow = null;
+  var paging = null;      // {q, page, total, loaded, all, loading}: the results on screen
+  var moreController = null;
+  var observer = null;    // loads the next page when its row scrolls into view
+  var blockedOrigin = "";  // the server said this page's origin may not call it
+  var warned = {};
 
   // ------------------------------------------------------------ helpers
 
@@ -145,6 +161,55 @@
     if (html.classList.contains("dark") || t === "dark" || (body && body.classList.contains("theme-mode-dark"))) return "dark";
     if (t === "light" || (body && body.classList.contains("theme-mode-light"))) return "light";
     return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  function warnOnce(key, message, level) {
+    if (warned[key] || !window.console) return;
+    warned[key] = true;
+    (console[level || "warn"] || console.log).call(console, message);
+  }
+
+  function isColor(v) {
+    return !!v && (!window.CSS || !CSS.supports || CSS.supports("color", v));
+  }
+
+  // The host page's accent colour, read at every opening (a theme's dark mode
+  // changes it): `data-zhsearch-accent` on the element that opened the dialog,
+  // on this <script> or on <html> (a colour, or a CSS variable's name), else
+  // the page's `--zhsearch-accent`, else the variable of the generator's
+  // default theme (THEME_ACCENTS).  "" when the page names none.
+  function accent(from) {
+    var style = window.getComputedStyle(document.body || document.documentElement);
+    function resolve(v) {
+      v = String(v || "").trim();
+      var m = /^var\(\s*(--[\w-]+)\s*\)$/.exec(v);
+      if (m) v = m[1];
+      if (v.slice(0, 2) === "--") v = style.getPropertyValue(v).trim();
+      return isColor(v) ? v : "";
+    }
+    var holders = [from, script, document.documentElement];
+    for (var i = 0; i < holders.length; i++) {
+      var asked = holders[i] && holders[i].getAttribute && holders[i].getAttribute("data-zhsearch-accent");
+      if (!asked) continue;
+      var got = resolve(asked);
+      if (got) return got;
+      warnOnce("accent", "zhsearch: data-zhsearch-accent=\"" + asked + "\" is neither a colour nor a CSS " +
+               "variable holding one on this page; the default accent is used.");
+      break;
+    }
+    var names = ["--zhsearch-accent"].concat(THEME_ACCENTS);
+    for (var k = 0; k < names.length; k++) {
+      var value = resolve(names[k]);
+      if (value) return value;
+    }
+    return "";
+  }
+
+  // A page a developer is looking at on their own machine.
+  function isLocalPage() {
+    var h = location.hostname;
+    return location.protocol === "file:" || h === "localhost" || /\.localhost$/.test(h) ||
+      /^127(\.\d+){3}$/.test(h) || h === "[::1]" || h === "::1";
   }
 
   // ------------------------------------------------------------- building
@@ -241,15 +306,16 @@
     body.appendChild(empty);
 
     var foot = el("div", "zs-foot");
-    var more = el("a", "zs-link zs-more", "");
-    more.hidden = true;
+    var full = el("a", "zs-link zs-full", "完整搜索页 ↗");
+    full.hidden = true;
+    full.title = "在 zhsearch 的结果页按标签、分类筛选，或按日期排序";
     var keys = el("span", "zs-keys");
     [["↑", "↓", "选择"], ["↵", "打开"], ["Esc", "关闭"]].forEach(function (g) {
       for (var i = 0; i < g.length - 1; i++) keys.appendChild(el("kbd", null, g[i]));
       keys.appendChild(el("span", null, g[g.length - 1]));
     });
     var brand = el("span", "zs-brand", "zhsearch");
-    foot.appendChild(more);
+    foot.appendChild(full);
     foot.appendChild(keys);
     foot.appendChild(brand);
 
@@ -263,7 +329,12 @@
 
     ui = { shadow: shadow, root: root, dialog: dialog, bar: bar, input: input, spinner: spinner, clear: clear,
            esc: esc, cancel: cancel, body: body, status: status, note: note, list: list, empty: empty,
-           more: more, backdrop: backdrop };
+           full: full, backdrop: backdrop };
+    if (window.IntersectionObserver) {
+      observer = new IntersectionObserver(function (entries) {
+        for (var i = 0; i < entries.length; i++) if (entries[i].isIntersecting) loadMore();
+      }, { root: body, rootMargin: "0px 0px 160px 0px" });
+    }
     wire();
   }
 
@@ -300,7 +371,7 @@
     });
     ui.dialog.addEventListener("pointerdown", function () { downOnBackdrop = false; });
     ui.dialog.addEventListener("keydown", onDialogKey);
-    ui.more.addEventListener("click", function () { remember(input.value); close(true); });
+    ui.full.addEventListener("click", function () { remember(input.value); close(true); });
     // Keys typed here are ours: the page's own shortcuts ("/", "s", j/k…) must
     // not see them (they would, retargeted to the shadow host, as if typed
     // outside any input).
@@ -357,6 +428,13 @@
     }
   }
 
+  // A reader opens a result (an article or one of its sections): by a click,
+  // however the browser then navigates, or by Enter (choose).  Every result
+  // passes here first, once.
+  function opened(item) {
+    remember(ui.input.value);
+  }
+
   function choose(newTab) {
     var q = ui.input.value.trim();
     if (!q) {
@@ -372,7 +450,8 @@
     var item = items[active];
     if (!item) return;
     if (item.kind === "recent") { useQuery(item.query); return; }
-    remember(q);
+    if (item.kind === "more") { loadMore(); return; }
+    opened(item);
     if (newTab) {
       window.open(item.url, "_blank", "noopener");
       return;
@@ -408,11 +487,41 @@
     timer = setTimeout(run, now ? 0 : DEBOUNCE_MS);
   }
 
+  function apiUrl(q, page) {
+    return API + "?q=" + encodeURIComponent(q) + "&limit=" + LIMIT + (page > 1 ? "&page=" + page : "");
+  }
+
+  // GET a JSON answer of the server: {ok, status, body}; rejects when the
+  // request never got an answer the page may read (network, CORS, abort).
+  function getJSON(url, signal) {
+    return fetch(url, {
+      method: "GET",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Accept": "application/json" },
+      signal: signal
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        return { ok: r.ok, status: r.status, body: body };
+      });
+    });
+  }
+
+  function errorMessage(res) {
+    var msg = res.body && res.body.error && res.body.error.message;
+    return res.status === 503 ? "搜索索引暂时不可用，请稍后再试。" : (msg || "搜索出错了（" + res.status + "）。");
+  }
+
+  function abortAll() {
+    if (controller) controller.abort();
+    if (moreController) moreController.abort();
+    controller = moreController = null;
+  }
+
   function run() {
     timer = null;
     var q = ui.input.value.trim();
-    if (controller) controller.abort();
-    controller = null;
+    abortAll();
     if (!q) {
       seq++;
       shown = "";
@@ -425,30 +534,61 @@
     controller = window.AbortController ? new AbortController() : null;
     clearTimeout(spinnerTimer);
     spinnerTimer = setTimeout(function () { spin(true); }, SPINNER_MS);
-    fetch(API + "?q=" + encodeURIComponent(q) + "&limit=" + LIMIT, {
-      method: "GET",
-      mode: "cors",
-      credentials: "omit",
-      headers: { "Accept": "application/json" },
-      signal: controller ? controller.signal : undefined
-    }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (body) {
-        return { ok: r.ok, status: r.status, body: body };
-      });
-    }).then(function (res) {
+    getJSON(apiUrl(q, 1), controller ? controller.signal : undefined).then(function (res) {
       if (mine !== seq) return;
       spin(false);
       if (!res.ok || !res.body) {
-        var msg = res.body && res.body.error && res.body.error.message;
-        showError(res.status === 503 ? "搜索索引暂时不可用，请稍后再试。" : (msg || "搜索出错了（" + res.status + "）。"));
+        showError(errorMessage(res));
         return;
       }
+      blockedOrigin = "";
       showResults(q, res.body);
     }).catch(function (err) {
       if (mine !== seq || (err && err.name === "AbortError")) return;
       spin(false);
-      showError("无法连接搜索服务。", true);
+      unreachable(mine);
     });
+  }
+
+  // The search request got no readable answer: the network, or a server that
+  // does not allow this page's origin (CORS refusals look the same to fetch).
+  // The server's public origin check tells them apart.
+  function unreachable(mine) {
+    if (blockedOrigin) { showBlocked(blockedOrigin); return; }
+    getJSON(ORIGIN_CHECK).then(function (res) {
+      if (mine !== seq) return;
+      var b = res.body;
+      if (res.ok && b && b.allowed === false) {
+        blockedOrigin = typeof b.origin === "string" && b.origin ? b.origin : location.origin;
+        showBlocked(blockedOrigin);
+      } else {
+        offline();
+      }
+    }).catch(function () {
+      if (mine === seq) offline();
+    });
+  }
+
+  function offline() {
+    showError("无法连接搜索服务。", ["请检查网络后重试。"]);
+    warnOnce("offline", "zhsearch: cannot reach " + API + ".");
+  }
+
+  function showBlocked(origin) {
+    var fix = "--allow-origin " + origin;
+    warnOnce("blocked", "zhsearch: the search server " + ORIGIN + " does not allow pages of " + origin +
+             " to call it. Start it with `zhsearch serve " + fix + "` (or add " + origin +
+             " to ZHSEARCH_ALLOW_ORIGINS), or serve both from one origin.", "error");
+    if (!isLocalPage()) {
+      showError("搜索服务暂时不可用。", ["请稍后再试。"]);
+      return;
+    }
+    if (location.protocol === "file:") {
+      showError("从本地文件打开的页面不能使用搜索服务。", ["请通过本地 HTTP 服务器打开这个页面。"]);
+      return;
+    }
+    var code = el("code", "zs-fix", "zhsearch serve " + fix);
+    showError("这个页面（" + origin + "）还不能使用搜索服务。", ["启动 zhsearch 时加上 " + fix + " 即可：", code]);
   }
 
   function spin(on) {
@@ -459,26 +599,41 @@
   // ------------------------------------------------------------- rendering
 
   function resetList() {
+    if (observer) observer.disconnect();
     ui.list.textContent = "";
     items = [];
     active = -1;
+    paging = null;
     ui.input.removeAttribute("aria-activedescendant");
     ui.note.hidden = true;
     ui.note.textContent = "";
     ui.empty.hidden = true;
     ui.empty.textContent = "";
-    ui.more.hidden = true;
+    ui.full.hidden = true;
   }
 
-  function addItem(li, item) {
-    li.id = "zs-opt-" + items.length;
+  // One option of the list; `link` (an <a> inside it), when given, is what a
+  // click follows.  Returns the option's index.
+  function addItem(li, item, link) {
+    li.id = "zs-opt-" + ui.list.childElementCount;
     li.setAttribute("role", "option");
     li.setAttribute("aria-selected", "false");
-    var index = items.length;
-    li.addEventListener("mousemove", function () { if (active !== index) setActive(index); });
+    li.addEventListener("mousemove", function () {
+      var i = items.indexOf(item);
+      if (i >= 0 && active !== i) setActive(i);
+    });
+    if (link) {
+      link.tabIndex = -1;
+      link.addEventListener("click", function (e) {
+        opened(item);
+        if (!(e.ctrlKey || e.metaKey || e.shiftKey || e.button === 1)) close(true);
+      });
+      li.appendChild(link);
+    }
     item.el = li;
     items.push(item);
     ui.list.appendChild(li);
+    return items.length - 1;
   }
 
   function showRecent() {
@@ -519,6 +674,130 @@
     });
   }
 
+  function snippet(html) {
+    var s = el("span", "zs-snippet");
+    appendMarked(s, html);
+    return s;
+  }
+
+  // One article: a row with its title (linking to the article), then its
+  // matching sections as rows under it, each linking to its heading.  A
+  // passage before the first heading (or under a heading that repeats the
+  // title) is shown in the article's own row.  Returns the index of the row
+  // of its best passage (what Enter opens first), or -1.
+  function addArticle(h) {
+    if (!h || typeof h !== "object") return -1;
+    var url = safeUrl(h.article_url || h.url);
+    if (!url) return -1;
+    var sections = (Array.isArray(h.sections) ? h.sections : []).filter(function (s) {
+      return s && typeof s === "object" && safeUrl(s.url);
+    });
+    var lead = null, subs = [];
+    sections.forEach(function (s) {
+      if (!s.heading || s.heading === h.title) {
+        if (!lead) lead = s;
+      } else {
+        subs.push(s);
+      }
+    });
+
+    var li = el("li", "zs-item zs-article" + (subs.length ? " zs-has-subs" : ""));
+    var a = el("a", "zs-hit");
+    a.href = url;
+    var crumbs = (Array.isArray(h.crumbs) ? h.crumbs : []).filter(function (c) { return typeof c === "string"; });
+    if (crumbs.length || h.date) {
+      var meta = el("span", "zs-meta");
+      if (crumbs.length) meta.appendChild(el("span", "zs-crumbs", crumbs.join(" › ")));
+      if (typeof h.date === "string" && h.date) meta.appendChild(el("span", "zs-date", h.date));
+      a.appendChild(meta);
+    }
+    var title = el("span", "zs-title");
+    appendMarked(title, h.title_html);
+    a.appendChild(title);
+    var text = lead ? lead.snippet_html : (sections.length ? "" : h.snippet_html);
+    if (text) a.appendChild(snippet(text));
+    var first = addItem(li, { kind: "hit", url: url, hit: h }, a);
+    var best = sections.length && sections[0] !== lead ? -1 : first;
+
+    subs.forEach(function (s, k) {
+      var sub = el("li", "zs-item zs-sub" + (k === subs.length - 1 ? " zs-sub-last" : ""));
+      var link = el("a", "zs-hit");
+      link.href = safeUrl(s.url);
+      var head = el("span", "zs-section");
+      if (typeof s.heading_html === "string") appendMarked(head, s.heading_html);
+      else head.textContent = s.heading;
+      link.appendChild(head);
+      if (s.snippet_html) link.appendChild(snippet(s.snippet_html));
+      var i = addItem(sub, { kind: "section", url: link.href, hit: h, section: s }, link);
+      if (s === sections[0]) best = i;
+    });
+    return best < 0 ? first : best;
+  }
+
+  function addArticles(hits) {
+    var best = -1;
+    hits.forEach(function (h) {
+      var i = addArticle(h);
+      if (best < 0) best = i;
+    });
+    return best;
+  }
+
+  // The last row, while more results exist than are shown: "查看全部 N 条
+  // 结果" pages through them here, in the dialog; from then on each next page
+  // comes as the row scrolls into view (or is chosen).
+  function addPager() {
+    if (!paging || paging.loaded >= paging.total || paging.page >= MAX_PAGE) return;
+    var li = el("li", "zs-item zs-page");
+    li.appendChild(el("span", "zs-page-label",
+                      paging.all ? "显示更多结果" : "查看全部 " + paging.total + " 条结果"));
+    li.appendChild(el("span", "zs-page-count", "已显示 " + paging.loaded + " / " + paging.total));
+    li.addEventListener("click", function () { loadMore(); ui.input.focus(); });
+    addItem(li, { kind: "more" });
+    if (paging.all && observer) observer.observe(li);
+  }
+
+  function pagerItem() {
+    var last = items[items.length - 1];
+    return last && last.kind === "more" ? last : null;
+  }
+
+  function loadMore() {
+    var row = pagerItem();
+    if (!row || !paging || paging.loading || paging.q !== shown) return;
+    paging.loading = true;
+    paging.all = true;
+    row.el.firstChild.textContent = "正在加载…";
+    var mine = seq, next = paging.page + 1, state = paging;
+    if (moreController) moreController.abort();
+    moreController = window.AbortController ? new AbortController() : null;
+    getJSON(apiUrl(state.q, next), moreController ? moreController.signal : undefined).then(function (res) {
+      if (mine !== seq || state !== paging) return;
+      state.loading = false;
+      if (!res.ok || !res.body) {
+        row.el.firstChild.textContent = "加载失败，点击重试";
+        return;
+      }
+      var wasActive = items[active] === row;
+      if (observer) observer.unobserve(row.el);
+      items.pop();
+      row.el.remove();
+      var hits = Array.isArray(res.body.hits) ? res.body.hits : [];
+      state.page = next;
+      state.loaded += hits.length;
+      state.total = hits.length && typeof res.body.total === "number" ? res.body.total : state.loaded;
+      var firstNew = items.length;
+      addArticles(hits);
+      addPager();
+      ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
+      if (wasActive) setActive(items[firstNew] ? firstNew : items.length - 1);
+    }).catch(function (err) {
+      if (mine !== seq || state !== paging || (err && err.name === "AbortError")) return;
+      state.loading = false;
+      row.el.firstChild.textContent = "加载失败，点击重试";
+    });
+  }
+
   function showResults(q, data) {
     resetList();
     shown = q;
@@ -530,41 +809,13 @@
       ui.note.textContent = data.note;
     }
     if (data.suggestion) suggest(data.suggestion, hits.length ? ui.note : ui.empty);
-    hits.forEach(function (h) {
-      var url = safeUrl(h.url);
-      if (!url) return;
-      var li = el("li", "zs-item");
-      var a = el("a", "zs-hit");
-      a.href = url;
-      a.tabIndex = -1;
-      var crumbs = (Array.isArray(h.crumbs) ? h.crumbs : []).filter(function (c) { return typeof c === "string"; });
-      if (crumbs.length || h.date) {
-        var meta = el("span", "zs-meta");
-        if (crumbs.length) meta.appendChild(el("span", "zs-crumbs", crumbs.join(" › ")));
-        if (typeof h.date === "string" && h.date) meta.appendChild(el("span", "zs-date", h.date));
-        a.appendChild(meta);
-      }
-      var title = el("span", "zs-title");
-      appendMarked(title, h.title_html);
-      a.appendChild(title);
-      if (h.section) a.appendChild(el("span", "zs-section", h.section));
-      if (h.snippet_html) {
-        var snip = el("span", "zs-snippet");
-        appendMarked(snip, h.snippet_html);
-        a.appendChild(snip);
-      }
-      a.addEventListener("click", function (e) {
-        remember(ui.input.value);
-        if (!(e.ctrlKey || e.metaKey || e.shiftKey || e.button === 1)) close(true);
-      });
-      li.appendChild(a);
-      addItem(li, { kind: "hit", url: url });
-    });
-    var moreUrl = safeUrl(data.more_url);
-    if (moreUrl && total > 0) {
-      ui.more.href = moreUrl;
-      ui.more.textContent = "查看全部 " + total + " 条结果 →";
-      ui.more.hidden = false;
+    var best = addArticles(hits);
+    paging = { q: q, page: 1, total: total, loaded: hits.length, all: false, loading: false };
+    addPager();
+    var fullUrl = safeUrl(data.more_url);
+    if (fullUrl && total > 0) {
+      ui.full.href = fullUrl;
+      ui.full.hidden = false;
     }
     ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
     if (!items.length) {
@@ -572,7 +823,7 @@
       ui.empty.insertBefore(el("p", null, "没有找到与“" + q + "”相关的文章"), ui.empty.firstChild);
       ui.empty.appendChild(el("p", "zs-hint", "试试更少或更通用的关键词"));
     } else {
-      setActive(0);
+      setActive(best >= 0 ? best : 0);
       ui.body.scrollTop = 0;
     }
     if (enterPending) {
@@ -591,29 +842,31 @@
     where.appendChild(p);
   }
 
-  function showError(message, network) {
+  // An error instead of results: `message`, then `hints` (text or elements).
+  function showError(message, hints) {
     resetList();
     shown = "";
     enterPending = false;
     ui.status.textContent = "";
     ui.empty.hidden = false;
-    ui.empty.appendChild(el("p", null, message));
-    if (network) {
-      ui.empty.appendChild(el("p", "zs-hint", "请检查网络后重试。"));
-      if (window.console && console.warn) {
-        console.warn("zhsearch: cannot reach " + API + ". If this page is on another origin, start the server " +
-                     "with `zhsearch serve --allow-origin " + location.origin + "` (or serve both from one origin).");
-      }
-    }
+    ui.empty.appendChild(el("p", "zs-error", message));
+    (hints || []).forEach(function (h) {
+      var p = el("p", "zs-hint");
+      if (typeof h === "string") p.textContent = h; else p.appendChild(h);
+      ui.empty.appendChild(p);
+    });
     ui.input.setAttribute("aria-expanded", "false");
   }
 
   // ---------------------------------------------------------- open / close
 
-  function open(q) {
+  function open(q, from) {
     if (!document.body) return;
     if (!host) build();
     ui.root.setAttribute("data-theme", theme());
+    var color = accent(from);
+    if (color) ui.root.style.setProperty("--zs-accent", color);
+    else ui.root.style.removeProperty("--zs-accent");
     if (!isOpen) {
       isOpen = true;
       var a = document.activeElement;
@@ -640,7 +893,12 @@
     clearTimeout(timer);
     timer = null;
     enterPending = false;
-    if (controller) controller.abort();
+    abortAll();
+    if (paging && paging.loading) {  // the page being fetched is dropped: its row is offered again
+      paging.loading = false;
+      var row = pagerItem();
+      if (row) row.el.firstChild.textContent = "显示更多结果";
+    }
     seq++;
     spin(false);
     host.style.setProperty("display", "none", "important");
@@ -659,6 +917,20 @@
     return target.closest('[data-zhsearch], a[href$="#zhsearch"]');
   }
 
+  // A link to zhsearch's own results page (a menu item that works without
+  // JavaScript): {q} of the query it carries, or null.
+  function resultsLink(target) {
+    var a = target && target.closest ? target.closest("a[href]") : null;
+    if (!a) return null;
+    try {
+      var u = new URL(a.href, document.baseURI);
+      if (u.origin !== RESULTS_PAGE.origin || u.pathname !== RESULTS_PAGE.pathname) return null;
+      return { q: u.searchParams.get("q") || "" };
+    } catch (e) {
+      return null;
+    }
+  }
+
   function typesText(t) {
     var tag = t.tagName;
     return tag === "TEXTAREA" || t.isContentEditable ||
@@ -672,16 +944,21 @@
   document.addEventListener("focusin", function (e) {
     if (restoring || isOpen) return;
     var t = trigger(e.target);
-    if (t && typesText(t)) open(t.value || "");
+    if (t && typesText(t)) open(t.value || "", t);
   });
   // Capture phase: a theme's router link ("#zhsearch" in a VuePress navbar)
-  // sees the click already handled and does not navigate.
+  // sees the click already handled and does not navigate.  A link to the
+  // results page opened in a new tab or window (Ctrl, Cmd, Shift) is left to
+  // the browser: the reader asked for that page.
   document.addEventListener("click", function (e) {
     if (isOpen || e.button !== 0) return;
     var t = trigger(e.target);
-    if (!t) return;
+    var link = t ? null : resultsLink(e.target);
+    if (!t && !link) return;
+    if (link && (e.ctrlKey || e.metaKey || e.shiftKey || e.altKey)) return;
     e.preventDefault();  // a trigger that is a link or a submit button only opens the dialog
-    open(t.tagName === "A" ? "" : t.value || "");
+    if (link) open(link.q, e.target.closest("a"));
+    else open(t.tagName === "A" ? "" : t.value || "", t);
   }, true);
   document.addEventListener("keydown", function (e) {
     if (e.defaultPrevented || e.isComposing) return;
