@@ -496,9 +496,10 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         more = int(relaxed.mask.sum())
         if more > total:
             typed = [c.text for g in pq.groups for c in g]
-            if len(typed) == 1:
+            if len(typed) == 1 and not built.question:
                 # one word as typed, which jieba cut: "all the keywords" would
                 # puzzle whoever typed it, and the first results have it whole
+                # (a question typed without spaces is several words)
                 if total == 0:
                     notes.append(f"没有文章包含完整的“{typed[0]}”，以下结果只包含其中的部分词语。")
             elif total == 0:
