@@ -36,6 +36,7 @@ from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .codec import ZhCodec
+from .folding import strip_bidi
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
@@ -198,9 +199,12 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
     texts (stored folded for snippets too), and the bigram field reuses the
     folded title, headings, description and body."""
     fold = analyzer.fold
-    sections = [(s, fold(s.text)) for s in a.sections]
-    body = "\n".join(f for s, (f, _) in sections if s.text)  # Article.body, folded
+    # what is shown (titles, snippets) never carries a bidi override that would reorder it
+    texts = [strip_bidi(s.text) for s in a.sections]
+    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts)]
+    body = "\n".join(f for s, _, (f, _) in sections if s.text)  # Article.body, folded
     title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
+    shown_title = strip_bidi(a.title)
     words = analyzer.indexed_words
     return dict(
         path=a.path,
@@ -217,13 +221,13 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
         tag=",".join(analyzer.fold_label(t) for t in a.tags),
         category=",".join(analyzer.fold_label(c) for c in a.categories),
         date=a.date,
-        title_text=a.title,
+        title_text=shown_title,
         url=a.permalink,
-        description_text=a.description,
-        tags=a.tags,
-        categories=a.categories,
-        display=(a.title, a.permalink),
-        sections=[stored.encode(s.heading, s.anchor, s.text, folded) for s, folded in sections],
+        description_text=strip_bidi(a.description),
+        tags=[strip_bidi(t) for t in a.tags],
+        categories=[strip_bidi(c) for c in a.categories],
+        display=(shown_title, a.permalink),
+        sections=[stored.encode(strip_bidi(s.heading), s.anchor, text, folded) for s, text, folded in sections],
     )
 
 

@@ -8,9 +8,11 @@ bodies that went through :mod:`web.render`'s sanitizer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
+from indexer.folding import strip_bidi
 from search import ResultPage, search
 from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
@@ -311,9 +314,13 @@ def article(path: str):
     fold = state.engine.analyzer.fold
     body_html = render.highlight_html(rendered.html, terms, fold) if terms else rendered.html
     author = meta.get("author") if isinstance(meta.get("author"), (str, int, float)) else None
+    # nothing on the page is reordered by a bidi override in the article (an RLO in a title)
+    title, description, body_html = strip_bidi(title), strip_bidi(description), _strip_bidi_text(body_html)
+    tags, categories = [strip_bidi(t) for t in tags], [strip_bidi(c) for c in categories]
+    toc = [dataclasses.replace(h, text=strip_bidi(h.text)) for h in rendered.headings if h.level in (2, 3) and h.text]
     return render_template(
         "article.html", q=q, title=title, title_html=highlight_title(title, terms, fold), body_html=body_html,
-        rendered=rendered, toc=[h for h in rendered.headings if h.level in (2, 3) and h.text][:60],
+        rendered=rendered, toc=toc[:60],
         tags=tags, categories=categories, keywords=keywords, description=description, date=date,
         permalink=permalink, author=author, path=path, missing=missing,
         external=external_url(state.base_url, permalink) if state.base_url and permalink else None,
@@ -322,6 +329,15 @@ def article(path: str):
         tag_url=lambda v: url_for("pages.search", tag=v),
         category_url=lambda v: url_for("pages.search", category=v),
     )
+
+
+_TAG_RE = re.compile(r"(<[^>]*>)")
+
+
+def _strip_bidi_text(html: str) -> str:
+    """Bidi controls out of the text of ``html``, not out of its attributes:
+    a heading's id must stay the anchor the site generator made of it."""
+    return "".join(part if part.startswith("<") else strip_bidi(part) for part in _TAG_RE.split(html))
 
 
 _render_cache: OrderedDict[tuple, tuple] = OrderedDict()
