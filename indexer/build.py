@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
 
-from . import gitdates, store, stored, whoosh_compat
+from . import filenames, gitdates, store, stored, whoosh_compat
 from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
@@ -129,9 +129,11 @@ class IndexConfig:
 # ------------------------------------------------------------------ scan
 
 def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
-    """All markdown files under ``root`` by relative path, plus skipped ones.
+    """All markdown files under ``root`` by index key, plus skipped ones.
 
-    Symlinked directories are not followed (no loops); symlinked files are.
+    The key is the corpus-relative path (:func:`indexer.filenames.key`: the
+    path itself unless a name is not UTF-8).  Symlinked directories are not
+    followed (no loops); symlinked files are.
     """
     found: dict[str, Path] = {}
     skipped: list[tuple[str, str]] = []
@@ -140,13 +142,11 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
         rel = _rel(Path(exc.filename), root) if exc.filename else "?"
         skipped.append((rel, f"cannot list directory: {exc.strerror}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-        base = Path(dirpath)
+    for base, dirnames, names in _walk(root, onerror):
         for d in dirnames:
             if is_markdown(Path(d)):
                 skipped.append((_rel(base / d, root), "is a directory, not an article"))
-        for name in sorted(filenames):
+        for name in sorted(names):
             p = base / name
             if not is_markdown(p):
                 continue
@@ -159,11 +159,20 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
     return found, skipped
 
 
+def _walk(root: Path, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """``os.walk`` by the corpus rule: symlinked folders, dot-folders and
+    :data:`SKIP_DIRS` are not descended into."""
+    for dirpath, dirnames, names in os.walk(root, onerror=onerror, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        yield Path(dirpath), dirnames, names
+
+
 def _rel(path: Path, root: Path) -> str:
+    """The index key of ``path`` (see :mod:`indexer.filenames`)."""
     try:
-        return path.relative_to(root).as_posix()
+        return filenames.key(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return filenames.key(path.as_posix())
 
 
 # --------------------------------------------------------------- parsing
@@ -183,7 +192,10 @@ def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
     """An article file → its index fields, or ``(path, why it was skipped)``."""
     rel, raw, mtime_ns, git_date, anchors = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns, anchors=anchors, fallback_date=git_date)
+        # a GBK name is parsed under its readable decoding (its fallback title), filed under its key
+        a = parse_article(raw, filenames.article_name(rel), mtime_ns=mtime_ns, anchors=anchors,
+                          fallback_date=git_date)
+        a.path = rel
         return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
     except ArticleError as exc:
         return rel, str(exc)

@@ -43,6 +43,7 @@ from . import store
 from .analysis import Analyzer
 from .article import is_markdown
 from .build import SKIP_DIRS, IndexConfig, IndexReport, update_index
+from .filenames import display
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +163,12 @@ class Problems:
 def log_report(report: IndexReport, skipped: list[tuple[str, str]], warnings: list[tuple[str, str]]) -> None:
     """The default way a watch tells what it did: the server's log."""
     for path, why in skipped:
-        log.warning("watch: skipped %s: %s", path, why)
+        log.warning("watch: skipped %s: %s", display(path), why)
     for path, why in warnings:
-        log.warning("watch: %s: %s", path, why)
+        log.warning("watch: %s: %s", display(path), why)
     if report.changed:
         def some(paths: list[str]) -> str:
-            return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            return ", ".join(map(display, paths[:3])) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
         parts = [f"{len(v)} {k} ({some(v)})" for k, v in
                  (("added", report.added), ("updated", report.updated), ("deleted", report.deleted)) if v]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
 
+from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
 from search import search
 
@@ -52,7 +53,7 @@ def api_suggest():
         cat = state.catalog.get()
         for e in cat.suggest_titles(q, limit):
             url = external_url(state.base_url, e.url) if state.base_url else article_url(e.path)
-            out["titles"].append({"title": e.title, "path": e.path, "url": url})
+            out["titles"].append({"title": e.title, "path": e.path, "name": filenames.display(e.path), "url": url})
         for t in cat.suggest_tags(q, max(1, min(5, limit))):
             out["tags"].append({"value": t.value, "count": t.count,
                                 "url": url_for("pages.search", tag=t.value)})

@@ -20,7 +20,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.routing import PathConverter
 
+from indexer import filenames
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
 from indexer.folding import strip_bidi
@@ -35,10 +37,24 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
+
+class ArticlePathConverter(PathConverter):
+    """Werkzeug's ``path``, but a newline is part of the path too: an
+    article named ``a\nb.md`` lives at ``/a/a%0Ab.md`` (Werkzeug's ``.``
+    stops at a newline, which made that link a 404)."""
+
+    regex = "[^/](?s:.)*?"
+
+
+# registered before any route of this blueprint uses it
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("article_path", ArticlePathConverter))
+
 #: Slow searches are worth a line in the log (the engine caps them at 5 s).
 SLOW_MS = 500
 #: Facet values shown before "更多": long lists bury the results column.
 FACET_SHOWN = 8
+#: Characters of the query quoted in the page title and the "nothing found" line.
+QUERY_SHOWN = 100
 
 
 # ------------------------------------------------------------------ helpers
@@ -76,6 +92,11 @@ def external_url(base: str, permalink: str, anchor: str | None = None) -> str:
     if anchor:
         url += "#" + quote(anchor, safe="")
     return url
+
+
+def folder_names(path: str) -> list[str]:
+    """The folders of an article's key as a person reads them (a GBK folder name decoded)."""
+    return [filenames.display(part) for part in PurePosixPath(path).parent.parts]
 
 
 def article_url(path: str, q: str = "", anchor: str | None = None) -> str:
@@ -235,7 +256,7 @@ def _hit_view(h, p: SearchParams, base_url: str | None) -> HitView:
         crumbs = [(c, search_url(p, categories=_toggle(p.categories, c)) if not _is_active(p.categories, c)
                    else None) for c in h.categories]
     else:
-        crumbs = [(part, None) for part in PurePosixPath(h.path).parent.parts]
+        crumbs = [(part, None) for part in folder_names(h.path)]
     tags = [(t, search_url(p, tags=_toggle(p.tags, t)), _is_active(p.tags, t)) for t in h.tags]
     return HitView(h.title_html, h.snippet_html, url, h.section, section_url, crumbs,
                    format_date(h.date), tags, h.path, local)
@@ -275,7 +296,7 @@ def safe_article_file(root: Path, rel: str) -> Path | None:
     return full
 
 
-@bp.route("/a/<path:path>")
+@bp.route("/a/<article_path:path>")
 def article(path: str):
     state = get_state()
     stored = state.engine.stored(path)
@@ -284,11 +305,12 @@ def article(path: str):
     q = request.args.get("q", "")[:1000]
     terms = highlight_terms(q)
     root = _corpus_root()
-    file = safe_article_file(root, path)
+    name = filenames.fs_name(path)  # the key of a GBK-named file is not its file-system name
+    file = safe_article_file(root, name)
     missing = False
     meta: dict = {}
     if file is None:
-        if (root / path).exists() or (root / path).is_symlink():
+        if (root / name).exists() or (root / name).is_symlink():
             abort(404)  # exists but escapes the corpus (symlink) or is not a file
         missing = True
     art = None
@@ -322,7 +344,7 @@ def article(path: str):
         "article.html", q=q, title=title, title_html=highlight_title(title, terms, fold), body_html=body_html,
         rendered=rendered, toc=toc[:60],
         tags=tags, categories=categories, keywords=keywords, description=description, date=date,
-        permalink=permalink, author=author, path=path, missing=missing,
+        permalink=permalink, author=author, path=filenames.display(path), missing=missing,
         external=external_url(state.base_url, permalink) if state.base_url and permalink else None,
         back_url=url_for("pages.search", q=q) if q.strip() else None,
         plain_url=url_for("pages.article", path=path),
@@ -360,7 +382,8 @@ def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle
         if hit is not None:
             _render_cache.move_to_end(key)
             return hit
-    art = parse_article(raw, path, mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
+    art = parse_article(raw, filenames.article_name(path), mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
+    art.path = path
     meta, body = render.split_article(raw)
     rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
@@ -34,7 +33,7 @@ from search import search
 
 from . import STATIC_DIR, get_state
 from .params import BadParameter, parse_search_args
-from .views import article_url, external_url, format_date
+from .views import article_url, external_url, folder_names, format_date
 
 bp = Blueprint("widget", __name__)
 
@@ -102,7 +101,7 @@ def api_widget():
             "section": h.section,
             "url": url,
             "path": h.path,
-            "crumbs": list(h.categories) or list(PurePosixPath(h.path).parent.parts),
+            "crumbs": list(h.categories) or folder_names(h.path),
             "date": format_date(h.date) or None,
         })
     resp = jsonify({

@@ -159,10 +159,12 @@ def _watch_index(cfg, as_json: bool) -> None:
 
 def _print_report(report, skipped=None, warnings=None) -> None:
     """What an update did; ``skipped``/``warnings``: only these (a watch tells each once)."""
+    from indexer.filenames import display
+
     for path, reason in report.skipped if skipped is None else skipped:
-        click.echo(f"skipped  {path}: {reason}", err=True)
+        click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
-        click.echo(f"warning  {path}: {warning}", err=True)
+        click.echo(f"warning  {display(path)}: {warning}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
     click.echo(
@@ -225,6 +227,8 @@ def _print_results(result) -> None:
     import html
     import re
 
+    from indexer.filenames import display
+
     def plain(s: str) -> str:
         return html.unescape(re.sub(r"</?mark>", lambda m: "\x1b[1;33m" if m.group() == "<mark>" else "\x1b[0m", s))
 
@@ -237,7 +241,7 @@ def _print_results(result) -> None:
         click.echo(f"did you mean: {result.suggestion}")
     for i, h in enumerate(result.hits, (result.page - 1) * result.per_page + 1):
         click.echo(f"\n{i}. {strip(h.title_html)}  [{h.score:.2f}]")
-        click.echo(f"   {h.path}" + (f"  §{h.section}" if h.section else ""))
+        click.echo(f"   {display(h.path)}" + (f"  §{h.section}" if h.section else ""))
         click.echo(f"   {strip(h.snippet_html)}")
 
 
@@ -401,8 +405,10 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
             "hint": hint,
         }, ensure_ascii=False, indent=1))
         return
+    from indexer.filenames import display
+
     for path, reason in report.skipped:
-        click.echo(f"skipped  {path}: {reason}", err=True)
+        click.echo(f"skipped  {display(path)}: {reason}", err=True)
     if not report.words:
         click.echo(f"no unknown words occur {min_count}+ times in {report.articles} articles", err=True)
         return
