@@ -34,12 +34,9 @@ DEFAULT_CACHE_SIZE = 1024
 
 
 def clean_base_url(value: object) -> str | None:
-    """Only http(s) base URLs: the value ends up in every result link."""
+    """Only http(s) base URLs (None for anything else): the value ends up in every result link."""
     s = str(value or "").strip().rstrip("/")
-    if not s:
-        return None
-    if not s.lower().startswith(("http://", "https://")):
-        log.warning("ignoring base URL %r: it must start with http:// or https://", s)
+    if not s or not s.lower().startswith(("http://", "https://")):
         return None
     return s
 
@@ -48,12 +45,9 @@ def clean_segmenter(value: str) -> str:
     """One of :data:`indexer.segmenter.BACKENDS`, or a ``ValueError`` naming them."""
     name = str(value).strip().lower()
     if name not in BACKENDS:
-        raise ValueError(f"unknown segmenter {value!r} (ZHSEARCH_SEGMENTER): choose one of {', '.join(BACKENDS)}")
+        raise ValueError(f"unknown segmenter {value!r}: choose one of {', '.join(BACKENDS)}")
     return name
 
-
-def _path(value: str | Path | None) -> Path | None:
-    return Path(value) if value else None
 
 
 #: Any origin may call the JSON API (``--allow-origin '*'``).
@@ -71,13 +65,13 @@ def clean_origin(value: str) -> str:
         return v
     parts = urlsplit(v)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"origin {v!r} must look like https://site.example (scheme and host)")
+        raise ValueError(f"{v!r} must look like https://site.example (scheme and host)")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"origin {v!r} must be scheme://host[:port] only, without path or query")
+        raise ValueError(f"{v!r} must be scheme://host[:port] only, without path or query")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"origin {v!r} has an invalid port") from None
+        raise ValueError(f"{v!r} has an invalid port") from None
     default = {"http": 80, "https": 443}[parts.scheme.lower()]
     host = parts.hostname.lower()
     if ":" in host:  # IPv6 literal
@@ -111,6 +105,27 @@ def clean_url_prefix(value: str | None) -> str:
     return v
 
 
+class SettingError(ValueError):
+    """A malformed setting; the message starts with where it came from
+    (``ZHSEARCH_ALLOW_ORIGINS: 'blog.example' must look like …``)."""
+
+
+#: Where each setting can come from: its environment variable and its
+#: command-line flag (None: there is none).
+SOURCES: dict[str, tuple[str | None, str | None]] = {
+    "corpus": ("ZHSEARCH_CORPUS", "--corpus"),
+    "index": ("ZHSEARCH_INDEX", "--index"),
+    "userdict": ("ZHSEARCH_USERDICT", "--userdict"),
+    "synonyms": ("ZHSEARCH_SYNONYMS", "--synonyms"),
+    "base_url": ("ZHSEARCH_BASE_URL", None),
+    "cache_size": (None, "--cache-size"),
+    "allow_origins": ("ZHSEARCH_ALLOW_ORIGINS", "--allow-origin"),
+    "anchor_style": ("ZHSEARCH_ANCHOR_STYLE", "--anchor-style"),
+    "url_prefix": ("ZHSEARCH_URL_PREFIX", "--url-prefix"),
+    "segmenter": ("ZHSEARCH_SEGMENTER", None),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the articles and the index are, and how the site behaves."""
@@ -142,26 +157,58 @@ class Settings:
              base_url: str | None = None, cache_size: int | None = None,
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
-             segmenter: str | None = None) -> "Settings":
+             segmenter: str | None = None,
+             uses: Iterable[str] | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
-        Raises ``ValueError`` with a message for the user when an origin, the
-        anchor style or the URL prefix is malformed (a typo there would
-        silently break the site it is meant for)."""
-        env = os.environ
-        origins = list(allow_origins or ()) or env.get("ZHSEARCH_ALLOW_ORIGINS", "").split(",")
+        ``uses``: the settings the calling command uses (names of fields;
+        None: all of them, as the web site does).  A setting not used keeps
+        its default and its environment variable is not even read, so
+        ``zhsearch index`` does not fail on a typo in a variable only
+        ``serve`` reads.  Raises :class:`SettingError` (a ``ValueError``)
+        naming the flag or variable when a used value is malformed (a typo
+        there would silently break the site it is meant for)."""
+        used = set(SOURCES) if uses is None else set(uses)
+        unknown = used - set(SOURCES)
+        if unknown:
+            raise TypeError(f"unknown settings {sorted(unknown)}")
+
+        def pick(name: str, explicit: object, clean, default):
+            if name not in used:
+                return default
+            env_name, flag = SOURCES[name]
+            if explicit is not None and explicit != "" and explicit != ():
+                raw, source = explicit, flag or name
+            elif env_name and os.environ.get(env_name, "").strip():
+                raw, source = os.environ[env_name], env_name
+            else:
+                return default
+            try:
+                return clean(raw)
+            except ValueError as exc:
+                raise SettingError(f"{source}: {exc}") from None
+
+        def origins(raw) -> tuple[str, ...]:
+            return clean_origins(raw.split(",") if isinstance(raw, str) else raw)
+
+        def base(raw) -> str | None:
+            value = clean_base_url(raw)
+            if value is None and str(raw).strip():
+                log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", raw)
+            return value
+
         return cls(
-            corpus=Path(corpus or env.get("ZHSEARCH_CORPUS") or DEFAULT_CORPUS),
-            index=Path(index or env.get("ZHSEARCH_INDEX") or DEFAULT_INDEX),
-            userdict=_path(userdict or env.get("ZHSEARCH_USERDICT")),
-            synonyms=_path(synonyms or env.get("ZHSEARCH_SYNONYMS")),
-            base_url=clean_base_url(base_url or env.get("ZHSEARCH_BASE_URL")),
-            cache_size=DEFAULT_CACHE_SIZE if cache_size is None else max(0, int(cache_size)),
+            corpus=Path(pick("corpus", corpus, str, DEFAULT_CORPUS)),
+            index=Path(pick("index", index, str, DEFAULT_INDEX)),
+            userdict=pick("userdict", userdict, Path, None),
+            synonyms=pick("synonyms", synonyms, Path, None),
+            base_url=pick("base_url", base_url, base, None),
+            cache_size=pick("cache_size", cache_size, lambda v: max(0, int(v)), DEFAULT_CACHE_SIZE),
             warmup=warmup,
-            allow_origins=clean_origins(origins),
-            anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
-            url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
-            segmenter=clean_segmenter(segmenter or env.get("ZHSEARCH_SEGMENTER") or "auto"),
+            allow_origins=pick("allow_origins", tuple(allow_origins or ()), origins, ()),
+            anchor_style=pick("anchor_style", anchor_style, AnchorStyle.parse, DEFAULT_STYLE),
+            url_prefix=pick("url_prefix", url_prefix, clean_url_prefix, ""),
+            segmenter=pick("segmenter", segmenter, clean_segmenter, "auto"),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:

@@ -32,6 +32,11 @@ anchor_option = click.option(
          "[env ZHSEARCH_ANCHOR_STYLE, default vuepress]; a change rebuilds the index.")
 
 
+#: The settings a command that updates the index uses (see ``Settings.load(uses=…)``):
+#: a malformed variable that only ``serve`` reads does not stop it.
+INDEXING = ("corpus", "index", "userdict", "anchor_style", "segmenter")
+
+
 def _settings(**kw) -> Settings:
     """:meth:`Settings.load`, with a malformed value as a usage error, not a traceback."""
     try:
@@ -80,7 +85,8 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
     from indexer.build import interrupted_message, update_index
     from indexer.store import IndexUnavailable, live_name
 
-    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style,
+                         uses=INDEXING)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     live_before = live_name(cfg.index)
@@ -211,7 +217,7 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
     from indexer.store import IndexUnavailable
     from search import Engine, Filters, search
 
-    settings = _settings(index=index_dir, synonyms=synonyms)
+    settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters=Filters(tags=tag, categories=category), sort=sort)
@@ -340,7 +346,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     from search import Engine
     from search.evaluate import evaluate
 
-    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, uses=INDEXING + ("synonyms",))
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
@@ -381,7 +387,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     from indexer.analysis import Analyzer
     from indexer.words import discover
 
-    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, uses=("corpus", "index", "userdict"))
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
     # jieba's dictionary cache lives with the index; don't create an index dir just for it
