@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
+from whoosh.util.numeric import typecode_max
 
 from . import filenames, gitdates, store, stored, whoosh_compat
 from .analysis import Analyzer
@@ -88,6 +89,9 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    #: (kind, text): what the user should know about the run as a whole (why
+    #: there are no git dates, say); ``kind`` lets a watch tell each kind once
+    notes: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
     rebuild_reason: str | None = None
     generation: str | None = None
@@ -108,6 +112,8 @@ class IndexConfig:
     segmenter: str = "auto"  # see indexer.segmenter.BACKENDS
     #: how the site generator makes heading ids (part of the index identity)
     anchor_style: AnchorStyle = DEFAULT_STYLE
+    #: seconds the whole git step may take (0: no git dates)
+    git_timeout: float = gitdates.GIT_TIMEOUT_S
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -319,7 +325,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
-        jobs = _with_dates(corpus, reads, AnchorStyle.parse(cfg.anchor_style))
+        jobs, dates = _with_dates(corpus, reads, AnchorStyle.parse(cfg.anchor_style), cfg.git_timeout)
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -331,6 +337,8 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
                 ix = whoosh_index.open_dir(str(gen_path))
             _write(ix, gen_path, jobs, report, cfg, analyzer, progress)
             report.total = ix.doc_count()
+            if dates is not None:
+                report.notes.extend(_date_notes(dates, ix, report.total))
             expected = len(set(manifest) - set(report.deleted) | set(report.added))
             if report.total != expected:
                 raise RuntimeError(f"the index writer lost documents ({report.total} written, "
@@ -363,12 +371,29 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     return report
 
 
-def _with_dates(corpus: Path, reads: list[ReadJob], anchors: AnchorStyle) -> list[ParseJob]:
+def _with_dates(corpus: Path, reads: list[ReadJob], anchors: AnchorStyle,
+                timeout: float) -> tuple[list[ParseJob], gitdates.GitDates | None]:
     """Parse jobs: each file with the date git knows for it (one ``git log``
-    for all of them; used when the front matter has no date)."""
-    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads]) if reads else None
+    for all of them, within ``timeout`` seconds; used when the front matter
+    has no date), and what git said."""
+    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads], timeout=timeout) if reads else None
     return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, anchors)
-            for rel, raw, mtime in reads]
+            for rel, raw, mtime in reads], dates
+
+
+def _date_notes(dates: gitdates.GitDates, ix, total: int) -> list[tuple[str, str]]:
+    """One line for each reason the user can fix that articles have no git date."""
+    if dates.problem is None and not dates.shallow_cut:
+        return []
+    with ix.reader() as r:
+        column = r.column_reader("date", translate=False)  # a missing date is the column's largest value
+        undated = sum(1 for docnum in r.all_doc_ids() if column[docnum] == typecode_max["Q"])
+    counted = f"{undated} of {total} articles have no date"
+    if dates.problem is not None:
+        return [("git", f"no dates from git: {dates.problem}; {counted}")]
+    return [("git-shallow", f"the git history is shallow (a shallow clone): it does not tell when "
+             f"{dates.shallow_cut} files last changed, so they get no date from git ({counted}); "
+             f"`git -C {dates.toplevel} fetch --unshallow` fetches the history")]
 
 
 def _identity_change(old: dict, new: dict) -> str:

@@ -153,6 +153,13 @@ class Problems:
             self.seen[f"{kind}:{p}"] = why
         return fresh
 
+    def new_notes(self, notes: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Notes of a kind not told before (each kind once per watch)."""
+        fresh = [(kind, text) for kind, text in notes if f"note:{kind}" not in self.seen]
+        for kind, text in fresh:
+            self.seen[f"note:{kind}"] = text
+        return fresh
+
     def forget(self, paths: Iterable[str]) -> None:
         """Articles indexed again: their old problems may come back and be told again."""
         for p in paths:
@@ -166,6 +173,8 @@ def log_report(report: IndexReport, skipped: list[tuple[str, str]], warnings: li
         log.warning("watch: skipped %s: %s", display(path), why)
     for path, why in warnings:
         log.warning("watch: %s: %s", display(path), why)
+    for _, note in report.notes:
+        log.warning("watch: %s", note)
     if report.changed:
         def some(paths: list[str]) -> str:
             return ", ".join(map(display, paths[:3])) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
@@ -223,6 +232,7 @@ def watch(indexer: LiveIndexer, *, stop: threading.Event | None = None, on_updat
             continue
         pending = False
         problems.forget(report.added + report.updated)
+        report.notes = problems.new_notes(report.notes)  # (why there are no git dates: once a watch)
         try:
             on_update(report, problems.new(report.skipped, "skipped"), problems.new(report.warnings, "warning"))
         except Exception:  # a broken reporter must not stop the index from following the corpus

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.build import IndexConfig
+from indexer.gitdates import GIT_TIMEOUT_S
 from indexer.segmenter import BACKENDS
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,16 @@ def clean_segmenter(value: str) -> str:
         raise ValueError(f"unknown segmenter {value!r}: choose one of {', '.join(BACKENDS)}")
     return name
 
+
+def clean_seconds(value: object) -> float:
+    """A number of seconds, 0 or more."""
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"{value!r} must be a number of seconds, 0 or more")
+    return seconds
 
 
 #: Any origin may call the JSON API (``--allow-origin '*'``).
@@ -123,6 +134,7 @@ SOURCES: dict[str, tuple[str | None, str | None]] = {
     "anchor_style": ("ZHSEARCH_ANCHOR_STYLE", "--anchor-style"),
     "url_prefix": ("ZHSEARCH_URL_PREFIX", "--url-prefix"),
     "segmenter": ("ZHSEARCH_SEGMENTER", None),
+    "git_timeout": ("ZHSEARCH_GIT_TIMEOUT", None),
 }
 
 
@@ -150,6 +162,8 @@ class Settings:
     url_prefix: str = ""
     #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
     segmenter: str = "auto"
+    #: seconds the git step of an index update may take (0: no git dates)
+    git_timeout: float = GIT_TIMEOUT_S
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
@@ -157,7 +171,7 @@ class Settings:
              base_url: str | None = None, cache_size: int | None = None,
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
-             segmenter: str | None = None,
+             segmenter: str | None = None, git_timeout: float | None = None,
              uses: Iterable[str] | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
@@ -209,9 +223,10 @@ class Settings:
             anchor_style=pick("anchor_style", anchor_style, AnchorStyle.parse, DEFAULT_STYLE),
             url_prefix=pick("url_prefix", url_prefix, clean_url_prefix, ""),
             segmenter=pick("segmenter", segmenter, clean_segmenter, "auto"),
+            git_timeout=pick("git_timeout", git_timeout, clean_seconds, GIT_TIMEOUT_S),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
         return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
-                           anchor_style=self.anchor_style)
+                           anchor_style=self.anchor_style, git_timeout=self.git_timeout)

@@ -34,7 +34,7 @@ anchor_option = click.option(
 
 #: The settings a command that updates the index uses (see ``Settings.load(uses=…)``):
 #: a malformed variable that only ``serve`` reads does not stop it.
-INDEXING = ("corpus", "index", "userdict", "anchor_style", "segmenter")
+INDEXING = ("corpus", "index", "userdict", "anchor_style", "segmenter", "git_timeout")
 
 
 def _settings(**kw) -> Settings:
@@ -116,13 +116,15 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, anchor_style,
         _watch_index(cfg, as_json)
 
 
-def _report_dict(report, skipped=None, warnings=None) -> dict:
+def _report_dict(report, skipped=None, warnings=None, notes=None) -> dict:
     skipped = report.skipped if skipped is None else skipped
     warnings = report.warnings if warnings is None else warnings
+    notes = report.notes if notes is None else notes
     return {
         "added": report.added, "updated": report.updated, "deleted": report.deleted,
         "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in skipped],
         "warnings": [{"path": p, "warning": w} for p, w in warnings],
+        "notes": [text for _, text in notes],
         "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason,
         "documents": report.total, "generation": report.generation,
         "elapsed_s": round(report.elapsed, 3),
@@ -163,14 +165,16 @@ def _watch_index(cfg, as_json: bool) -> None:
     click.echo("stopped watching", err=True)
 
 
-def _print_report(report, skipped=None, warnings=None) -> None:
-    """What an update did; ``skipped``/``warnings``: only these (a watch tells each once)."""
+def _print_report(report, skipped=None, warnings=None, notes=None) -> None:
+    """What an update did; ``skipped``/``warnings``/``notes``: only these (a watch tells each once)."""
     from indexer.filenames import display
 
     for path, reason in report.skipped if skipped is None else skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
         click.echo(f"warning  {display(path)}: {warning}", err=True)
+    for _, note in report.notes if notes is None else notes:
+        click.echo(f"warning  {note}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
     click.echo(
