@@ -28,8 +28,8 @@ from indexer.analysis import Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.stored import FoldFn
 
+from . import bounds, rerank, syntax, vector
 from . import query as qbuild
-from . import rerank, syntax, vector
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import highlight_title, make_snippet
@@ -718,19 +718,19 @@ def _make_hit(searcher, docnum: int, score: float, terms: list[list[str]], gen: 
               stored: dict | None = None) -> Hit:
     """``stored``: the article's stored fields when the caller has read them already."""
     stored = stored if stored is not None else searcher.stored_fields(docnum)
-    title = stored.get("title_text") or stored.get("path", "")
+    title = bounds.title(stored.get("title_text") or stored.get("path", ""))
     sections = stored.get("sections") or []
     snippet = make_snippet(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "")
     tags = gen.column("tags")[docnum] or []
     cats = gen.column("categories")[docnum] or []
     date = stored.get("date")
-    return Hit(
+    return bounds.hit(Hit(
         path=stored["path"], title=title, url=stored.get("url") or "",
         date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
         score=round(score, 4),
         title_html=highlight_title(title, terms, gen.analyzer.fold), snippet_html=snippet.html,
         section=snippet.section, anchor=snippet.anchor,
-    )
+    ))
 
 
 def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask: np.ndarray) -> Facets:
@@ -752,7 +752,7 @@ def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask
                 counts[names[i]] = counts.get(names[i], 0) + int(n[i])
         values = [FacetValue(labels[key].get(k, (k, 0))[0], c) for k, c in counts.items() if k and c]
         values.sort(key=lambda f: (-f.count, f.value))
-        setattr(out, key, values[:FACET_LIMIT])
+        setattr(out, key, bounds.facet_values(values)[:FACET_LIMIT])
     return out
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
-from search import search
+from search import bounds, search
 
 from . import get_state
 from .params import BadParameter, parse_search_args
@@ -52,9 +52,13 @@ def api_suggest():
     if q.strip():
         cat = state.catalog.get()
         for e in cat.suggest_titles(q, limit):
-            url = external_url(state.base_url, e.url) if state.base_url else article_url(e.path)
-            out["titles"].append({"title": e.title, "path": e.path, "name": filenames.display(e.path), "url": url})
+            permalink = bounds.url(e.url)
+            url = external_url(state.base_url, permalink) if state.base_url and permalink else article_url(e.path)
+            out["titles"].append({"title": bounds.title(e.title), "path": e.path, "name": filenames.display(e.path),
+                                  "url": url})
         for t in cat.suggest_tags(q, max(1, min(5, limit))):
+            if len(t.value) > bounds.MAX_LABEL_CHARS:
+                continue  # (a cut value would filter for nothing)
             out["tags"].append({"value": t.value, "count": t.count,
                                 "url": url_for("pages.search", tag=t.value)})
     resp = jsonify(out)

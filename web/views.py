@@ -26,9 +26,10 @@ from indexer import filenames
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
 from indexer.folding import strip_bidi
-from search import ResultPage, search
+from search import ResultPage, bounds, search
 from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
+from search.syntax import MAX_QUERY_CHARS
 
 from . import get_state, render
 from .params import SearchParams, parse_search_args
@@ -200,7 +201,12 @@ def search_page():
     state = get_state()
     result = search(state.engine, p.q, page=p.page, per_page=p.per_page, filters=p.filters(), sort=p.sort)
     if result.took_ms > SLOW_MS:
-        log.info("slow search %r: %.0f ms", p.q, result.took_ms)
+        log.info("slow search %r: %.0f ms", p.q[:200], result.took_ms)
+    typed = p.q
+    if len(typed) > MAX_QUERY_CHARS:
+        # every link on the page carries the query; the engine reads only its first
+        # MAX_QUERY_CHARS characters, so that is what the links carry (not 1,000 characters each)
+        p = dataclasses.replace(p, q=result.query)
     hits = [_hit_view(h, p, state.base_url) for h in result.hits]
     facets = {
         "tags": _facet_links(result, "tags", p),
@@ -210,7 +216,7 @@ def search_page():
              + [("分类", c, search_url(p, categories=_toggle(p.categories, c))) for c in p.categories])
     effective_sort = p.sort if p.q.strip() else "date"
     return render_template(
-        "search.html", q=p.q, p=p, facet_limit=FACET_SHOWN, result=result, hits=hits, facets=facets, chips=chips,
+        "search.html", q=typed, q_short=bounds.cut(typed, QUERY_SHOWN), p=p, facet_limit=FACET_SHOWN, result=result, hits=hits, facets=facets, chips=chips,
         took=format_took(result.took_ms), pages=result.pages, sort=effective_sort,
         window=page_window(result.page, result.pages),
         page_url=lambda n: search_url(p, page=n),
@@ -244,7 +250,7 @@ def _facet_links(result: ResultPage, key: str, p: SearchParams) -> list[FacetLin
 
 
 def _hit_view(h, p: SearchParams, base_url: str | None) -> HitView:
-    if base_url:
+    if base_url and h.url:  # (a permalink too long to be a link was dropped: see search.bounds)
         url = external_url(base_url, h.url)
         section_url = external_url(base_url, h.url, h.anchor) if h.anchor else None
         local = article_url(h.path, p.q)

@@ -94,7 +94,7 @@ def api_widget():
     hits = []
     for h in result.hits:
         anchor = h.anchor or None
-        url = external_url(base, h.url, anchor) if base else article_url(h.path, p.q, anchor)
+        url = external_url(base, h.url, anchor) if base and h.url else article_url(h.path, p.q, anchor)
         hits.append({
             "title_html": h.title_html,
             "snippet_html": h.snippet_html,
