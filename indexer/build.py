@@ -139,7 +139,8 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
 
     The key is the corpus-relative path (:func:`indexer.filenames.key`: the
     path itself unless a name is not UTF-8).  Symlinked directories are not
-    followed (no loops); symlinked files are.
+    followed (no loops); symlinked files are.  :func:`corpus_dirs` lists the
+    folders this scan descends into.
     """
     found: dict[str, Path] = {}
     skipped: list[tuple[str, str]] = []
@@ -163,6 +164,12 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
                 continue
             found[rel] = p
     return found, skipped
+
+
+def corpus_dirs(root: Path) -> list[Path]:
+    """Every folder :func:`scan_corpus` descends into, ``root`` first: what a
+    watch must watch (the same rule: no symlinked, hidden or skipped folders)."""
+    return [base for base, _, _ in _walk(root)]
 
 
 def _walk(root: Path, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[Path, list[str], list[str]]]:

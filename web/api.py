@@ -9,6 +9,8 @@ missing or broken index is a 503 with the same error shape (see
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, jsonify, request, url_for
 
 from indexer import filenames
@@ -68,11 +70,25 @@ def api_suggest():
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness plus whether the index can be searched (503 when it cannot)."""
+    """Liveness plus whether the index can be searched (503 when it cannot),
+    how old the published generation is, and what the watch is doing
+    (``watching``, ``restarting``, ``failed``… and since when; ``off``
+    without ``--watch``).  A watch in trouble does not make this a 503: the
+    site still answers from the last published index."""
+    state = get_state()
+    watch = state.watch.get() if state.watch is not None else {"state": "off"}
     try:
-        stats = get_state().engine.stats()
+        stats = state.engine.stats()
     except IndexUnavailable as exc:
         code = "index_missing" if isinstance(exc, IndexMissing) else "index_unavailable"
-        return jsonify({"status": "unavailable", "error": code}), 503
-    return jsonify({"status": "ok", **stats})
+        return jsonify({"status": "unavailable", "error": code, "watch": watch}), 503
+    return jsonify({"status": "ok", **stats, "generation_age_s": _age_s(stats.get("updated")), "watch": watch})
+
+
+def _age_s(updated: str | None) -> float | None:
+    """Seconds since a generation was written (its meta's local ``updated`` time)."""
+    try:
+        return round(max(0.0, (dt.datetime.now() - dt.datetime.fromisoformat(updated)).total_seconds()), 1)
+    except (TypeError, ValueError):
+        return None
 

@@ -305,14 +305,16 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             click.echo(f"note: the index was built with anchor style {built or '(none recorded)'}; run "
                        f"`zhsearch index --anchor-style {settings.anchor_style.value}` (or serve --watch) to "
                        "rebuild it with the new one", err=True)
-    sidecar = None
+    sidecar = status = None
     if watch:
         from functools import partial
 
         from indexer.watch import serve_watch
+        from indexer.watchstate import WatchStatus
 
+        status = WatchStatus()  # shared with every worker process: /healthz reports it
         # workers=1: the update runs beside the server's threads, never forking from them
-        sidecar = partial(serve_watch, settings.index_config(workers=1))
+        sidecar = partial(serve_watch, settings.index_config(workers=1), status=status)
     workers = workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     watching = f", watching {settings.corpus}" if watch else ""
@@ -322,11 +324,11 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             import threading
 
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
+        create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True)
         return
     from web.server import serve
 
-    serve(lambda: create_app(settings), host, port, threads, workers, sidecar=sidecar)
+    serve(lambda: create_app(settings, watch=status), host, port, threads, workers, sidecar=sidecar, watch=status)
 
 
 # ------------------------------------------------------------------- eval
