@@ -24,6 +24,8 @@ from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
 from web import create_app
 
+pytestmark = pytest.mark.slow  # ten 200,000-character articles to index: the full suite runs it
+
 BUDGET = 64 * 1024  # bytes of JSON per 10 hits
 N = 10
 

@@ -74,7 +74,7 @@ WORDS = {  # a word of each article → its key
 
 # ------------------------------------------------------------------- names
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\0" not in b),
                 min_size=1, max_size=3))
 def test_every_name_has_one_key_that_leads_back_to_it(parts):
@@ -105,6 +105,7 @@ def test_names_are_shown_readably():
 
 # ------------------------------------------------------------------- index
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_index_command_indexes_every_name_and_reports_them_readably(odd_corpus, tmp_path):
     index = tmp_path / "ix"
     out = subprocess.run([*CLI, "index", "--corpus", str(odd_corpus), "--index", str(index), "--json"],
@@ -132,6 +133,7 @@ def test_index_command_indexes_every_name_and_reports_them_readably(odd_corpus, 
     assert search(engine, "红黑树").hits == []
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_an_unreadable_name_is_skipped_with_its_readable_path(odd_corpus, tmp_path):
     prefix = _setpriv_prefix()
     if prefix is None:

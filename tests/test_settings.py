@@ -33,6 +33,7 @@ def corpus(tmp_path) -> Path:
     return c
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_index_and_search_do_not_fail_on_a_serve_only_variable(corpus, tmp_path):
     serve_only = {"ZHSEARCH_ALLOW_ORIGINS": "blog.example", "ZHSEARCH_URL_PREFIX": "/a b",
                   "ZHSEARCH_BASE_URL": "ftp://x"}
@@ -46,6 +47,7 @@ def test_index_and_search_do_not_fail_on_a_serve_only_variable(corpus, tmp_path)
     assert "a.md" in r.stdout
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_serve_names_the_malformed_variable(corpus, tmp_path):
     r = run("serve", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), ZHSEARCH_ALLOW_ORIGINS="blog.example")
     assert r.returncode == 2
@@ -57,6 +59,7 @@ def test_serve_names_the_malformed_variable(corpus, tmp_path):
     assert r.returncode == 2 and "ZHSEARCH_URL_PREFIX: URL prefix '/a b' must be a path" in r.stderr
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_index_names_its_own_malformed_variables(corpus, tmp_path):
     r = run("index", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), ZHSEARCH_SEGMENTER="bogus")
     assert r.returncode == 2 and "ZHSEARCH_SEGMENTER: unknown segmenter 'bogus'" in r.stderr

@@ -87,6 +87,7 @@ def corpus(tmp_path) -> Path:
 
 # ---------------------------------------------------------- in a thread
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_gbk_names_neither_stop_nor_blind_the_watch(corpus, tmp_path):
     build_index(corpus, tmp_path / "ix")
     w = Watching(corpus, tmp_path / "ix").start()
@@ -105,6 +106,7 @@ def test_gbk_names_neither_stop_nor_blind_the_watch(corpus, tmp_path):
         w.close()
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_a_subfolder_replaced_by_a_copy_is_watched_again(corpus, tmp_path):
     write_article(corpus, "docs/a.md", article("文档", "文档里的旧内容。"))
     build_index(corpus, tmp_path / "ix")
@@ -121,6 +123,7 @@ def test_a_subfolder_replaced_by_a_copy_is_watched_again(corpus, tmp_path):
         w.close()
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_the_watch_follows_the_indexers_symlink_rule(corpus, tmp_path):
     """A symlinked folder the indexer ignores costs no inotify watch
     (``shared -> /usr`` cost 15,608)."""
@@ -154,6 +157,7 @@ def _inotify_watches() -> int:
     return n
 
 
+@pytest.mark.slow  # real processes and waiting: the full suite runs it, the quick loop does not
 def test_a_failed_watcher_is_restarted_with_backoff_and_says_so(corpus, tmp_path, monkeypatch, caplog):
     """The fault is injected where the file-system watcher itself fails (an
     inotify error, say): the first arming raises."""
@@ -201,16 +205,25 @@ def test_the_state_turns_failed_when_restarts_do_not_help():
     assert status.get(now=1101.0)["state"] == "watching"
 
 
+def _watching_server(corpus: Path, index: Path, workers: int = 1) -> tuple:
+    """A real ``zhsearch serve --watch`` whose /healthz says its watch is in
+    place: (process, port, its stderr lines)."""
+    port = _free_port()
+    proc = _start("serve", "--watch", "--workers", str(workers), "--threads", "2", "--port", str(port),
+                  "--corpus", str(corpus), "--index", str(index))
+    err = Lines(proc.stderr)
+    wait_for(lambda: _healthz(port).get("watch", {}).get("state") == "watching" or proc.poll() is not None, 90,
+             "the watch")
+    assert proc.poll() is None, "\n".join(err.lines[-30:])
+    return proc, port, err
+
+
 # ------------------------------------------------------ real servers
 
 @pytest.mark.slow
 def test_serve_watch_indexes_a_gbk_named_file(corpus, tmp_path):
-    port = _free_port()
-    proc = _start("serve", "--watch", "--threads", "2", "--port", str(port),
-                  "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    err = Lines(proc.stderr)
+    proc, port, err = _watching_server(corpus, tmp_path / "ix")
     try:
-        wait_for(lambda: _healthz(port).get("watch", {}).get("state") == "watching", 90, "the watch")
         _write_bytes_name(corpus, GBK_NAME, article("压缩包里的文章", "解压出来的跳表笔记。"))
         wait_for(lambda: len(_search(port, "跳表")) == 1, what="the GBK-named article on the site")
         [key] = _search(port, "跳表")
@@ -230,13 +243,9 @@ def test_serve_watch_indexes_a_gbk_named_file(corpus, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_replaced_or_renamed_corpus_is_followed_by_its_path(corpus, tmp_path, workers):
-    port = _free_port()
-    proc = _start("serve", "--watch", "--workers", str(workers), "--threads", "2", "--port", str(port),
-                  "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    err = Lines(proc.stderr)
+    proc, port, err = _watching_server(corpus, tmp_path / "ix", workers)
     poller = None
     try:
-        wait_for(lambda: _healthz(port).get("watch", {}).get("state") == "watching", 90, "the watch")
         poller = Poller(port)
 
         # a deploy by rm -rf and a fresh copy
@@ -277,12 +286,8 @@ def test_a_replaced_or_renamed_corpus_is_followed_by_its_path(corpus, tmp_path, 
 
 @pytest.mark.slow
 def test_a_killed_watch_process_comes_back_and_healthz_says_what_happens(corpus, tmp_path):
-    port = _free_port()
-    proc = _start("serve", "--watch", "--workers", "2", "--threads", "2", "--port", str(port),
-                  "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    err = Lines(proc.stderr)
+    proc, port, err = _watching_server(corpus, tmp_path / "ix", workers=2)
     try:
-        wait_for(lambda: _healthz(port).get("watch", {}).get("state") == "watching", 90, "the watch")
         line = wait_for(lambda: err.having("(sidecar)"), what="the process list")[0]
         listed = [p.strip() for p in line.split(":", 1)[1].split(",")]  # "123, 124, 125 (sidecar)"
         workers = {int(p) for p in listed if p.isdigit()}
