@@ -314,6 +314,8 @@ BACKOFF_MAX_S = 60.0
 POLL_AFTER_FAILURES = 2
 #: watchfiles' message for an event on a name it cannot decode (not UTF-8).
 _UNDECODABLE = "Unable to decode path"
+#: Folders vanishing while the watcher is armed, this many times in a row, is a failure.
+MAX_VANISHED = 20
 
 
 class _Rearm(Exception):
@@ -347,6 +349,7 @@ class _Watch:
         self.pending = False
         self.retry_at = 0.0
         self.failures = 0  # in a row
+        self.vanished = 0  # re-armed in a row because a folder went away while arming
 
     def run(self, catch_up: bool) -> None:
         import watchfiles
@@ -365,6 +368,11 @@ class _Watch:
                 self.pending = True
                 if _UNDECODABLE in str(exc):  # a name that is not UTF-8 changed: not a failure
                     log.debug("watch: a change to a name watchfiles cannot decode (%s); re-arming", exc)
+                    continue
+                if isinstance(exc, FileNotFoundError) and self.vanished < MAX_VANISHED:
+                    # a folder went away between listing and arming (a deploy copying or deleting): again, now
+                    self.vanished += 1
+                    log.debug("watch: a folder vanished while arming (%s); re-arming", exc)
                     continue
                 self._failed(f"{type(exc).__name__}: {exc}")
         self.status.set(WatchState.STOPPED)
@@ -407,7 +415,7 @@ class _Watch:
                 armed = True
                 if self.failures:
                     log.info("watch: watching %s again", target.corpus)
-                self.failures = 0
+                self.failures = self.vanished = 0
                 self.status.set(WatchState.WATCHING)
                 if self.on_ready is not None:
                     self.on_ready()
