@@ -74,7 +74,7 @@ WORDS = {  # a word of each article → its key
 
 # ------------------------------------------------------------------- names
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\0" not in b),
                 min_size=1, max_size=3))
 def test_every_name_has_one_key_that_leads_back_to_it(parts):

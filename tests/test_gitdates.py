@@ -236,6 +236,7 @@ def test_a_broken_repository_says_so(site, tmp_path):
     assert dates(tmp_path / "ix")["first.md"] is None
 
 
+@pytest.mark.slow  # three clones and a worktree: the full suite runs it
 def test_a_worktree_whose_repository_is_gone_says_so(site, tmp_path):
     tree = tmp_path / "tree"
     git(site.parent, "worktree", "add", "-q", str(tree))
@@ -246,6 +247,7 @@ def test_a_worktree_whose_repository_is_gone_says_so(site, tmp_path):
                          "worktree's repository was moved or deleted); 3 of 5 articles have no date"]
 
 
+@pytest.mark.slow  # three clones and a worktree: the full suite runs it
 def test_a_shallow_clone_dates_only_what_its_history_shows(site, tmp_path):
     write_article(site, "second.md", "# 第二篇\n\n向量数据库的查询，第三版。\n")
     git(site.parent, "commit", "-qam", "third", when=D3)

@@ -101,6 +101,7 @@ def _shown_text(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", body))
 
 
+@pytest.mark.slow  # two builds: the full suite runs it
 def test_the_folding_change_rebuilds_an_index_folded_the_old_way(tmp_path):
     """An index of analysis version 8 kept zero-width characters in its terms:
     it is rebuilt, not updated in place, and then finds the words."""
