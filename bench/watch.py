@@ -14,6 +14,10 @@ timing) and a long-lived :class:`search.Engine` (as the site has):
   for removing it.
 * **burst**: 100 new articles written at once; how many updates the watcher
   made and how long until all 100 are searchable.
+* **deploy**: the corpus folder replaced by ``rm -rf`` and a copy with one
+  article changed, then swapped by rename (``mv corpus corpus.old && mv
+  corpus.new corpus``): how long after the copy (the rename) the change is
+  searchable, and an edit in the folder now at the path after that.
 
 The reference is what the same edit costs without ``--watch``: ``zhsearch
 index`` run as a new process (Python start, jieba load, update), timed here
@@ -140,6 +144,24 @@ def main() -> None:
         write_s = time.perf_counter() - t
         burst_s = until(lambda: len(found(engine, "qzburstx")) == 100) + write_s
         burst_updates = len([u for u in updates if u.changed]) - before
+
+        # a deploy by `rm -rf corpus && cp -r release corpus`, then one by rename
+        release = tmp / "release"
+        shutil.copytree(corpus, release)
+        (release / rel).write_text(original + "\n\n部署词语 qzdeployx\n", encoding="utf-8")
+        t = time.perf_counter()
+        shutil.rmtree(corpus)
+        shutil.copytree(release, corpus)
+        copy_s = time.perf_counter() - t
+        deploy_s = searchable(engine, index, "qzdeployx", lambda paths: paths == {rel})
+        staged = tmp / "corpus.new"
+        shutil.copytree(corpus, staged)
+        (staged / rel).write_text(original + "\n\n换目录词语 qzswapx\n", encoding="utf-8")
+        corpus.rename(tmp / "corpus.old")
+        staged.rename(corpus)
+        swap_s = searchable(engine, index, "qzswapx", lambda paths: paths == {rel})
+        victim.write_text(original + "\n\n之后的词语 qzafterx\n", encoding="utf-8")
+        after_s = searchable(engine, index, "qzafterx", lambda paths: paths == {rel})
         stop.set()
         thread.join(10)
 
@@ -150,6 +172,9 @@ def main() -> None:
         print(f"--watch, new article → searchable {new_s:.2f} s; deleted → gone {gone_s:.2f} s")
         print(f"--watch, burst of 100 new articles: {burst_updates} updates, all searchable after {burst_s:.2f} s "
               f"(writing them took {write_s:.2f} s)")
+        print(f"--watch, corpus replaced by rm -rf and a copy ({copy_s:.2f} s): the changed article searchable "
+              f"{deploy_s:.2f} s after the copy; replaced by rename: {swap_s:.2f} s after it; an edit in the "
+              f"renamed-in folder: {after_s:.2f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

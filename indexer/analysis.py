@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever tokenization changes; an index built with another version is
 #: rebuilt rather than silently mixed.
-ANALYSIS_VERSION = 9
+ANALYSIS_VERSION = 10  # 9: numbered compounds yield themselves without the ordinal; 10: invisible format characters fold to nothing
 
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48

@@ -30,12 +30,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from whoosh import index as whoosh_index
+from whoosh.util.numeric import typecode_max
 
-from . import gitdates, store, stored, whoosh_compat
+from . import filenames, gitdates, store, stored, whoosh_compat
 from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
 from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
 from .codec import ZhCodec
+from .folding import strip_bidi
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
@@ -88,6 +90,9 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    #: (kind, text): what the user should know about the run as a whole (why
+    #: there are no git dates, say); ``kind`` lets a watch tell each kind once
+    notes: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
     rebuild_reason: str | None = None
     #: the site generator and where its settings came from (indexer.site)
@@ -125,6 +130,8 @@ class IndexConfig:
         if gen is None and self.anchor_style is not None:  # --anchor-style names the generator
             gen = parse_generator(AnchorStyle.parse(self.anchor_style).value.split("-")[0])
         return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls))
+    #: seconds the whole git step may take (0: no git dates)
+    git_timeout: float = gitdates.GIT_TIMEOUT_S
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -146,9 +153,12 @@ class IndexConfig:
 # ------------------------------------------------------------------ scan
 
 def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
-    """All markdown files under ``root`` by relative path, plus skipped ones.
+    """All markdown files under ``root`` by index key, plus skipped ones.
 
-    Symlinked directories are not followed (no loops); symlinked files are.
+    The key is the corpus-relative path (:func:`indexer.filenames.key`: the
+    path itself unless a name is not UTF-8).  Symlinked directories are not
+    followed (no loops); symlinked files are.  :func:`corpus_dirs` lists the
+    folders this scan descends into.
     """
     found: dict[str, Path] = {}
     skipped: list[tuple[str, str]] = []
@@ -157,13 +167,11 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
         rel = _rel(Path(exc.filename), root) if exc.filename else "?"
         skipped.append((rel, f"cannot list directory: {exc.strerror}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-        base = Path(dirpath)
+    for base, dirnames, names in _walk(root, onerror):
         for d in dirnames:
             if is_markdown(Path(d)):
                 skipped.append((_rel(base / d, root), "is a directory, not an article"))
-        for name in sorted(filenames):
+        for name in sorted(names):
             p = base / name
             if not is_markdown(p):
                 continue
@@ -176,11 +184,26 @@ def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
     return found, skipped
 
 
+def corpus_dirs(root: Path) -> list[Path]:
+    """Every folder :func:`scan_corpus` descends into, ``root`` first: what a
+    watch must watch (the same rule: no symlinked, hidden or skipped folders)."""
+    return [base for base, _, _ in _walk(root)]
+
+
+def _walk(root: Path, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """``os.walk`` by the corpus rule: symlinked folders, dot-folders and
+    :data:`SKIP_DIRS` are not descended into."""
+    for dirpath, dirnames, names in os.walk(root, onerror=onerror, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        yield Path(dirpath), dirnames, names
+
+
 def _rel(path: Path, root: Path) -> str:
+    """The index key of ``path`` (see :mod:`indexer.filenames`)."""
     try:
-        return path.relative_to(root).as_posix()
+        return filenames.key(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return filenames.key(path.as_posix())
 
 
 # --------------------------------------------------------------- parsing
@@ -200,7 +223,9 @@ def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
     """An article file → its index fields, or ``(path, why it was skipped)``."""
     rel, raw, mtime_ns, git_date, site = job
     try:
-        a = parse_article(raw, rel, mtime_ns=mtime_ns, site=site, fallback_date=git_date)
+        # a GBK name is parsed under its readable decoding (its fallback title), filed under its key
+        a = parse_article(raw, filenames.article_name(rel), mtime_ns=mtime_ns, site=site, fallback_date=git_date)
+        a.path = rel
         if a.unpublished:  # the generator builds no page for it: a result could only be a 404
             return rel, f"not published: {a.unpublished}"
         return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
@@ -218,9 +243,12 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
     texts (stored folded for snippets too), and the bigram field reuses the
     folded title, headings, description and body."""
     fold = analyzer.fold
-    sections = [(s, fold(s.text)) for s in a.sections]
-    body = "\n".join(f for s, (f, _) in sections if s.text)  # Article.body, folded
+    # what is shown (titles, snippets) never carries a bidi override that would reorder it
+    texts = [strip_bidi(s.text) for s in a.sections]
+    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts)]
+    body = "\n".join(f for s, _, (f, _) in sections if s.text)  # Article.body, folded
     title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
+    shown_title = strip_bidi(a.title)
     words = analyzer.indexed_words
     return dict(
         path=a.path,
@@ -237,13 +265,13 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
         tag=",".join(analyzer.fold_label(t) for t in a.tags),
         category=",".join(analyzer.fold_label(c) for c in a.categories),
         date=a.date,
-        title_text=a.title,
+        title_text=shown_title,
         url=a.permalink,
-        description_text=a.description,
-        tags=a.tags,
-        categories=a.categories,
-        display=(a.title, a.permalink),
-        sections=[stored.encode(s.heading, s.anchor, s.text, folded) for s, folded in sections],
+        description_text=strip_bidi(a.description),
+        tags=[strip_bidi(t) for t in a.tags],
+        categories=[strip_bidi(c) for c in a.categories],
+        display=(shown_title, a.permalink),
+        sections=[stored.encode(strip_bidi(s.heading), s.anchor, text, folded) for s, text, folded in sections],
     )
 
 
@@ -330,7 +358,7 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
             report.elapsed = time.perf_counter() - t0
             return report
 
-        jobs = _with_dates(corpus, reads, site)
+        jobs, dates = _with_dates(corpus, reads, site, cfg.git_timeout)
         gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
         try:
             userdict = cfg.resolved_userdict()
@@ -342,6 +370,8 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
                 ix = whoosh_index.open_dir(str(gen_path))
             _write(ix, gen_path, jobs, report, cfg, analyzer, progress)
             report.total = ix.doc_count()
+            if dates is not None:
+                report.notes.extend(_date_notes(dates, ix, report.total))
             expected = len(set(manifest) - set(report.deleted) | set(report.added))
             if report.total != expected:
                 raise RuntimeError(f"the index writer lost documents ({report.total} written, "
@@ -374,12 +404,29 @@ def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
     return report
 
 
-def _with_dates(corpus: Path, reads: list[ReadJob], site: SiteConfig) -> list[ParseJob]:
+def _with_dates(corpus: Path, reads: list[ReadJob], site: SiteConfig,
+                timeout: float) -> tuple[list[ParseJob], gitdates.GitDates | None]:
     """Parse jobs: each file with the date git knows for it (one ``git log``
-    for all of them; used when the front matter has no date)."""
-    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads]) if reads else None
+    for all of them, within ``timeout`` seconds; used when the front matter
+    has no date), and what git said."""
+    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads], timeout=timeout) if reads else None
     return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, site)
-            for rel, raw, mtime in reads]
+            for rel, raw, mtime in reads], dates
+
+
+def _date_notes(dates: gitdates.GitDates, ix, total: int) -> list[tuple[str, str]]:
+    """One line for each reason the user can fix that articles have no git date."""
+    if dates.problem is None and not dates.shallow_cut:
+        return []
+    with ix.reader() as r:
+        column = r.column_reader("date", translate=False)  # a missing date is the column's largest value
+        undated = sum(1 for docnum in r.all_doc_ids() if column[docnum] == typecode_max["Q"])
+    counted = f"{undated} of {total} articles have no date"
+    if dates.problem is not None:
+        return [("git", f"no dates from git: {dates.problem}; {counted}")]
+    return [("git-shallow", f"the git history is shallow (a shallow clone): it does not tell when "
+             f"{dates.shallow_cut} files last changed, so they get no date from git ({counted}); "
+             f"`git -C {dates.toplevel} fetch --unshallow` fetches the history")]
 
 
 def _identity_change(old: dict, new: dict) -> str:

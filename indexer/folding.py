@@ -32,6 +32,29 @@ from importlib import resources
 log = logging.getLogger(__name__)
 
 _HAN_ANY_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+
+#: Invisible format characters folded to nothing, so they never split a
+#: word: text pasted from web pages carries them (``向\u200b量``,
+#: ``Kuber\u00adnetes``, ``Red\u200dis``).  Zero-width space, (non-)joiners
+#: and marks, the word joiner and invisible operators, the BOM (anywhere,
+#: not only at the start), the soft hyphen, the combining grapheme joiner,
+#: the Mongolian vowel separator, variation selectors, tag characters, and
+#: the bidi controls (embeddings, overrides, isolates: they reorder what is
+#: shown, never what is meant).  Offsets into the original text are kept
+#: (see :meth:`Folding.fold`), so a highlight still lands on the word.
+INVISIBLE = ("\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+             "\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef")
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+#: Embeddings, overrides and isolates: an RLO in a title shows ``反向戊exe.png``
+#: reversed; shown text never keeps them (see :func:`strip_bidi`).
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidi embedding, override and isolate controls, so it
+    shows in the order it was written whatever surrounds it."""
+    return _BIDI_RE.sub("", text) if text and _BIDI_RE.search(text) else text
 _LABEL_SPACE_RE = re.compile(r"[\s,]+")
 
 
@@ -95,7 +118,10 @@ class Folding:
         self._table.update(table)
 
     def fold_char(self, ch: str) -> str:
-        """NFKC, lower case, then traditional → simplified (one char to one)."""
+        """NFKC, lower case, then traditional → simplified (one char to one);
+        nothing for an :data:`INVISIBLE` character."""
+        if _INVISIBLE_RE.match(ch):
+            return ""
         ts = self._ts
         return "".join(ts.get(c, c) for c in unicodedata.normalize("NFKC", ch).lower())
 

@@ -16,6 +16,18 @@ A file that is modified or not yet committed is being written now: it is
 dated by its modification time (it will keep that date after the commit,
 which changes nothing in its content).  Without git, outside a work tree, or
 when git fails, there are no git dates and the reason is kept for the log.
+
+Bounded: the whole git step (every process it runs) gets
+:data:`GIT_TIMEOUT_S` together; past it, each git process and anything it
+started is killed and the run goes on without git dates, saying so (a
+``git`` that never answers must not hold the index's writer lock for ever).
+
+When there are no git dates for a reason the user can fix (git missing, a
+broken ``.git``, a ``.git`` file of a worktree whose repository is gone, git
+too slow) :attr:`GitDates.problem` says why in one line.  In a shallow
+clone, a file whose newest known commit is the clone's boundary gets no
+date (the boundary commit lists every file it holds, whatever its real last
+change), and :attr:`GitDates.shallow_cut` counts them.
 """
 
 from __future__ import annotations
@@ -23,31 +35,48 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import selectors
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from . import filenames
+
 log = logging.getLogger(__name__)
 
-#: Long enough for the history of any documentation site.
-GIT_TIMEOUT_S = 120.0
+#: The whole git step of one run (every git process together), by default.
+GIT_TIMEOUT_S = 60.0
 _CHUNK = 1 << 16
 _DATE_MARK = "\x01"
+
+
+class _TimedOut(Exception):
+    pass
 
 
 @dataclass
 class GitDates:
     """What git says about the files of one corpus."""
 
-    #: corpus-relative path → author date (naive, the author's wall clock) of
-    #: the last commit that changed it
+    #: index key (corpus-relative path) → author date (naive, the author's
+    #: wall clock) of the last commit that changed it
     committed: dict[str, dt.datetime] = field(default_factory=dict)
-    #: corpus-relative paths modified or untracked in the work tree
+    #: keys of files modified or untracked in the work tree
     dirty: set[str] = field(default_factory=set)
     #: why there are no git dates (None: git answered)
     unavailable: str | None = None
+    #: the same, when it is something to tell the user (git missing while the
+    #: corpus is in a repository, a broken ``.git``, git too slow); None when
+    #: there is simply no repository
+    problem: str | None = None
+    #: files whose newest known commit is a shallow clone's boundary: undated
+    shallow_cut: int = 0
+    #: the work tree's top folder (for the ``git fetch --unshallow`` hint)
+    toplevel: str | None = None
     #: ``git log`` processes run (one per collection, zero without git)
     log_runs: int = 0
 
@@ -62,51 +91,159 @@ class GitDates:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["GIT_OPTIONAL_LOCKS"] = "0"  # `git status` must not take the index lock of a user's work tree
+    env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
     env.pop("GIT_DIR", None)  # the corpus's own repository, not one the caller points at
     env.pop("GIT_WORK_TREE", None)
     return env
 
 
-def _run(args: list[str], cwd: Path) -> str:
-    out = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, timeout=GIT_TIMEOUT_S)
-    if out.returncode != 0:
-        msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(msg[0] if msg else f"exit status {out.returncode}")
-    return out.stdout.decode("utf-8", "surrogateescape")
+class _Git:
+    """Runs git processes against one deadline; each in its own process
+    group, so a timeout kills whatever it started too (a child that keeps
+    the pipes open would otherwise keep the reader waiting)."""
+
+    def __init__(self, exe: str, cwd: Path, deadline: float) -> None:
+        self.exe, self.cwd, self.deadline = exe, cwd, deadline
+
+    def start(self, args: list[str]) -> subprocess.Popen:
+        return subprocess.Popen([self.exe, *args], cwd=self.cwd, env=_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+    def stream(self, proc: subprocess.Popen, err: bytearray):
+        """``proc``'s output in chunks as it comes; its error output into ``err``."""
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        try:
+            open_pipes = 2
+            while open_pipes:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise _TimedOut
+                for key, _ in sel.select(left):
+                    data = os.read(key.fd, _CHUNK)
+                    if not data:
+                        sel.unregister(key.fileobj)
+                        open_pipes -= 1
+                    elif key.fileobj is proc.stderr:
+                        err += data[: max(0, 4096 - len(err))]
+                    else:
+                        yield data
+        finally:
+            sel.close()
+
+    def finish(self, proc: subprocess.Popen) -> int:
+        """Wait for ``proc`` (killing its group first if it still runs) and
+        close its pipes; its exit status."""
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        proc.wait()
+        for f in (proc.stdout, proc.stderr):
+            if f is not None:
+                f.close()
+        return proc.returncode
+
+    def run(self, args: list[str]) -> str:
+        proc = self.start(args)
+        out, err = bytearray(), bytearray()
+        try:
+            for chunk in self.stream(proc, err):
+                out += chunk
+        finally:
+            code = self.finish(proc)
+        if code != 0:
+            msg = err.decode("utf-8", "replace").strip().splitlines()
+            raise RuntimeError(msg[0] if msg else f"exit status {code}")
+        return out.decode("utf-8", "surrogateescape")
 
 
 def _strip(prefix: str, repo_path: str) -> str | None:
-    """Repository path → corpus-relative path (None: outside the corpus)."""
+    """Repository path → the index key of the corpus-relative path (None: outside the corpus)."""
     if not repo_path.startswith(prefix):
         return None
-    return repo_path[len(prefix):]
+    return filenames.key(repo_path[len(prefix):])
 
 
-def collect(root: Path, wanted: Iterable[str], *, git: str | None = None) -> GitDates:
-    """Git dates of the ``wanted`` corpus-relative paths under ``root``."""
+def find_dotgit(root: Path) -> Path | None:
+    """The ``.git`` (folder or file) of the work tree ``root`` would be in, if any."""
+    try:
+        here = Path(os.path.abspath(root))
+    except OSError:
+        return None
+    for folder in (here, *here.parents):
+        candidate = folder / ".git"
+        if candidate.exists() or candidate.is_symlink():
+            return candidate
+    return None
+
+
+def _diagnose(dotgit: Path, git_says: str) -> str:
+    """Why git cannot use the repository of ``dotgit``, in one line."""
+    if dotgit.is_file():
+        try:
+            line = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError as exc:
+            return f"{dotgit} cannot be read ({exc.strerror or exc})"
+        if line.startswith("gitdir:"):
+            target = Path(line[len("gitdir:"):].strip())
+            if not target.is_absolute():
+                target = dotgit.parent / target
+            if not target.exists():
+                return (f"{dotgit} points to {target}, which does not exist (the worktree's repository "
+                        "was moved or deleted)")
+        return f"{dotgit} is not a valid .git file ({git_says})"
+    return f"the repository {dotgit} is broken ({git_says})"
+
+
+def collect(root: Path, wanted: Iterable[str], *, git: str | None = None,
+            timeout: float = GIT_TIMEOUT_S) -> GitDates:
+    """Git dates of the ``wanted`` index keys under ``root``, within ``timeout`` seconds."""
     wanted = set(wanted)
     out = GitDates()
+    root = Path(root)
+    dotgit = find_dotgit(root)
     exe = git or shutil.which("git")
     if exe is None:
         out.unavailable = "git is not installed"
-        return out
-    root = Path(root)
+        if dotgit is not None:
+            out.problem = f"git is not installed (the corpus is in the repository {dotgit})"
+    elif timeout <= 0:
+        out.unavailable = "git dates are turned off (ZHSEARCH_GIT_TIMEOUT=0)"
+    else:
+        _collect(_Git(exe, root, time.monotonic() + timeout), root, wanted, dotgit, timeout, out)
+    if out.unavailable:
+        log.info("no dates from git for %s: %s", root, out.unavailable)
+        out.committed.clear()
+        out.dirty.clear()
+    return out
+
+
+def _collect(git: _Git, root: Path, wanted: set[str], dotgit: Path | None, timeout: float,
+             out: GitDates) -> None:
     try:
         try:
-            head = _run([exe, "rev-parse", "--is-inside-work-tree", "--show-prefix"], root).split("\n")
+            head = git.run(["rev-parse", "--is-inside-work-tree", "--show-toplevel",
+                            "--is-shallow-repository", "--git-path", "shallow", "--show-prefix"]).split("\n")
         except RuntimeError as exc:
             if "not a git repository" not in str(exc):
                 raise
+            if dotgit is not None:  # a .git is there, but git cannot use it
+                out.problem = _diagnose(dotgit, str(exc))
             head = ["false"]
         if head[0].strip() != "true":
-            out.unavailable = f"{root} is not in a git work tree"
-            return out
-        prefix = head[1] if len(head) > 1 else ""
+            out.unavailable = out.problem or f"{root} is not in a git work tree"
+            return
+        out.toplevel = head[1]
+        shallow = _boundary(Path(head[3]) if Path(head[3]).is_absolute() else root / head[3]) \
+            if head[2].strip() == "true" else set()
+        prefix = head[4] if len(head) > 4 else ""
         if not wanted:
-            return out
-        status = _run([exe, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
-                       "--", "."], root)
+            return
+        status = git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "."])
         for entry in status.split("\0"):
             if len(entry) > 3:
                 rel = _strip(prefix, entry[3:])
@@ -115,50 +252,56 @@ def collect(root: Path, wanted: Iterable[str], *, git: str | None = None) -> Git
         todo = wanted - out.dirty
         if todo:
             out.log_runs += 1
-            _read_log(exe, root, prefix, todo, out)
+            _read_log(git, prefix, todo, shallow, out)
     except FileNotFoundError as exc:
-        out.unavailable = f"cannot run git ({exc.strerror or exc})"
-    except subprocess.TimeoutExpired:
-        out.unavailable = f"git took longer than {GIT_TIMEOUT_S:.0f} s"
+        out.unavailable = out.problem = f"cannot run git ({exc.strerror or exc})"
+    except _TimedOut:
+        out.unavailable = out.problem = f"git took longer than {timeout:g} s (ZHSEARCH_GIT_TIMEOUT) and was stopped"
     except (RuntimeError, OSError) as exc:
-        out.unavailable = f"git failed: {exc}"
-    if out.unavailable:
-        log.info("no dates from git for %s: %s", root, out.unavailable)
-        out.committed.clear()
-        out.dirty.clear()
-    return out
+        out.unavailable = out.problem = f"git failed: {exc}"
 
 
-def _read_log(exe: str, root: Path, prefix: str, todo: set[str], out: GitDates) -> None:
+def _boundary(shallow_file: Path) -> set[str]:
+    """The commits a shallow clone's history is cut at."""
+    try:
+        return set(shallow_file.read_text(encoding="ascii", errors="replace").split())
+    except OSError:
+        return set()
+
+
+def _read_log(git: _Git, prefix: str, todo: set[str], shallow: set[str], out: GitDates) -> None:
     """Stream ``git log`` (newest first) until every path in ``todo`` has its date."""
-    args = [exe, "log", "--format=format:" + _DATE_MARK + "%aI", "--name-only", "-z", "--no-renames",
-            "--", "."]
-    proc = subprocess.Popen(args, cwd=root, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = git.start(["log", "--format=format:" + _DATE_MARK + "%H %aI", "--name-only", "-z", "--no-renames",
+                      "--", "."])
+    err = bytearray()
     date: dt.datetime | None = None
+    cut = False  # this commit is a shallow boundary: what it lists has no known last change
     rest = b""
     try:
-        while todo:
-            chunk = proc.stdout.read(_CHUNK)
-            if not chunk:
-                break
+        for chunk in git.stream(proc, err):
             tokens = (rest + chunk).split(b"\0")
             rest = tokens.pop()
             for raw in tokens:
                 token = raw.decode("utf-8", "surrogateescape")
-                if token.startswith(_DATE_MARK):  # "\x01<date>\n<first name>"
+                if token.startswith(_DATE_MARK):  # "\x01<hash> <date>\n<first name>"
                     stamp, _, token = token[1:].partition("\n")
+                    commit, _, stamp = stamp.strip().partition(" ")
                     date = dt.datetime.fromisoformat(stamp.strip()).replace(tzinfo=None)
+                    cut = commit in shallow
                 elif token.startswith("\n"):
                     token = token[1:]
                 rel = _strip(prefix, token)
                 if rel and date is not None and rel in todo:
-                    out.committed[rel] = date
                     todo.discard(rel)
+                    if cut:
+                        out.shallow_cut += 1
+                    else:
+                        out.committed[rel] = date
+            if not todo:
+                break  # everything wanted was found: the rest of the history is not needed
     finally:
-        if proc.poll() is None:
-            proc.kill()  # everything wanted was found: the rest of the history is not needed
-        _, err = proc.communicate()
-    if proc.returncode not in (0, -9) and not out.committed:
+        code = git.finish(proc)
+    if code not in (0, -9) and not out.committed:
         msg = err.decode("utf-8", "replace").strip().splitlines()
         if msg and "does not have any commits" not in msg[0]:
             raise RuntimeError(msg[0])

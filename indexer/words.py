@@ -55,6 +55,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+from . import filenames
 from .analysis import Analyzer
 from .article import ArticleError, read_article
 from .build import scan_corpus
@@ -133,7 +134,7 @@ def han_text(title: str, headings: str, body: str, analyzer: Analyzer) -> str:
 
 def _read_job(job: tuple[str, str], analyzer: Analyzer) -> tuple[str, str | None, str | None]:
     path, root = job
-    rel = Path(path).relative_to(root).as_posix()
+    rel = filenames.key(Path(path).relative_to(root).as_posix())
     try:
         a = read_article(Path(path), Path(root))
     except ArticleError as exc:

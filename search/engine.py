@@ -28,7 +28,7 @@ from indexer.analysis import Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.stored import FoldFn
 
-from . import glossary, rerank, syntax, vector
+from . import bounds, glossary, rerank, syntax, vector
 from . import query as qbuild
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, SectionHit, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
@@ -728,7 +728,7 @@ def _make_hit(searcher, docnum: int, score: float, terms: Prepared, gen: _Genera
               stored: dict | None = None) -> Hit:
     """``stored``: the article's stored fields when the caller has read them already."""
     stored = stored if stored is not None else searcher.stored_fields(docnum)
-    title = stored.get("title_text") or stored.get("path", "")
+    title = bounds.title(stored.get("title_text") or stored.get("path", ""))
     sections = stored.get("sections") or []
     snippets = make_snippets(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "",
                              limit=SECTIONS_PER_HIT, doc=gen.stored.text(searcher, docnum))
@@ -736,14 +736,14 @@ def _make_hit(searcher, docnum: int, score: float, terms: Prepared, gen: _Genera
     tags = gen.column("tags")[docnum] or []
     cats = gen.column("categories")[docnum] or []
     date = stored.get("date")
-    return Hit(
+    return bounds.hit(Hit(
         path=stored["path"], title=title, url=stored.get("url") or "",
         date=date.isoformat() if date else None, tags=list(tags), categories=list(cats),
         score=round(score, 4),
         title_html=highlight(title, terms, gen.analyzer.fold), snippet_html=snippet.html,
         section=snippet.section, anchor=snippet.anchor,
         sections=[SectionHit(s.section, s.heading_html, s.anchor, s.html) for s in snippets if s.units],
-    )
+    ))
 
 
 def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask: np.ndarray) -> Facets:
@@ -765,7 +765,7 @@ def _facets(gen: _Generation, searcher, evs: list[vector.SegmentEvaluator], mask
                 counts[names[i]] = counts.get(names[i], 0) + int(n[i])
         values = [FacetValue(labels[key].get(k, (k, 0))[0], c) for k, c in counts.items() if k and c]
         values.sort(key=lambda f: (-f.count, f.value))
-        setattr(out, key, values[:FACET_LIMIT])
+        setattr(out, key, bounds.facet_values(values)[:FACET_LIMIT])
     return out
 
 

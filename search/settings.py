@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from indexer.anchors import AnchorStyle
 from indexer.build import IndexConfig
+from indexer.gitdates import GIT_TIMEOUT_S
 from indexer.segmenter import BACKENDS
 from indexer.site import AUTO, parse_generator
 
@@ -35,12 +36,9 @@ DEFAULT_CACHE_SIZE = 1024
 
 
 def clean_base_url(value: object) -> str | None:
-    """Only http(s) base URLs: the value ends up in every result link."""
+    """Only http(s) base URLs (None for anything else): the value ends up in every result link."""
     s = str(value or "").strip().rstrip("/")
-    if not s:
-        return None
-    if not s.lower().startswith(("http://", "https://")):
-        log.warning("ignoring base URL %r: it must start with http:// or https://", s)
+    if not s or not s.lower().startswith(("http://", "https://")):
         return None
     return s
 
@@ -49,12 +47,19 @@ def clean_segmenter(value: str) -> str:
     """One of :data:`indexer.segmenter.BACKENDS`, or a ``ValueError`` naming them."""
     name = str(value).strip().lower()
     if name not in BACKENDS:
-        raise ValueError(f"unknown segmenter {value!r} (ZHSEARCH_SEGMENTER): choose one of {', '.join(BACKENDS)}")
+        raise ValueError(f"unknown segmenter {value!r}: choose one of {', '.join(BACKENDS)}")
     return name
 
 
-def _path(value: str | Path | None) -> Path | None:
-    return Path(value) if value else None
+def clean_seconds(value: object) -> float:
+    """A number of seconds, 0 or more."""
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"{value!r} must be a number of seconds, 0 or more")
+    return seconds
 
 
 #: Any origin may call the JSON API (``--allow-origin '*'``).
@@ -72,13 +77,13 @@ def clean_origin(value: str) -> str:
         return v
     parts = urlsplit(v)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"origin {v!r} must look like https://site.example (scheme and host)")
+        raise ValueError(f"{v!r} must look like https://site.example (scheme and host)")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"origin {v!r} must be scheme://host[:port] only, without path or query")
+        raise ValueError(f"{v!r} must be scheme://host[:port] only, without path or query")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"origin {v!r} has an invalid port") from None
+        raise ValueError(f"{v!r} has an invalid port") from None
     default = {"http": 80, "https": 443}[parts.scheme.lower()]
     host = parts.hostname.lower()
     if ":" in host:  # IPv6 literal
@@ -112,6 +117,31 @@ def clean_url_prefix(value: str | None) -> str:
     return v
 
 
+class SettingError(ValueError):
+    """A malformed setting; the message starts with where it came from
+    (``ZHSEARCH_ALLOW_ORIGINS: 'blog.example' must look like …``)."""
+
+
+#: Where each setting can come from: its environment variable and its
+#: command-line flag (None: there is none).
+SOURCES: dict[str, tuple[str | None, str | None]] = {
+    "corpus": ("ZHSEARCH_CORPUS", "--corpus"),
+    "index": ("ZHSEARCH_INDEX", "--index"),
+    "userdict": ("ZHSEARCH_USERDICT", "--userdict"),
+    "synonyms": ("ZHSEARCH_SYNONYMS", "--synonyms"),
+    "base_url": ("ZHSEARCH_BASE_URL", None),
+    "cache_size": (None, "--cache-size"),
+    "allow_origins": ("ZHSEARCH_ALLOW_ORIGINS", "--allow-origin"),
+    "generator": ("ZHSEARCH_GENERATOR", "--generator"),
+    "anchor_style": ("ZHSEARCH_ANCHOR_STYLE", "--anchor-style"),
+    "base_path": ("ZHSEARCH_BASE_PATH", "--base-path"),
+    "clean_urls": ("ZHSEARCH_CLEAN_URLS", "--clean-urls"),
+    "url_prefix": ("ZHSEARCH_URL_PREFIX", "--url-prefix"),
+    "segmenter": ("ZHSEARCH_SEGMENTER", None),
+    "git_timeout": ("ZHSEARCH_GIT_TIMEOUT", None),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the articles and the index are, and how the site behaves."""
@@ -142,6 +172,8 @@ class Settings:
     url_prefix: str = ""
     #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
     segmenter: str = "auto"
+    #: seconds the git step of an index update may take (0: no git dates)
+    git_timeout: float = GIT_TIMEOUT_S
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
@@ -150,36 +182,70 @@ class Settings:
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
              segmenter: str | None = None, generator: str | None = None,
-             base_path: str | None = None, clean_urls: bool | None = None) -> "Settings":
+             base_path: str | None = None, clean_urls: bool | None = None,
+             git_timeout: float | None = None, uses: Iterable[str] | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
-        Raises ``ValueError`` with a message for the user when an origin, the
-        anchor style or the URL prefix is malformed (a typo there would
-        silently break the site it is meant for)."""
-        env = os.environ
-        origins = list(allow_origins or ()) or env.get("ZHSEARCH_ALLOW_ORIGINS", "").split(",")
+        ``uses``: the settings the calling command uses (names of fields;
+        None: all of them, as the web site does).  A setting not used keeps
+        its default and its environment variable is not even read, so
+        ``zhsearch index`` does not fail on a typo in a variable only
+        ``serve`` reads.  Raises :class:`SettingError` (a ``ValueError``)
+        naming the flag or variable when a used value is malformed (a typo
+        there would silently break the site it is meant for)."""
+        used = set(SOURCES) if uses is None else set(uses)
+        unknown = used - set(SOURCES)
+        if unknown:
+            raise TypeError(f"unknown settings {sorted(unknown)}")
+
+        def pick(name: str, explicit: object, clean, default):
+            if name not in used:
+                return default
+            env_name, flag = SOURCES[name]
+            if explicit is not None and explicit != "" and explicit != ():
+                raw, source = explicit, flag or name
+            elif env_name and os.environ.get(env_name, "").strip():
+                raw, source = os.environ[env_name], env_name
+            else:
+                return default
+            try:
+                return clean(raw)
+            except ValueError as exc:
+                raise SettingError(f"{source}: {exc}") from None
+
+        def origins(raw) -> tuple[str, ...]:
+            return clean_origins(raw.split(",") if isinstance(raw, str) else raw)
+
+        def base(raw) -> str | None:
+            value = clean_base_url(raw)
+            if value is None and str(raw).strip():
+                log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", raw)
+            return value
+
         return cls(
-            corpus=Path(corpus or env.get("ZHSEARCH_CORPUS") or DEFAULT_CORPUS),
-            index=Path(index or env.get("ZHSEARCH_INDEX") or DEFAULT_INDEX),
-            userdict=_path(userdict or env.get("ZHSEARCH_USERDICT")),
-            synonyms=_path(synonyms or env.get("ZHSEARCH_SYNONYMS")),
-            base_url=clean_base_url(base_url or env.get("ZHSEARCH_BASE_URL")),
-            cache_size=DEFAULT_CACHE_SIZE if cache_size is None else max(0, int(cache_size)),
+            corpus=Path(pick("corpus", corpus, str, DEFAULT_CORPUS)),
+            index=Path(pick("index", index, str, DEFAULT_INDEX)),
+            userdict=pick("userdict", userdict, Path, None),
+            synonyms=pick("synonyms", synonyms, Path, None),
+            base_url=pick("base_url", base_url, base, None),
+            cache_size=pick("cache_size", cache_size, lambda v: max(0, int(v)), DEFAULT_CACHE_SIZE),
             warmup=warmup,
-            allow_origins=clean_origins(origins),
-            generator=_generator(generator or env.get("ZHSEARCH_GENERATOR")),
-            anchor_style=_anchor_style(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
-            base_path=base_path if base_path is not None else env.get("ZHSEARCH_BASE_PATH"),
-            clean_urls=clean_urls if clean_urls is not None else _flag(env.get("ZHSEARCH_CLEAN_URLS")),
-            url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
-            segmenter=clean_segmenter(segmenter or env.get("ZHSEARCH_SEGMENTER") or "auto"),
+            allow_origins=pick("allow_origins", tuple(allow_origins or ()), origins, ()),
+            generator=pick("generator", generator, _generator, AUTO),
+            anchor_style=pick("anchor_style", anchor_style, AnchorStyle.parse, None),
+            base_path=pick("base_path", base_path, str, None),
+            clean_urls=pick("clean_urls", clean_urls, _flag, None),
+            url_prefix=pick("url_prefix", url_prefix, clean_url_prefix, ""),
+            segmenter=pick("segmenter", segmenter, clean_segmenter, "auto"),
+            git_timeout=pick("git_timeout", git_timeout, clean_seconds, GIT_TIMEOUT_S),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:
         """What the indexer needs of these settings."""
         return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
                            generator=self.generator, anchor_style=self.anchor_style,
-                           base_path=self.base_path, clean_urls=self.clean_urls)
+                           base_path=self.base_path, clean_urls=self.clean_urls,
+                           git_timeout=self.git_timeout)
 
 
 def _generator(value: str | None) -> str:
@@ -192,8 +258,13 @@ def _anchor_style(value: str | AnchorStyle | None) -> AnchorStyle | None:
     return AnchorStyle.parse(value) if value else None
 
 
-def _flag(value: str | None) -> bool | None:
-    """An environment variable as a yes/no, None when unset."""
-    if value is None or not value.strip():
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def _flag(value: str | bool) -> bool:
+    """A flag's value, or an environment variable's as a yes/no."""
+    if isinstance(value, bool):
+        return value
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} must be true or false (1/0, yes/no, on/off)")

@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 from indexer.stored import FoldFn, folded_text, original_slice
 
+from . import bounds
+
 SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
 SNIPPET_MAX = 160
 SNIPPET_MIN = 80
@@ -350,7 +352,7 @@ def make_snippets(sections: list, terms: list[list[str]] | Prepared, fold: FoldF
             folded, offsets = section[2], None  # stored folded: the text searched in ``joined``
             shown = [Match(m.start - base, m.end - base, m.unit) for m in matches]
             a, b = a - base, b - base
-        heading = section[0]
+        heading = bounds.cut(section[0], bounds.MAX_SECTION_CHARS)  # cut before it is marked
         out.append(Snippet(_passage(section, a, b, chips(folded, offsets, shown, prepared)),
                            heading or None, section[1] or None, key[0],
                            highlight(heading, prepared, fold) if heading else None))

@@ -74,7 +74,7 @@ def test_index_summary_json_second_run_and_rebuild(runner, corpus, tmp_path):
     r = invoke(runner, args + ["--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert set(d) == {"added", "updated", "deleted", "unchanged", "skipped", "warnings", "rebuilt",
+    assert set(d) == {"added", "updated", "deleted", "unchanged", "skipped", "warnings", "notes", "rebuilt",
                       "rebuild_reason", "site", "documents", "generation", "elapsed_s"}
     assert (d["added"], d["updated"], d["deleted"], d["unchanged"]) == ([], [], [], 3)
     assert d["skipped"] == [{"path": "bin.md", "reason": "binary file (contains NUL bytes)"}]

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,108 @@ def test_undated_articles_sort_last_by_date(site, tmp_path, monkeypatch):
     assert [h.path for h in hits][:2] == ["lastmod.md", "dated.md"]
     assert {h.path for h in hits[2:]} == {"first.md", "second.md", "子目录/名字 有空格.md"}
     assert all(h.date is None for h in hits[2:])
+
+
+# ------------------------------------------------------ when git cannot help
+
+CLI = [sys.executable, "-m", "zhsearch"]
+
+
+def _notes(report) -> list[str]:
+    return [text for _, text in report.notes]
+
+
+def _fake_git(tmp_path: Path, pids: Path) -> Path:
+    """A ``git`` that never answers: it starts a child that keeps the pipes
+    open (as a hung credential helper or a slow network file system does)
+    and waits for it; both record their pids."""
+    bin_dir = tmp_path / "hung-bin"
+    bin_dir.mkdir()
+    git_exe = bin_dir / "git"
+    git_exe.write_text(f"#!/bin/sh\necho $$ >> {pids}\nsleep 100000 &\necho $! >> {pids}\nwait\n", encoding="utf-8")
+    git_exe.chmod(0o755)
+    return bin_dir
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_git_that_never_answers_is_stopped_and_indexing_goes_on(site, tmp_path):
+    pids = tmp_path / "git-pids"
+    env = {**os.environ, "PATH": f"{_fake_git(tmp_path, pids)}:{os.environ['PATH']}", "ZHSEARCH_GIT_TIMEOUT": "2"}
+    index = tmp_path / "ix"
+    out = subprocess.run([*CLI, "index", "--corpus", str(site), "--index", str(index)], env=env,
+                         capture_output=True, text=True, timeout=120)  # a hang fails here, not for ever
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no dates from git: git took longer than 2 s (ZHSEARCH_GIT_TIMEOUT) and was stopped" in out.stderr
+    assert "3 of 5 articles have no date" in out.stderr  # the two with front-matter dates keep them
+    assert "5 added" in out.stdout
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) >= 2 and not [p for p in started if _alive(p)]  # git and what it started: gone
+    # the writer lock was released: the next run does not wait for anything
+    again = subprocess.run([*CLI, "index", "--corpus", str(site), "--index", str(index)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "5 unchanged" in again.stdout
+
+
+def test_without_git_one_line_says_why_and_how_many_are_undated(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    r = build_index(site, tmp_path / "ix")
+    dotgit = site.parent / ".git"
+    assert _notes(r) == [f"no dates from git: git is not installed (the corpus is in the repository {dotgit}); "
+                         "3 of 5 articles have no date"]
+
+
+def test_outside_a_repository_nothing_is_said(tmp_path):
+    corpus = tmp_path / "plain"
+    write_article(corpus, "a.md", "# 无日期\n\n向量数据库。\n")
+    assert build_index(corpus, tmp_path / "ix").notes == []
+
+
+def test_a_broken_repository_says_so(site, tmp_path):
+    (site.parent / ".git" / "HEAD").write_text("garbage\n", encoding="utf-8")
+    r = build_index(site, tmp_path / "ix")
+    [note] = _notes(r)
+    assert note.startswith(f"no dates from git: the repository {site.parent / '.git'} is broken (")
+    assert note.endswith("; 3 of 5 articles have no date")
+    assert dates(tmp_path / "ix")["first.md"] is None
+
+
+@pytest.mark.slow  # three clones and a worktree: the full suite runs it
+def test_a_worktree_whose_repository_is_gone_says_so(site, tmp_path):
+    tree = tmp_path / "tree"
+    git(site.parent, "worktree", "add", "-q", str(tree))
+    shutil.rmtree(site.parent)  # the main repository is deleted; the worktree's .git file dangles
+    r = build_index(tree / "docs", tmp_path / "ix")
+    gitdir = (tree / ".git").read_text(encoding="utf-8").split(":", 1)[1].strip()
+    assert _notes(r) == [f"no dates from git: {tree / '.git'} points to {gitdir}, which does not exist (the "
+                         "worktree's repository was moved or deleted); 3 of 5 articles have no date"]
+
+
+@pytest.mark.slow  # three clones and a worktree: the full suite runs it
+def test_a_shallow_clone_dates_only_what_its_history_shows(site, tmp_path):
+    write_article(site, "second.md", "# 第二篇\n\n向量数据库的查询，第三版。\n")
+    git(site.parent, "commit", "-qam", "third", when=D3)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{site.parent}", str(clone))
+    for p in (clone / "docs").rglob("*.md"):
+        touch(p, COPY_TIME)
+    r = build_index(clone / "docs", tmp_path / "ix")
+    got = dates(tmp_path / "ix")
+    # one commit known: it is the boundary, which lists every file: nobody's real last change
+    assert got["second.md"] is None and got["first.md"] is None and got["dated.md"] == dt.datetime(2019, 5, 6)
+    assert _notes(r) == [f"the git history is shallow (a shallow clone): it does not tell when 5 files last "
+                         f"changed, so they get no date from git (3 of 5 articles have no date); "
+                         f"`git -C {clone} fetch --unshallow` fetches the history"]
+
+    deeper = tmp_path / "deeper"  # two commits: the newest one's file is dated, the rest are not
+    git(tmp_path, "clone", "-q", "--depth", "2", f"file://{site.parent}", str(deeper))
+    build_index(deeper / "docs", tmp_path / "ix2")
+    got = dates(tmp_path / "ix2")
+    assert got["second.md"] == D3 and got["first.md"] is None

@@ -28,6 +28,7 @@ import pytest
 from indexer import store
 from indexer.build import IndexConfig
 from indexer.watch import LiveIndexer, WatchTiming, watch
+from indexer.watchstate import WatchStatus
 from search import Engine, search
 from tests.conftest import CORPUS, build_index, write_article
 from tests.test_server import _children, _free_port
@@ -57,9 +58,11 @@ class Watching:
         self.engine = Engine(index, cache_size=0)
         self.reports: list[tuple] = []
         self.stop = threading.Event()
+        self.status = WatchStatus()
         self._lock = threading.Lock()
         self.thread = threading.Thread(target=watch, args=(self.indexer,), daemon=True,
-                                       kwargs={"stop": self.stop, "on_update": self._on, "timing": timing})
+                                       kwargs={"stop": self.stop, "on_update": self._on, "timing": timing,
+                                               "status": self.status})
 
     def _on(self, report, skipped, warnings) -> None:
         with self._lock:
@@ -310,29 +313,3 @@ def test_index_watch_prints_each_update(corpus, tmp_path):
             _stop(proc, signal.SIGKILL)
     assert rc == 0 and err.having("stopped watching"), "\n".join(err.lines[-20:])
     assert Engine(tmp_path / "ix").stats()["documents"] == 3
-
-
-@pytest.mark.slow
-def test_a_watcher_that_keeps_dying_leaves_the_site_serving(corpus, tmp_path):
-    port = _free_port()
-    proc = _start("serve", "--watch", "--workers", "2", "--threads", "2", "--port", str(port),
-                  "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
-    err = Lines(proc.stderr)
-    try:
-        wait_for(lambda: _search(port, "Kafka 分区") == {"kafka.md"}, 90, "the server")
-        line = wait_for(lambda: err.having("(sidecar)"), what="the process list")[0]
-        listed = [p.strip() for p in line.split(":", 1)[1].split(",")]  # "123, 124, 125 (sidecar)"
-        workers = {int(p) for p in listed if p.isdigit()}
-        assert len(workers) == 2
-        for _ in range(6):  # a watcher that cannot run: it dies as soon as it starts
-            watcher = wait_for(lambda: (_children(proc.pid) - workers) or None, what="a watcher")
-            os.kill(watcher.pop(), signal.SIGKILL)
-            time.sleep(0.2)
-        wait_for(lambda: err.having("goes on serving the last published index"), what="the give-up message")
-        assert _children(proc.pid) == workers  # no watcher any more, both servers still there
-        assert _search(port, "Kafka 分区") == {"kafka.md"}
-        rc = _stop(proc)
-    finally:
-        if proc.poll() is None:
-            _stop(proc, signal.SIGKILL)
-    assert rc == 0, "\n".join(err.lines[-30:])

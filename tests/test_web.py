@@ -402,6 +402,7 @@ def test_healthz(client, engine):
     data = r.get_json()
     assert data["status"] == "ok" and data["documents"] == engine.stats()["documents"]
     assert data["generation"].startswith("gen-")
+    assert data["generation_age_s"] >= 0 and data["watch"] == {"state": "off"}  # no --watch
 
 
 # ------------------------------------------------------------------ articles
@@ -577,7 +578,8 @@ def test_missing_index_is_a_friendly_503(tmp_path):
         r = c.get(url)
         assert r.status_code == 503 and r.get_json()["error"]["code"] == "index_missing"
     r = c.get("/healthz")
-    assert r.status_code == 503 and r.get_json() == {"status": "unavailable", "error": "index_missing"}
+    assert r.status_code == 503
+    assert r.get_json() == {"status": "unavailable", "error": "index_missing", "watch": {"state": "off"}}
 
 
 def test_corrupt_index_is_a_friendly_503(tmp_path):

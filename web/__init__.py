@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from flask import Flask, current_app, request, url_for
 
+from indexer.watchstate import WatchStatus
 from search import Engine
 from search.settings import Settings
 
@@ -47,8 +48,10 @@ EXTENSION = "zhsearch"
 class State:
     """What every request needs: the settings, the engine and the catalog."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, watch: WatchStatus | None = None) -> None:
         self.settings = settings
+        #: the state of ``serve --watch``'s watch (None: the site does not watch)
+        self.watch = watch
         self.engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
         self.catalog = CatalogCache(self.engine)
 
@@ -70,10 +73,13 @@ def _asset_versions() -> dict[str, str]:
     return out
 
 
-def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None, *,
+               watch: WatchStatus | None = None) -> Flask:
     """Build the site for ``settings`` (default: from the environment).
 
-    ``config``: extra Flask configuration (``TESTING``, say)."""
+    ``config``: extra Flask configuration (``TESTING``, say).  ``watch``: the
+    state of the watch that keeps the index up to date, when the server runs
+    one (``/healthz`` reports it)."""
     settings = settings or Settings.load()
     app = Flask(__name__)
     app.config.update(
@@ -82,7 +88,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     )
     if config:
         app.config.update(dict(config))
-    state = State(settings)
+    state = State(settings, watch)
     app.extensions[EXTENSION] = state
 
     # "/a//etc/passwd" must not be "normalised" into a redirect: it is simply not a page

@@ -9,10 +9,13 @@ missing or broken index is a 503 with the same error shape (see
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, jsonify, request, url_for
 
+from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
-from search import search
+from search import bounds, search
 
 from . import get_state
 from .params import BadParameter, parse_search_args
@@ -51,9 +54,13 @@ def api_suggest():
     if q.strip():
         cat = state.catalog.get()
         for e in cat.suggest_titles(q, limit):
-            url = external_url(state.base_url, e.url) if state.base_url else article_url(e.path)
-            out["titles"].append({"title": e.title, "path": e.path, "url": url})
+            permalink = bounds.url(e.url)
+            url = external_url(state.base_url, permalink) if state.base_url and permalink else article_url(e.path)
+            out["titles"].append({"title": bounds.title(e.title), "path": e.path, "name": filenames.display(e.path),
+                                  "url": url})
         for t in cat.suggest_tags(q, max(1, min(5, limit))):
+            if len(t.value) > bounds.MAX_LABEL_CHARS:
+                continue  # (a cut value would filter for nothing)
             out["tags"].append({"value": t.value, "count": t.count,
                                 "url": url_for("pages.search", tag=t.value)})
     resp = jsonify(out)
@@ -63,11 +70,25 @@ def api_suggest():
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness plus whether the index can be searched (503 when it cannot)."""
+    """Liveness plus whether the index can be searched (503 when it cannot),
+    how old the published generation is, and what the watch is doing
+    (``watching``, ``restarting``, ``failed``… and since when; ``off``
+    without ``--watch``).  A watch in trouble does not make this a 503: the
+    site still answers from the last published index."""
+    state = get_state()
+    watch = state.watch.get() if state.watch is not None else {"state": "off"}
     try:
-        stats = get_state().engine.stats()
+        stats = state.engine.stats()
     except IndexUnavailable as exc:
         code = "index_missing" if isinstance(exc, IndexMissing) else "index_unavailable"
-        return jsonify({"status": "unavailable", "error": code}), 503
-    return jsonify({"status": "ok", **stats})
+        return jsonify({"status": "unavailable", "error": code, "watch": watch}), 503
+    return jsonify({"status": "ok", **stats, "generation_age_s": _age_s(stats.get("updated")), "watch": watch})
+
+
+def _age_s(updated: str | None) -> float | None:
+    """Seconds since a generation was written (its meta's local ``updated`` time)."""
+    try:
+        return round(max(0.0, (dt.datetime.now() - dt.datetime.fromisoformat(updated)).total_seconds()), 1)
+    except (TypeError, ValueError):
+        return None
 

@@ -16,7 +16,12 @@ corpus) runs beside the server: in a thread of the single server process,
 or, with several workers, in one more supervised process of its own, so
 exactly one process indexes whatever the number of workers.  It gets a
 ``threading.Event`` and returns soon after the event is set (SIGTERM sets it
-in its process: an update in progress finishes, none is cut short).
+in its process: an update in progress finishes, none is cut short).  A
+sidecar that fails or dies is started again with backoff (1 s doubling to
+60 s), never given up: a site whose index stops following the corpus
+without a word is worse than one that keeps trying and says so in the log
+and in ``/healthz`` (the :class:`~indexer.watchstate.WatchStatus` given to
+:func:`serve`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import socket
 import threading
 import time
 from typing import Callable
+
+from indexer.watchstate import WatchState, WatchStatus
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +48,39 @@ SIDECAR_STOP_S = 30.0
 #: of restarting workers for ever.
 MAX_RESTARTS = 5
 CRASH_WINDOW_S = 30.0
+#: A sidecar that failed or died is started again after this long, doubling
+#: up to the maximum for each further failure within ``CRASH_WINDOW_S`` of its start.
+SIDECAR_BACKOFF_FIRST_S = 1.0
+SIDECAR_BACKOFF_MAX_S = 60.0
+
+
+def _backoff(failures: int) -> float:
+    return min(SIDECAR_BACKOFF_MAX_S, SIDECAR_BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
 
 
 def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int = 1,
-          sidecar: Sidecar | None = None) -> None:
+          sidecar: Sidecar | None = None, watch: WatchStatus | None = None) -> None:
     """Serve ``app_factory()`` on ``host:port`` until interrupted, with
-    ``sidecar`` running beside it."""
+    ``sidecar`` running beside it; ``watch``: the sidecar's state, which the
+    server updates when the sidecar dies."""
     import waitress
 
     if workers <= 1:
         _serve_one(lambda: waitress.serve(app_factory(), host=host, port=port, threads=threads, ident="zhsearch"),
-                   sidecar)
+                   sidecar, watch)
         return
     sock = socket.create_server((host, port), backlog=2048)
     pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
     deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
     stopping = False
+    sidecar_started = 0.0
+    sidecar_failures = 0  # in a row: each within CRASH_WINDOW_S of its start
+    sidecar_due: float | None = None  # when a dead sidecar is started again
 
     def start_worker(role: str = "worker") -> None:
+        nonlocal sidecar_started
+        if role == "sidecar":
+            sidecar_started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
@@ -96,23 +118,34 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
         log.info("serving with %d worker processes: %s", workers,
                  ", ".join(f"{p} ({r})" if r != "worker" else str(p) for p, r in sorted(pids.items())))
         while pids:
+            if sidecar_due is not None and not stopping and time.monotonic() >= sidecar_due:
+                sidecar_due = None
+                start_worker("sidecar")
             try:
-                pid, status = os.wait()
+                pid, status = _wait_child(None if sidecar_due is None or stopping else sidecar_due)
             except ChildProcessError:
                 break
             except InterruptedError:
                 continue
+            if pid == 0:
+                continue  # time to start the sidecar again
             role = pids.pop(pid, None)
             if role is None or stopping:
                 continue
             why = f"exit status {os.waitstatus_to_exitcode(status)}"
             now = time.monotonic()
-            recent = deaths[role] = [t for t in deaths[role] if now - t < CRASH_WINDOW_S] + [now]
-            if role == "sidecar" and len(recent) > MAX_RESTARTS:
-                # a watcher that cannot run (no inotify watches left, say) must not take the site down
-                log.error("the %s ended %d times within %.0f s (%s); the site goes on serving the last "
-                          "published index without it", role, len(recent), CRASH_WINDOW_S, why)
+            if role == "sidecar":
+                # a watcher that cannot run (no inotify watches left, say) must not take the site down,
+                # nor be given up: it is tried again, less and less often
+                sidecar_failures = sidecar_failures + 1 if now - sidecar_started < CRASH_WINDOW_S else 1
+                delay = _backoff(sidecar_failures)
+                sidecar_due = now + delay
+                log.error("the sidecar %d ended (%s); the site goes on serving the last published index, and "
+                          "the sidecar starts again in %.0f s", pid, why, delay)
+                if watch is not None:
+                    watch.set(WatchState.RESTARTING, f"the watch process ended ({why})")
                 continue
+            recent = deaths[role] = [t for t in deaths[role] if now - t < CRASH_WINDOW_S] + [now]
             if len(recent) > MAX_RESTARTS:
                 log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
                           pid, why, len(recent), CRASH_WINDOW_S)
@@ -126,7 +159,19 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
         sock.close()
 
 
-def _serve_one(run: Callable[[], None], sidecar: Sidecar | None) -> None:
+def _wait_child(until: float | None) -> tuple[int, int]:
+    """``os.wait()``, but giving up at monotonic time ``until`` (then ``(0, 0)``)."""
+    if until is None:
+        return os.wait()
+    while True:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        left = until - time.monotonic()
+        if pid or left <= 0:
+            return pid, status
+        time.sleep(min(0.1, left))
+
+
+def _serve_one(run: Callable[[], None], sidecar: Sidecar | None, watch: WatchStatus | None = None) -> None:
     """One server process, the sidecar in a thread of it.  SIGTERM stops the
     server like Ctrl-C, so the sidecar can finish an update in progress."""
     if sidecar is None:
@@ -135,10 +180,20 @@ def _serve_one(run: Callable[[], None], sidecar: Sidecar | None) -> None:
     stop = threading.Event()
 
     def guarded() -> None:
-        try:
-            sidecar(stop)
-        except Exception:  # the site keeps serving the last published index
-            log.exception("the %s thread failed", getattr(sidecar, "__name__", "sidecar"))
+        failures = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                sidecar(stop)
+                return  # it ends when asked to
+            except Exception as exc:  # the site keeps serving the last published index
+                failures = failures + 1 if time.monotonic() - started < CRASH_WINDOW_S else 1
+                delay = _backoff(failures)
+                log.exception("the %s thread failed; starting it again in %.0f s",
+                              getattr(sidecar, "__name__", "sidecar"), delay)
+                if watch is not None:
+                    watch.set(WatchState.RESTARTING, f"{type(exc).__name__}: {exc}")
+                stop.wait(delay)
 
     thread = threading.Thread(target=guarded, name="zhsearch-sidecar", daemon=True)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)

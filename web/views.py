@@ -8,9 +8,11 @@ bodies that went through :mod:`web.render`'s sanitizer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,13 +20,17 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.routing import PathConverter
 
+from indexer import filenames
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
+from indexer.folding import strip_bidi
 from indexer.site import join_url
-from search import ResultPage, search
+from search import ResultPage, bounds, search
 from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
+from search.syntax import MAX_QUERY_CHARS
 
 from . import get_state, render
 from .params import SearchParams, parse_search_args
@@ -33,10 +39,24 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
+
+class ArticlePathConverter(PathConverter):
+    """Werkzeug's ``path``, but a newline is part of the path too: an
+    article named ``a\nb.md`` lives at ``/a/a%0Ab.md`` (Werkzeug's ``.``
+    stops at a newline, which made that link a 404)."""
+
+    regex = "[^/](?s:.)*?"
+
+
+# registered before any route of this blueprint uses it
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("article_path", ArticlePathConverter))
+
 #: Slow searches are worth a line in the log (the engine caps them at 5 s).
 SLOW_MS = 500
 #: Facet values shown before "更多": long lists bury the results column.
 FACET_SHOWN = 8
+#: Characters of the query quoted in the page title and the "nothing found" line.
+QUERY_SHOWN = 100
 
 
 # ------------------------------------------------------------------ helpers
@@ -69,6 +89,11 @@ def external_url(base: str, permalink: str, anchor: str | None = None) -> str:
     """``base + permalink`` (+ ``#anchor``), percent-encoded where needed:
     :func:`indexer.site.join_url`, which ``zhsearch check-links`` checks."""
     return join_url(base, permalink, anchor)
+
+
+def folder_names(path: str) -> list[str]:
+    """The folders of an article's key as a person reads them (a GBK folder name decoded)."""
+    return [filenames.display(part) for part in PurePosixPath(path).parent.parts]
 
 
 def article_url(path: str, q: str = "", anchor: str | None = None) -> str:
@@ -172,7 +197,12 @@ def search_page():
     state = get_state()
     result = search(state.engine, p.q, page=p.page, per_page=p.per_page, filters=p.filters(), sort=p.sort)
     if result.took_ms > SLOW_MS:
-        log.info("slow search %r: %.0f ms", p.q, result.took_ms)
+        log.info("slow search %r: %.0f ms", p.q[:200], result.took_ms)
+    typed = p.q
+    if len(typed) > MAX_QUERY_CHARS:
+        # every link on the page carries the query; the engine reads only its first
+        # MAX_QUERY_CHARS characters, so that is what the links carry (not 1,000 characters each)
+        p = dataclasses.replace(p, q=result.query)
     hits = [_hit_view(h, p, state.base_url) for h in result.hits]
     facets = {
         "tags": _facet_links(result, "tags", p),
@@ -182,7 +212,7 @@ def search_page():
              + [("分类", c, search_url(p, categories=_toggle(p.categories, c))) for c in p.categories])
     effective_sort = p.sort if p.q.strip() else "date"
     return render_template(
-        "search.html", q=p.q, p=p, facet_limit=FACET_SHOWN, result=result, hits=hits, facets=facets, chips=chips,
+        "search.html", q=typed, q_short=bounds.cut(typed, QUERY_SHOWN), p=p, facet_limit=FACET_SHOWN, result=result, hits=hits, facets=facets, chips=chips,
         took=format_took(result.took_ms), pages=result.pages, sort=effective_sort,
         window=page_window(result.page, result.pages),
         page_url=lambda n: search_url(p, page=n),
@@ -216,7 +246,7 @@ def _facet_links(result: ResultPage, key: str, p: SearchParams) -> list[FacetLin
 
 
 def _hit_view(h, p: SearchParams, base_url: str | None) -> HitView:
-    if base_url:
+    if base_url and h.url:  # (a permalink too long to be a link was dropped: see search.bounds)
         url = external_url(base_url, h.url)
         section_url = external_url(base_url, h.url, h.anchor) if h.anchor else None
         local = article_url(h.path, p.q)
@@ -228,7 +258,7 @@ def _hit_view(h, p: SearchParams, base_url: str | None) -> HitView:
         crumbs = [(c, search_url(p, categories=_toggle(p.categories, c)) if not _is_active(p.categories, c)
                    else None) for c in h.categories]
     else:
-        crumbs = [(part, None) for part in PurePosixPath(h.path).parent.parts]
+        crumbs = [(part, None) for part in folder_names(h.path)]
     tags = [(t, search_url(p, tags=_toggle(p.tags, t)), _is_active(p.tags, t)) for t in h.tags]
     return HitView(h.title_html, h.snippet_html, url, h.section, section_url, crumbs,
                    format_date(h.date), tags, h.path, local)
@@ -268,7 +298,7 @@ def safe_article_file(root: Path, rel: str) -> Path | None:
     return full
 
 
-@bp.route("/a/<path:path>")
+@bp.route("/a/<article_path:path>")
 def article(path: str):
     state = get_state()
     stored = state.engine.stored(path)
@@ -277,11 +307,12 @@ def article(path: str):
     q = request.args.get("q", "")[:1000]
     terms = highlight_terms(q)
     root = _corpus_root()
-    file = safe_article_file(root, path)
+    name = filenames.fs_name(path)  # the key of a GBK-named file is not its file-system name
+    file = safe_article_file(root, name)
     missing = False
     meta: dict = {}
     if file is None:
-        if (root / path).exists() or (root / path).is_symlink():
+        if (root / name).exists() or (root / name).is_symlink():
             abort(404)  # exists but escapes the corpus (symlink) or is not a file
         missing = True
     art = None
@@ -307,17 +338,30 @@ def article(path: str):
     fold = state.engine.analyzer.fold
     body_html = render.highlight_html(rendered.html, terms, fold) if terms else rendered.html
     author = meta.get("author") if isinstance(meta.get("author"), (str, int, float)) else None
+    # nothing on the page is reordered by a bidi override in the article (an RLO in a title)
+    title, description, body_html = strip_bidi(title), strip_bidi(description), _strip_bidi_text(body_html)
+    tags, categories = [strip_bidi(t) for t in tags], [strip_bidi(c) for c in categories]
+    toc = [dataclasses.replace(h, text=strip_bidi(h.text)) for h in rendered.headings if h.level in (2, 3) and h.text]
     return render_template(
         "article.html", q=q, title=title, title_html=highlight_title(title, terms, fold), body_html=body_html,
-        rendered=rendered, toc=[h for h in rendered.headings if h.level in (2, 3) and h.text][:60],
+        rendered=rendered, toc=toc[:60],
         tags=tags, categories=categories, keywords=keywords, description=description, date=date,
-        permalink=permalink, author=author, path=path, missing=missing,
+        permalink=permalink, author=author, path=filenames.display(path), missing=missing,
         external=external_url(state.base_url, permalink) if state.base_url and permalink else None,
         back_url=url_for("pages.search", q=q) if q.strip() else None,
         plain_url=url_for("pages.article", path=path),
         tag_url=lambda v: url_for("pages.search", tag=v),
         category_url=lambda v: url_for("pages.search", category=v),
     )
+
+
+_TAG_RE = re.compile(r"(<[^>]*>)")
+
+
+def _strip_bidi_text(html: str) -> str:
+    """Bidi controls out of the text of ``html``, not out of its attributes:
+    a heading's id must stay the anchor the site generator made of it."""
+    return "".join(part if part.startswith("<") else strip_bidi(part) for part in _TAG_RE.split(html))
 
 
 _render_cache: OrderedDict[tuple, tuple] = OrderedDict()
@@ -340,7 +384,8 @@ def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle
         if hit is not None:
             _render_cache.move_to_end(key)
             return hit
-    art = parse_article(raw, path, mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
+    art = parse_article(raw, filenames.article_name(path), mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
+    art.path = path
     meta, body = render.split_article(raw)
     rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),

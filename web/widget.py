@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
@@ -49,7 +48,7 @@ from search import Hit, search
 from . import STATIC_DIR, get_state
 from .cors import allowed_origin
 from .params import BadParameter, parse_search_args
-from .views import article_url, external_url, format_date
+from .views import article_url, external_url, folder_names, format_date
 
 bp = Blueprint("widget", __name__)
 
@@ -101,7 +100,8 @@ def _limit() -> int:
 def _link(h: Hit, q: str, anchor: str | None) -> str:
     """Where a result goes: the site's page (``ZHSEARCH_BASE_URL`` set), else the built-in one."""
     base = get_state().base_url
-    return external_url(base, h.url, anchor) if base else article_url(h.path, q, anchor)
+    # a permalink too long to be a link (search.bounds) goes to the built-in page
+    return external_url(base, h.url, anchor) if base and h.url else article_url(h.path, q, anchor)
 
 
 def _hit(h: Hit, q: str) -> dict:
@@ -113,7 +113,7 @@ def _hit(h: Hit, q: str) -> dict:
         "url": _link(h, q, h.anchor or None),
         "article_url": _link(h, q, None),
         "path": h.path,
-        "crumbs": list(h.categories) or list(PurePosixPath(h.path).parent.parts),
+        "crumbs": list(h.categories) or folder_names(h.path),
         "date": format_date(h.date) or None,
         "sections": [{"heading": s.heading, "heading_html": s.heading_html, "anchor": s.anchor,
                       "snippet_html": s.snippet_html, "url": _link(h, q, s.anchor or None)}

@@ -47,6 +47,12 @@ def site_options(f):
     return f
 
 
+#: The settings a command that updates the index uses (see ``Settings.load(uses=…)``):
+#: a malformed variable that only ``serve`` reads does not stop it.
+INDEXING = ("corpus", "index", "userdict", "generator", "anchor_style", "base_path", "clean_urls", "segmenter",
+            "git_timeout")
+
+
 def _settings(**kw) -> Settings:
     """:meth:`Settings.load`, with a malformed value as a usage error, not a traceback."""
     try:
@@ -97,7 +103,7 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
     from indexer.store import IndexUnavailable, live_name
 
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style,
-                         generator=generator, base_path=base_path, clean_urls=clean_urls)
+                         generator=generator, base_path=base_path, clean_urls=clean_urls, uses=INDEXING)
     cfg = settings.index_config(workers)
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     live_before = live_name(cfg.index)
@@ -127,13 +133,15 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
         _watch_index(cfg, as_json)
 
 
-def _report_dict(report, skipped=None, warnings=None) -> dict:
+def _report_dict(report, skipped=None, warnings=None, notes=None) -> dict:
     skipped = report.skipped if skipped is None else skipped
     warnings = report.warnings if warnings is None else warnings
+    notes = report.notes if notes is None else notes
     return {
         "added": report.added, "updated": report.updated, "deleted": report.deleted,
         "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in skipped],
         "warnings": [{"path": p, "warning": w} for p, w in warnings],
+        "notes": [text for _, text in notes],
         "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason, "site": report.site,
         "documents": report.total, "generation": report.generation,
         "elapsed_s": round(report.elapsed, 3),
@@ -174,12 +182,16 @@ def _watch_index(cfg, as_json: bool) -> None:
     click.echo("stopped watching", err=True)
 
 
-def _print_report(report, skipped=None, warnings=None) -> None:
-    """What an update did; ``skipped``/``warnings``: only these (a watch tells each once)."""
+def _print_report(report, skipped=None, warnings=None, notes=None) -> None:
+    """What an update did; ``skipped``/``warnings``/``notes``: only these (a watch tells each once)."""
+    from indexer.filenames import display
+
     for path, reason in report.skipped if skipped is None else skipped:
-        click.echo(f"skipped  {path}: {reason}", err=True)
+        click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
-        click.echo(f"warning  {path}: {warning}", err=True)
+        click.echo(f"warning  {display(path)}: {warning}", err=True)
+    for _, note in report.notes if notes is None else notes:
+        click.echo(f"warning  {note}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
         if report.site:
@@ -228,7 +240,7 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
     from indexer.store import IndexUnavailable
     from search import Engine, Filters, search
 
-    settings = _settings(index=index_dir, synonyms=synonyms)
+    settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters=Filters(tags=tag, categories=category), sort=sort)
@@ -244,6 +256,8 @@ def _print_results(result) -> None:
     import html
     import re
 
+    from indexer.filenames import display
+
     def plain(s: str) -> str:
         return html.unescape(re.sub(r"</?mark>", lambda m: "\x1b[1;33m" if m.group() == "<mark>" else "\x1b[0m", s))
 
@@ -256,7 +270,7 @@ def _print_results(result) -> None:
         click.echo(f"did you mean: {result.suggestion}")
     for i, h in enumerate(result.hits, (result.page - 1) * result.per_page + 1):
         click.echo(f"\n{i}. {strip(h.title_html)}  [{h.score:.2f}]")
-        click.echo(f"   {h.path}" + (f"  §{h.section}" if h.section else ""))
+        click.echo(f"   {display(h.path)}" + (f"  §{h.section}" if h.section else ""))
         click.echo(f"   {strip(h.snippet_html)}")
 
 
@@ -307,14 +321,16 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
         _print_report(report)
     elif not watch:
         _note_stale_site(settings)
-    sidecar = None
+    sidecar = status = None
     if watch:
         from functools import partial
 
         from indexer.watch import serve_watch
+        from indexer.watchstate import WatchStatus
 
+        status = WatchStatus()  # shared with every worker process: /healthz reports it
         # workers=1: the update runs beside the server's threads, never forking from them
-        sidecar = partial(serve_watch, settings.index_config(workers=1))
+        sidecar = partial(serve_watch, settings.index_config(workers=1), status=status)
     workers = workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     watching = f", watching {settings.corpus}" if watch else ""
@@ -324,11 +340,11 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             import threading
 
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
+        create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True)
         return
     from web.server import serve
 
-    serve(lambda: create_app(settings), host, port, threads, workers, sidecar=sidecar)
+    serve(lambda: create_app(settings, watch=status), host, port, threads, workers, sidecar=sidecar, watch=status)
 
 
 def _note_stale_site(settings) -> None:
@@ -368,7 +384,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     from search import Engine
     from search.evaluate import evaluate
 
-    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms)
+    settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, uses=INDEXING + ("synonyms",))
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
@@ -405,7 +421,7 @@ def check_links_cmd(index_dir, site_dir, base_url, as_json):
     from indexer.store import IndexUnavailable
     from search.checklinks import BuiltSite, Problem, check_links
 
-    settings = _settings(index=index_dir, base_url=base_url)
+    settings = _settings(index=index_dir, base_url=base_url, uses=("index", "base_url"))
     try:
         report = check_links(settings.index, BuiltSite.from_dir(Path(site_dir)), settings.base_url)
     except (IndexUnavailable, FileNotFoundError) as exc:
@@ -445,7 +461,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     from indexer.analysis import Analyzer
     from indexer.words import discover
 
-    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict)
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, uses=("corpus", "index", "userdict"))
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
     # jieba's dictionary cache lives with the index; don't create an index dir just for it
@@ -469,8 +485,10 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
             "hint": hint,
         }, ensure_ascii=False, indent=1))
         return
+    from indexer.filenames import display
+
     for path, reason in report.skipped:
-        click.echo(f"skipped  {path}: {reason}", err=True)
+        click.echo(f"skipped  {display(path)}: {reason}", err=True)
     if not report.words:
         click.echo(f"no unknown words occur {min_count}+ times in {report.articles} articles", err=True)
         return

@@ -135,7 +135,7 @@
     if (titles.length) {
       addGroup("文章");
       titles.forEach(function (t) {
-        var folder = (t.path || "").split("/").slice(0, -1).join(" / ");
+        var folder = (t.name || t.path || "").split("/").slice(0, -1).join(" / ");
         addItem(t.title, folder, t.url, q);
       });
     }
