@@ -15,12 +15,12 @@ when its modification time changes.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.analysis import Analyzer, QueryUnit, UnitKind
+
+from .corpusfile import CorpusFile
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,13 @@ class Synonyms:
     def from_text(cls, text: str, analyzer: Analyzer) -> "Synonyms":
         """The groups of ``text``, segmented by ``analyzer`` (the index's own,
         so a synonym matches the words its queries are cut into)."""
+        return cls.from_groups(parse_groups(text), analyzer)
+
+    @classmethod
+    def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> "Synonyms":
+        """Groups of equivalent terms (``[["k8s", "Kubernetes"], …]``)."""
         syn = cls()
-        for group in parse_groups(text):
+        for group in groups:
             keyed = [(tuple(u.text for u in analyzer.query_units(t)), t) for t in group]
             for key, term in keyed:
                 if not key:
@@ -60,6 +65,18 @@ class Synonyms:
                 syn.table[key] += [o for o in others if o not in syn.table[key]]
                 syn.longest = max(syn.longest, len(key))
         return syn
+
+    def merged(self, other: "Synonyms") -> "Synonyms":
+        """These synonyms and ``other``'s (``curation.yml`` groups beside ``synonyms.txt``)."""
+        if not other.table:
+            return self
+        if not self.table:
+            return other
+        out = Synonyms({k: list(v) for k, v in self.table.items()}, max(self.longest, other.longest))
+        for key, alts in other.table.items():
+            mine = out.table.setdefault(key, [])
+            mine += [a for a in alts if a not in mine]
+        return out
 
     def expand(self, units: list[QueryUnit]) -> list[QueryUnit]:
         """Attach synonyms to the units; a multi-unit match becomes one phrase unit."""
@@ -86,41 +103,10 @@ class Synonyms:
         return out
 
 
-class SynonymFile:
+class SynonymFile(CorpusFile[Synonyms]):
     """A synonyms file, re-read when it changes on disk, and re-segmented
     when the index's analyzer changes (a new user dictionary)."""
 
     def __init__(self, path: Path | None) -> None:
-        self.path = Path(path) if path else None
-        self._stamp: tuple[int, int] | None = None
-        self._analyzer: Analyzer | None = None
-        self._syn = Synonyms()
-        self._lock = threading.Lock()
-
-    def get(self, analyzer: Analyzer) -> Synonyms:
-        """The synonyms, the same object while nothing changes (it keys cached pages)."""
-        if self.path is None:
-            return self._syn
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            if self._stamp is not None:  # the file went away: no synonyms from now on
-                self._stamp, self._syn = None, Synonyms()
-            return self._syn
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp != self._stamp or analyzer is not self._analyzer:
-            with self._lock:
-                if stamp != self._stamp or analyzer is not self._analyzer:
-                    self._syn = self._read(analyzer)
-                    self._stamp, self._analyzer = stamp, analyzer
-        return self._syn
-
-    def _read(self, analyzer: Analyzer) -> Synonyms:
-        try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            log.warning("cannot read synonyms file %s: %s", self.path, exc)
-            return Synonyms()
-        syn = Synonyms.from_text(text, analyzer)
-        log.info("loaded %d synonym entries from %s", len(syn.table), self.path)
-        return syn
+        super().__init__(path, lambda text, analyzer, _path: Synonyms.from_text(text, analyzer), Synonyms,
+                         "synonyms")
