@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -50,6 +50,34 @@ def clean_segmenter(value: str) -> str:
     if name not in BACKENDS:
         raise ValueError(f"unknown segmenter {value!r} (ZHSEARCH_SEGMENTER): choose one of {', '.join(BACKENDS)}")
     return name
+
+
+#: Analytics rows are kept this many days (``--analytics-days``).
+DEFAULT_ANALYTICS_DAYS = 90
+#: An admin token shorter than this is refused: it guards the readers' queries.
+MIN_ADMIN_TOKEN = 16
+
+
+def clean_days(value: object) -> int:
+    try:
+        days = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"analytics days must be a whole number of days (got {value!r})") from None
+    if days < 1:
+        raise ValueError(f"analytics days must be 1 or more (got {days})")
+    return days
+
+
+def clean_admin_token(value: str | None) -> str | None:
+    """None (no admin page) or a token long enough not to be guessed."""
+    token = str(value or "").strip()
+    if not token:
+        return None
+    if len(token) < MIN_ADMIN_TOKEN or not token.isprintable() or " " in token:
+        raise ValueError(f"the admin token (ZHSEARCH_ADMIN_TOKEN) must be {MIN_ADMIN_TOKEN} or more printable "
+                         "characters without spaces; make one with "
+                         "`python3 -c 'import secrets; print(secrets.token_urlsafe())'`")
+    return token
 
 
 def _path(value: str | Path | None) -> Path | None:
@@ -135,6 +163,23 @@ class Settings:
     url_prefix: str = ""
     #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
     segmenter: str = "auto"
+    #: analytics (web.analytics): the SQLite file, None for the default beside the index
+    analytics: Path | None = None
+    #: record settled searches and clicks at all (``--no-analytics``)
+    analytics_enabled: bool = True
+    #: days analytics rows are kept
+    analytics_days: int = DEFAULT_ANALYTICS_DAYS
+    #: the /admin page's token; None: no admin page
+    admin_token: str | None = field(default=None, repr=False)
+
+    @property
+    def analytics_file(self) -> Path | None:
+        """Where analytics are recorded, or None when they are off: by default
+        beside the index (``.zhsearch-index.analytics.sqlite3``), not inside
+        it, so a rebuild keeps them."""
+        if not self.analytics_enabled:
+            return None
+        return self.analytics or self.index.with_name(self.index.name + ".analytics.sqlite3")
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
@@ -142,7 +187,9 @@ class Settings:
              base_url: str | None = None, cache_size: int | None = None,
              warmup: bool = True, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
-             segmenter: str | None = None) -> "Settings":
+             segmenter: str | None = None, analytics: str | Path | None = None,
+             analytics_enabled: bool = True, analytics_days: int | None = None,
+             admin_token: str | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
         Raises ``ValueError`` with a message for the user when an origin, the
@@ -150,6 +197,9 @@ class Settings:
         silently break the site it is meant for)."""
         env = os.environ
         origins = list(allow_origins or ()) or env.get("ZHSEARCH_ALLOW_ORIGINS", "").split(",")
+        analytics = analytics or env.get("ZHSEARCH_ANALYTICS") or None
+        if str(analytics or "").strip().lower() == "off":
+            analytics, analytics_enabled = None, False
         return cls(
             corpus=Path(corpus or env.get("ZHSEARCH_CORPUS") or DEFAULT_CORPUS),
             index=Path(index or env.get("ZHSEARCH_INDEX") or DEFAULT_INDEX),
@@ -162,6 +212,11 @@ class Settings:
             anchor_style=AnchorStyle.parse(anchor_style or env.get("ZHSEARCH_ANCHOR_STYLE")),
             url_prefix=clean_url_prefix(url_prefix if url_prefix is not None else env.get("ZHSEARCH_URL_PREFIX")),
             segmenter=clean_segmenter(segmenter or env.get("ZHSEARCH_SEGMENTER") or "auto"),
+            analytics=_path(analytics),
+            analytics_enabled=analytics_enabled,
+            analytics_days=clean_days(DEFAULT_ANALYTICS_DAYS if analytics_days is None else analytics_days),
+            admin_token=clean_admin_token(admin_token if admin_token is not None
+                                          else env.get("ZHSEARCH_ADMIN_TOKEN")),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:

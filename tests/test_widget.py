@@ -67,7 +67,7 @@ def test_api_widget_links_to_the_site_section(client):
     r = client.get("/api/widget", query_string={"q": QUERY})
     assert r.status_code == 200
     data = r.get_json()
-    assert set(data) == {"query", "total", "took_ms", "note", "suggestion", "more_url", "hits"}
+    assert set(data) == {"query", "total", "took_ms", "note", "suggestion", "more_url", "hits", "search_id"}
     assert data["total"] >= 1 and 1 <= len(data["hits"]) <= 8
     top = data["hits"][0]
     assert set(top) == {"title_html", "snippet_html", "section", "url", "path", "crumbs", "date"}

@@ -25,7 +25,7 @@ from search import ResultPage, search
 from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
 
-from . import get_state, render
+from . import analytics, get_state, render
 from .params import SearchParams, parse_search_args
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,8 @@ def search_page():
     result = search(state.engine, p.q, page=p.page, per_page=p.per_page, filters=p.filters(), sort=p.sort)
     if result.took_ms > SLOW_MS:
         log.info("slow search %r: %.0f ms", p.q, result.took_ms)
+    # a results page is a settled search (Enter, or a link followed); its id goes to the click beacon
+    search_id = analytics.record(result, p, analytics.Source.PAGE, analytics.Settled.PAGE)
     hits = [_hit_view(h, p, state.base_url) for h in result.hits]
     facets = {
         "tags": _facet_links(result, "tags", p),
@@ -196,6 +198,7 @@ def search_page():
         popular=state.catalog.get().tags[:8] if not result.total else [],
         tag_url=lambda v: search_url(p, tags=[v], categories=[]),
         beyond_last=result.total > 0 and not result.hits,
+        search_id=search_id,
     )
 
 

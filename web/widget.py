@@ -32,7 +32,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from search import search
 
-from . import STATIC_DIR, get_state
+from . import STATIC_DIR, analytics, get_state
 from .params import BadParameter, parse_search_args
 from .views import article_url, external_url, format_date
 
@@ -113,6 +113,8 @@ def api_widget():
         "suggestion": result.suggestion,
         "more_url": url_for("pages.search", q=p.q, tag=p.tags, category=p.categories),
         "hits": hits,
+        # as-you-type: recorded only when the reader settles (web.analytics)
+        "search_id": analytics.issue(result, p, analytics.Source.WIDGET),
     })
     resp.headers["Cache-Control"] = "no-cache"
     return resp
