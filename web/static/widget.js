@@ -370,8 +370,9 @@
       return;
     }
     var item = items[active];
-    if (!item) return;
+    if (!item) { settle("enter"); return; }
     if (item.kind === "recent") { useQuery(item.query); return; }
+    clicked(item.rank);
     remember(q);
     if (newTab) {
       window.open(item.url, "_blank", "noopener");
@@ -456,6 +457,46 @@
     if (ui.spinner) ui.spinner.hidden = !on;
   }
 
+  // ------------------------------------------------------------ analytics
+  // The site owner's report (`zhsearch analytics`) counts the searches a
+  // reader settled on: 1 s without typing once the results are shown, Enter,
+  // or a click on a result.  Answers to keystrokes are not recorded: each
+  // carries an id (`search_id`), and one beacon names it once the search
+  // settles (a click's beacon settles it too).  sendBeacon hands the POST to
+  // the browser: opening a result never waits for it, and a blocked beacon
+  // changes nothing for the reader.
+  var SETTLE_MS = 1000;
+  var searchId = null;    // the id of the answer on screen
+  var settledId = null;   // the last id a beacon was sent for
+  var settleTimer = null;
+
+  function beacon(endpoint, data) {
+    clearTimeout(settleTimer);
+    if (!searchId || !navigator.sendBeacon) return;
+    settledId = searchId;
+    data.search = searchId;
+    data.page = location.pathname;
+    try {
+      navigator.sendBeacon(new URL(endpoint, SCRIPT_URL).href, JSON.stringify(data));
+    } catch (e) { /* refused by the page's policy: the reader carries on */ }
+  }
+
+  function searchShown(id) {
+    clearTimeout(settleTimer);
+    searchId = typeof id === "string" && id ? id : null;
+    if (searchId) settleTimer = setTimeout(function () { settle("idle"); }, SETTLE_MS);
+  }
+
+  function settle(how) {
+    // idle: still open, nothing typed since (a keystroke's answer re-arms this)
+    if (!searchId || searchId === settledId || !isOpen || timer || ui.input.value.trim() !== shown) return;
+    beacon("api/settle", { how: how });
+  }
+
+  function clicked(rank) {
+    beacon("api/click", { rank: rank });
+  }
+
   // ------------------------------------------------------------- rendering
 
   function resetList() {
@@ -530,7 +571,7 @@
       ui.note.textContent = data.note;
     }
     if (data.suggestion) suggest(data.suggestion, hits.length ? ui.note : ui.empty);
-    hits.forEach(function (h) {
+    hits.forEach(function (h, i) {
       var url = safeUrl(h.url);
       if (!url) return;
       var li = el("li", "zs-item");
@@ -554,11 +595,13 @@
         a.appendChild(snip);
       }
       a.addEventListener("click", function (e) {
+        clicked(i + 1);
         remember(ui.input.value);
         if (!(e.ctrlKey || e.metaKey || e.shiftKey || e.button === 1)) close(true);
       });
+      a.addEventListener("auxclick", function (e) { if (e.button === 1) clicked(i + 1); });
       li.appendChild(a);
-      addItem(li, { kind: "hit", url: url });
+      addItem(li, { kind: "hit", url: url, rank: i + 1 });
     });
     var moreUrl = safeUrl(data.more_url);
     if (moreUrl && total > 0) {
@@ -575,9 +618,10 @@
       setActive(0);
       ui.body.scrollTop = 0;
     }
+    searchShown(data.search_id);
     if (enterPending) {
       enterPending = false;
-      if (items.length) choose(false);
+      choose(false);
     }
   }
 
