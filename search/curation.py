@@ -499,8 +499,24 @@ def _toml_closing_bracket(text: str, start: int) -> int | None:
 
 
 def _strip_toml_comments(s: str) -> str:
-    return "\n".join(line.split("#", 1)[0] if '"' not in line and "'" not in line else line
-                     for line in s.splitlines())
+    """``s`` without its comments (strings, which may hold ``#``, kept)."""
+    out, i, n = [], 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "#":
+            j = s.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c in "\"'":
+            j = i + 1
+            while j < n and s[j] != c:
+                j += 2 if (c == '"' and s[j] == "\\") else 1
+            out.append(s[i:j + 1])
+            i = j + 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _write_atomically(path: Path, text: str) -> None:
