@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -479,3 +480,41 @@ def test_zhsearch_analytics_command(app, site):
     assert text.exit_code == 0 and "Searches with no result" in text.output
     missing = CliRunner().invoke(main, ["analytics", "--analytics", str(Path(app.db).with_name("nope.db"))])
     assert missing.exit_code == 1 and "no analytics recorded yet" in missing.output
+
+
+def test_concurrent_writer_processes_lose_nothing(tmp_path):
+    """Two processes (as ``serve --workers 2`` has), each with its writer
+    thread, writing one file at the same time: every row arrives."""
+    import multiprocessing
+
+    db = tmp_path / "shared.sqlite3"
+    n = 1500
+    ctx = multiprocessing.get_context("fork")
+    go = ctx.Event()
+    procs = [ctx.Process(target=_write_rows, args=(db, name, n, go)) for name in ("a", "b")]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    conn = sqlite3.connect(db)
+    got = conn.execute("SELECT substr(search_id, 1, 1), COUNT(*), COUNT(DISTINCT search_id) FROM searches "
+                       "GROUP BY 1 ORDER BY 1").fetchall()
+    assert got == [("a", n, n), ("b", n, n)]
+    # they wrote at the same time: each one's rows are interleaved with the other's
+    order = [sid[0] for (sid,) in conn.execute("SELECT search_id FROM searches ORDER BY id")]
+    conn.close()
+    assert sum(1 for x, y in zip(order, order[1:]) if x != y) > 2
+
+
+def _write_rows(db, name: str, n: int, go) -> None:
+    store = st.AnalyticsStore(db).start()
+    go.wait(10)
+    for i in range(n):
+        store.put(st.SearchRow(f"{name}{i}", int(time.time()), f"q{i}", f"q{i}", 1, 1, 1, 1, "relevance", None,
+                               "api", "api", None, "test"))
+        if i % 50 == 0:
+            time.sleep(0.002)  # requests arrive over time, not all at once
+    assert store.close(30)
+    os._exit(0 if store.pending() == 0 else 1)

@@ -220,17 +220,20 @@ class Overwritten(sqlite3.DatabaseError):
     """The file no longer starts as a SQLite database (something wrote over it)."""
 
 
-def _header_ok(path: Path) -> bool:
+def _header_ok(fd: int) -> bool:
     """A cheap check before each write: an open WAL connection goes on
     writing happily into a file whose header was overwritten, and the damage
-    would only show at the next start."""
+    would only show at the next start.
+
+    ``fd`` stays open as long as the connection: closing *any* descriptor of
+    the database file drops every POSIX lock the process holds on it,
+    SQLite's included, and another process would then delete the WAL this
+    one still writes to (rows lost without an error)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except FileNotFoundError:
-        return True  # gone: reopened (made anew) by the identity check
+        head = os.pread(fd, len(SQLITE_HEADER), 0)
     except OSError:
         return False
+    return head in (SQLITE_HEADER, b"")  # empty: another process is creating it this moment
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -288,6 +291,7 @@ class AnalyticsStore:
         self._busy = False  # the writer holds rows taken from the queue
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._fd: int | None = None  # the file, for header checks (see _header_ok)
         self._file_id: tuple[int, int] | None = None
         #: rows dropped since the start (``_unsaved``: not yet in the ``dropped`` table)
         self.dropped = 0
@@ -333,11 +337,7 @@ class AnalyticsStore:
         if left:
             log.warning("analytics: %d rows not written at shutdown (%s)", left, self.state)
         if self._conn is not None and (self._thread is None or not self._thread.is_alive()):
-            try:
-                self._conn.close()
-            except sqlite3.Error:
-                pass
-            self._conn = None
+            self._drop_connection()
         return left == 0
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -477,7 +477,7 @@ class AnalyticsStore:
         if self._conn is not None and _identity(self.path) != self._file_id:
             log.info("analytics database %s was replaced: reopening it", self.path)
             self._drop_connection()
-        if self._conn is not None and not _header_ok(self.path):
+        if self._conn is not None and not _header_ok(self._fd):
             raise Overwritten("file is not a database (its header was overwritten)")
         if self._conn is None:
             self._open()
@@ -489,10 +489,14 @@ class AnalyticsStore:
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path, self.busy_timeout)
-        if not _header_ok(self.path):  # read through a stale -wal, a file that is not a database can look like one
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
             conn.close()
+            raise
+        self._conn, self._fd, self._file_id = conn, fd, _identity(self.path)
+        if not _header_ok(fd):  # read through a stale -wal, a file that is not a database can look like one
             raise Overwritten("file is not a database (its header is not SQLite's)")
-        self._conn, self._file_id = conn, _identity(self.path)
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -500,7 +504,9 @@ class AnalyticsStore:
                 self._conn.close()
             except sqlite3.Error:
                 pass
-        self._conn, self._file_id = None, None
+        if self._fd is not None:
+            os.close(self._fd)  # after the connection: SQLite's locks are gone with it anyway
+        self._conn, self._fd, self._file_id = None, None, None
 
     def _failed(self, exc: BaseException, doing: str) -> str:
         kind = error_kind(exc)
