@@ -56,7 +56,7 @@ BUSY_TIMEOUT_S = 5.0
 #: Default retention (``--analytics-days``).
 DEFAULT_DAYS = 90
 #: Pause between retries after a failed write: doubles up to the maximum.
-RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 #: While failing, a warning at most this often.
 WARN_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
@@ -394,8 +394,9 @@ class AnalyticsStore:
         tries_at_close = 0
         while True:
             with self._cond:
-                if pause and not self._closing:
-                    self._cond.wait(pause)  # a retry pause; close() cuts it short
+                until = time.monotonic() + pause
+                while pause and not self._closing and time.monotonic() < until:
+                    self._cond.wait(until - time.monotonic())  # a retry pause: new rows wait, close() does not
                 while not (self._queue or self._unsaved or self._closing or self._due_prune()):
                     self._cond.wait(self._until_prune())
                 if self._closing and not (self._queue or self._unsaved):
