@@ -518,3 +518,12 @@ def _write_rows(db, name: str, n: int, go) -> None:
             time.sleep(0.002)  # requests arrive over time, not all at once
     assert store.close(30)
     os._exit(0 if store.pending() == 0 else 1)
+
+
+def test_the_development_server_logs_no_address():
+    from web.server import dev_request_handler
+
+    cls = dev_request_handler()
+    handler = cls.__new__(cls)
+    handler.client_address = (CLIENT_ADDRESS, 4242)
+    assert handler.address_string() == "-"

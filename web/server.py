@@ -168,6 +168,18 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def dev_request_handler():
+    """The development server's request handler, logging requests without
+    the client's address (the site keeps no reader's address anywhere)."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        def address_string(self) -> str:
+            return "-"
+
+    return Handler
+
+
 def _close(app) -> None:
     from . import close_app
 

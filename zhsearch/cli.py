@@ -325,7 +325,10 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             import threading
 
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True)
+        from web.server import dev_request_handler
+
+        create_app(settings).run(host=host, port=port, debug=True, use_reloader=True,
+                                 request_handler=dev_request_handler())
         return
     from web.server import serve
 
