@@ -5,6 +5,7 @@ blocked, failing or hanging beacon never stops the navigation."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -75,6 +76,14 @@ class Zhsearch:
             return conn.execute(sql).fetchall()
         finally:
             conn.close()
+
+    def paths(self, q: str) -> list[str]:
+        """The articles of ``q``'s first page, asked as a keystroke (not recorded)."""
+        from urllib.parse import quote
+        from urllib.request import urlopen
+
+        with urlopen(f"{self.url}/api/search?settled=0&q={quote(q)}", timeout=30) as r:
+            return [h["path"] for h in json.loads(r.read())["hits"]]
 
     def searches(self) -> list[sqlite3.Row]:
         return self.rows("SELECT * FROM searches ORDER BY id")
@@ -154,6 +163,7 @@ def test_widget_settles_after_a_second_and_the_click_names_its_rank(page, host, 
     page.wait_for_url(href)  # the reader lands on the article, on the host site
     (click,) = zs.wait(zs.clicks)
     assert (click["rank"], click["search_id"]) == (2, search["search_id"])
+    assert click["path"] == zs.paths(QUERY)[1]  # the article the answer had at that rank
     assert len(zs.searches()) == 1  # the click settles the same search: still one row
     assert not seen["csp"] and not seen["errors"], seen
 
@@ -211,7 +221,7 @@ def test_results_page_click_beacon(page, zs):
     third.click()
     page.wait_for_url(href)
     (click,) = zs.wait(zs.clicks)
-    assert (click["rank"], click["search_id"]) == (3, search["search_id"])
+    assert (click["rank"], click["search_id"], click["path"]) == (3, search["search_id"], zs.paths(QUERY)[2])
     page.goto(zs.url + "/search?q=" + QUERY + "&page=2")  # a second search, a section link of its page
     again = zs.searches()[1]
     assert (again["page"], again["first_rank"]) == (2, 11)
@@ -219,3 +229,64 @@ def test_results_page_click_beacon(page, zs):
     clicks = zs.wait(lambda: zs.clicks()[1:])
     assert [(c["rank"], c["search_id"]) for c in clicks] == [(11, again["search_id"])]
     assert not seen["csp"] and not seen["errors"], seen
+
+
+ADMIN_TOKEN = "an-admin-token-for-the-browser-test"
+
+
+def test_admin_in_the_browser(browser, host, tmp_path):
+    """The owner logs in with the form, reads the report (chart and tables,
+    nothing the CSP refuses), and appends a synonym group from a row."""
+    import os
+    import shutil
+
+    from tests.conftest import ROOT, build_index, write_article
+    from tests.test_analytics import ARTICLES
+    from web import create_app
+
+    corpus = tmp_path / "corpus"
+    for rel, text in ARTICLES.items():
+        write_article(corpus, rel, text)
+    build_index(corpus, tmp_path / "ix")
+    app = create_app(Settings.load(corpus, tmp_path / "ix", warmup=False, analytics=tmp_path / "a.sqlite3",
+                                   admin_token=ADMIN_TOKEN))
+    client = app.test_client()
+    for q in ("Redis 持久化", "Redis 持久化", "kubernetes", "k8s", "k8s", "canshu", "chatgtp", "红烧肉"):
+        client.get("/search", query_string={"q": q})
+    for q, rank in (("redis 持久化", 1), ("Redis", 1), ("kubernetes", 2), ("参数", 3), ("参数", 1)):
+        sid = client.get("/api/widget", query_string={"q": q}).get_json()["search_id"]
+        assert client.post("/api/click", data=json.dumps({"search": sid, "rank": rank}),
+                           headers={"Origin": "http://localhost"}).status_code == 204
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1100})
+    try:
+        pg = ctx.new_page()
+        seen = watch(pg)
+        pg.goto(url + "/admin")
+        pg.locator("#admin-token").fill(ADMIN_TOKEN)
+        pg.locator(".admin-login-form button").click()
+        pg.locator(".admin-chart").wait_for()
+        assert pg.url == url + "/admin" and ADMIN_TOKEN not in pg.url
+        assert pg.locator(".admin-chart rect.found").count() == 31
+        row = pg.locator('[data-admin-table="no-results"] tr', has_text="k8s")
+        assert row.locator("td").nth(4).inner_text() == "kubernetes"
+        shot = tmp_path / "screenshot-admin.png"
+        pg.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOTS") == "1":
+            shutil.copy(shot, ROOT / "docs" / shot.name)
+        row.get_by_role("button", name="同义词：kubernetes").click()
+        pg.locator(".admin-done").wait_for()
+        assert "synonyms" in (corpus / "curation.yml").read_text(encoding="utf-8")
+        assert not seen["csp"] and not seen["errors"] and not seen["dialogs"], seen
+        cookies = ctx.cookies()
+        assert [(c["name"], c["httpOnly"], c["sameSite"], c["path"]) for c in cookies] == [
+            ("zhsearch_admin", True, "Strict", "/admin")]
+    finally:
+        ctx.close()
+        server.shutdown()
+        server.server_close()
+        app.extensions["zhsearch"].close()
+    hits = client.get("/api/search?q=k8s").get_json()["hits"]
+    assert hits and hits[0]["path"].startswith("k8s/")

@@ -175,7 +175,7 @@ def test_two_workers_under_load_lose_no_row_and_keep_no_address(site, tmp_path):
                 assert s == 200
                 sid = json.loads(body)["search_id"]
                 endpoint, payload = (("/api/settle", {"search": sid, "how": "idle", "page": "/notes/"}) if kind == 2
-                                     else ("/api/click", {"search": sid, "rank": 1, "path": "db/redis.md"}))
+                                     else ("/api/click", {"search": sid, "rank": 1}))
                 status = server.request("POST", endpoint, json.dumps(payload),
                                         {"Origin": ORIGIN, "Content-Type": "text/plain;charset=UTF-8"})[0]
                 status = 200 if status == 204 else status

@@ -103,9 +103,10 @@ def _own_origin(origin: str) -> bool:
 @bp.before_request
 def _guard():
     token = _token()
-    site = request.headers.get("Sec-Fetch-Site")
+    site = request.headers.get("Sec-Fetch-Site")  # the browser's own word, when it gives it
     origin = request.headers.get("Origin")
-    if site in ("cross-site", "same-site") or (origin is not None and not _own_origin(origin)):
+    if site in ("cross-site", "same-site") or (site != "same-origin" and origin is not None
+                                               and not _own_origin(origin)):
         abort(403)
     for name, value in request.args.items(multi=True):
         if same_secret(value, token):
@@ -127,7 +128,6 @@ def _headers(resp):
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["X-Robots-Tag"] = "noindex, nofollow"
     return resp
 

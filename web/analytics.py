@@ -9,7 +9,8 @@ there.  So:
   server signs (HMAC with the installation's key, kept in the analytics
   database, the same in every ``--workers`` process) holding what it
   answered — the query, the number of results, page, sort, filters, the
-  ranks shown, the source and the time.  ``/api/widget`` puts it in its JSON
+  ranks shown and the articles at those ranks, the source and the time
+  (compressed: the paths share their folders).  ``/api/widget`` puts it in its JSON
   (``search_id``), every answer in the ``X-Zhsearch-Search-Id`` header.
 * Answers of as-you-type (``/api/widget``, ``/api/search?settled=0``) are not
   recorded.  When the reader settles, the client sends the id once, with
@@ -25,7 +26,8 @@ there.  So:
 
 The server records only what the id says, plus the folded query (the key
 curation matches), the settle reason and — for the widget — the host page's
-path.  A forged or altered id is refused; the id is the row's unique key,
+path; a click only says its rank, and the article is the one the id has
+there.  A forged or altered id is refused; the id is the row's unique key,
 so a search settled twice (idle, then a click) or a replayed beacon is one
 row.  Beacons are accepted from the site's own pages and from the allowed
 origins (``--allow-origin``) only; the reader's address, cookies and
@@ -42,6 +44,7 @@ import json
 import logging
 import secrets
 import time
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
@@ -68,6 +71,8 @@ HEADER = "X-Zhsearch-Search-Id"
 MAX_AGE_S = 2 * 86400
 MAX_BEACON_BYTES = 16 * 1024
 MAX_PATH = 500
+#: A search id's payload unpacks to at most this (a forged one cannot make the server inflate more).
+MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 class Source(StrEnum):
@@ -101,20 +106,21 @@ class Answered:
     tags: tuple[str, ...]
     categories: tuple[str, ...]
     source: str
+    paths: tuple[str, ...] = ()  # the articles shown, in rank order
 
     def _fields(self) -> list:
         return [self.search_id, self.ts, self.query, self.results, self.page, self.first_rank, self.shown,
-                self.sort, list(self.tags), list(self.categories), self.source]
+                self.sort, list(self.tags), list(self.categories), self.source, list(self.paths)]
 
     @classmethod
     def _from(cls, v: list) -> "Answered":
-        sid, ts, q, results, page, first, shown, sort, tags, cats, source = v
+        sid, ts, q, results, page, first, shown, sort, tags, cats, source, paths = v
         if not (isinstance(sid, str) and isinstance(q, str) and isinstance(sort, str)
                 and all(isinstance(x, int) for x in (ts, results, page, first, shown))
-                and isinstance(tags, list) and isinstance(cats, list) and source in set(Source)):
+                and all(isinstance(x, list) for x in (tags, cats, paths)) and source in set(Source)):
             raise ValueError("malformed search id")
         return cls(sid, ts, q, results, page, first, shown, sort, tuple(map(str, tags)), tuple(map(str, cats)),
-                   source)
+                   source, tuple(map(str, paths)))
 
 
 def _b64(data: bytes) -> str:
@@ -143,10 +149,11 @@ class Recorder:
         per_page = max(1, result.per_page)
         return Answered(secrets.token_urlsafe(9), int(time.time()), p.q, result.total, result.page,
                         (result.page - 1) * per_page + 1, len(result.hits), p.sort, tuple(p.tags),
-                        tuple(p.categories), str(source))
+                        tuple(p.categories), str(source), tuple(h.path for h in result.hits))
 
     def sign(self, a: Answered) -> str:
-        payload = _b64(json.dumps(a._fields(), ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        packed = json.dumps(a._fields(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = _b64(zlib.compress(packed, 6))
         mac = hmac.new(self.store.keys[0], payload.encode("ascii"), hashlib.sha256).digest()[:16]
         return f"{payload}.{_b64(mac)}"
 
@@ -163,8 +170,12 @@ class Recorder:
                                        .digest()[:16]) for k in list(self.store.keys)):
             return None
         try:
-            a = Answered._from(json.loads(_unb64(payload)))
-        except (binascii.Error, ValueError, TypeError):
+            inflate = zlib.decompressobj()
+            packed = inflate.decompress(_unb64(payload), MAX_PAYLOAD_BYTES)
+            if inflate.unconsumed_tail:
+                return None
+            a = Answered._from(json.loads(packed))
+        except (binascii.Error, zlib.error, ValueError, TypeError):
             return None
         if abs((now or time.time()) - a.ts) > MAX_AGE_S:
             return None
@@ -285,14 +296,13 @@ def settle():
 
 @bp.route("/api/click", methods=["POST"])
 def click():
-    """A click on a result: ``{"search": id, "rank": n}`` (``n``: 1 for the
-    first result of the answer), optionally ``"path"`` of the article."""
+    """A click on a result: ``{"search": id, "rank": n}``, ``n`` = 1 for the
+    first result of that answer (the article is the one the id has there)."""
     rec, body, a = _beacon()
     rank = body.get("rank")
     if not isinstance(rank, int) or isinstance(rank, bool) or not 1 <= rank <= max(1, a.shown):
         raise BadParameter("rank", f"rank must be 1 to {a.shown} for this search")
-    path = body.get("path")
-    path = path.strip()[:MAX_PATH] if isinstance(path, str) and path.strip() and path.isprintable() else None
+    path = a.paths[rank - 1] if rank <= len(a.paths) else None
     rec.record(a, Settled.CLICK, _page_path(body.get("page")) if a.source == Source.WIDGET else None)
     rec.click(a, a.first_rank + rank - 1, path)
     return _no_content()
