@@ -347,11 +347,12 @@ class Engine:
         self._curation: CurationFile | None = None
         self._merged: tuple[Synonyms, Synonyms, Synonyms] | None = None
 
-    def synonyms(self) -> Synonyms:
+    def synonyms(self, gen: _Generation | None = None) -> Synonyms:
         """The synonyms in force, segmented by the live generation's analyzer:
         the synonyms file's and the curation file's groups (one object while
-        neither changes: it keys cached pages)."""
-        gen = self.generation()
+        neither changes: it keys cached pages).  ``gen``: the live generation,
+        when the caller has it (finding it reads the ``CURRENT`` pointer)."""
+        gen = gen or self.generation()
         if self._synonyms is None:
             path = self._synonyms_path
             if path is None:
@@ -359,18 +360,18 @@ class Engine:
                 path = Path(corpus) / "synonyms.txt" if corpus else None
             self._synonyms = SynonymFile(path)
         own = self._synonyms.get(gen.analyzer)
-        extra = self.curation().synonyms
+        extra = self.curation(gen).synonyms
         merged = self._merged
         if merged is None or merged[0] is not own or merged[1] is not extra:
             merged = self._merged = (own, extra, own.merged(extra))
         return merged[2]
 
-    def curation(self) -> Curation:
+    def curation(self, gen: _Generation | None = None) -> Curation:
         """The corpus's curation file (``search.curation``), an empty one when
         the engine was made with ``curation=False``."""
         if not self.use_curation:
             return NO_CURATION
-        gen = self.generation()
+        gen = gen or self.generation()
         if self._curation is None:
             corpus = gen.meta.get("corpus")
             self._curation = CurationFile(Path(corpus) if corpus else None)
@@ -466,8 +467,8 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     gen = engine.generation()
-    synonyms = engine.synonyms()
-    curation = engine.curation()
+    synonyms = engine.synonyms(gen)
+    curation = engine.curation(gen)
     key = None
     if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
         key = (query, page, per_page, sort, id(synonyms), id(curation), filters or Filters())

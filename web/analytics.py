@@ -203,7 +203,16 @@ def start(settings, engine) -> Recorder | None:
     if path is None:
         return None
     store = AnalyticsStore(path, days=settings.analytics_days).start()
-    return Recorder(store, lambda q: curation_key(engine.analyzer.fold_query, q))
+    folds: list = []
+
+    def fold_key(q: str) -> str:
+        # the index's folding, looked up once: it is a pure function of the text (indexer.folding),
+        # and finding the live generation reads its pointer file, ~80 us a request
+        if not folds:
+            folds.append(engine.analyzer.fold_query)
+        return curation_key(folds[0], q)
+
+    return Recorder(store, fold_key)
 
 
 # ------------------------------------------------------- for the views
