@@ -25,24 +25,32 @@ ARTICLES = {
 }
 
 
-@pytest.fixture
-def site(tmp_path):
-    corpus = tmp_path / "corpus"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("admin")
     for rel, text in ARTICLES.items():
-        write_article(corpus, rel, text)
-    build_index(corpus, tmp_path / "ix")
-    return tmp_path
+        write_article(root / "corpus", rel, text)
+    build_index(root / "corpus", root / "ix")
+    return root
 
 
-def make_app(site, **kw):
+@pytest.fixture
+def site(built, tmp_path):
+    """The module's index; each test its own analytics file, and no curation file left behind."""
+    yield built
+    (built / "corpus" / "curation.yml").unlink(missing_ok=True)
+
+
+def make_app(site, tmp_path, **kw):
+    kw.setdefault("analytics", tmp_path / "analytics.sqlite3")
     a = create_app(Settings.load(site / "corpus", site / "ix", warmup=False, allow_origins=[ORIGIN], **kw),
                    {"TESTING": True})
     return a
 
 
 @pytest.fixture
-def app(site):
-    a = make_app(site, admin_token=TOKEN)
+def app(site, tmp_path):
+    a = make_app(site, tmp_path, admin_token=TOKEN)
     yield a
     a.extensions["zhsearch"].close()
 
@@ -60,8 +68,8 @@ def login(client) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
-def test_no_token_no_admin_page(site):
-    a = make_app(site)
+def test_no_token_no_admin_page(site, tmp_path):
+    a = make_app(site, tmp_path)
     c = a.test_client()
     for method, url in (("get", "/admin"), ("post", "/admin/login"), ("post", "/admin/curation")):
         assert getattr(c, method)(url, headers=bearer()).status_code == 404
@@ -204,8 +212,8 @@ def test_a_pin_from_the_report(app, site):
     assert c.post("/admin/curation", headers=bearer(), data={"action": "delete-everything"}).status_code == 400
 
 
-def test_admin_without_analytics_says_so(site):
-    a = make_app(site, admin_token=TOKEN, analytics_enabled=False)
+def test_admin_without_analytics_says_so(site, tmp_path):
+    a = make_app(site, tmp_path, admin_token=TOKEN, analytics_enabled=False)
     r = a.test_client().get("/admin", headers=bearer())
     assert r.status_code == 200 and "--no-analytics" in r.get_data(as_text=True)
 
