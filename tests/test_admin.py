@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from search.settings import Settings
-from tests.conftest import build_index, write_article
+from tests.conftest import build_site
 from web import create_app
 from web.admin import COOKIE, chart, new_session, valid_session
 
@@ -27,11 +27,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("admin")
-    for rel, text in ARTICLES.items():
-        write_article(root / "corpus", rel, text)
-    build_index(root / "corpus", root / "ix")
-    return root
+    return build_site(tmp_path_factory.mktemp("admin"), ARTICLES)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.settings import Settings
-from tests.conftest import build_index, write_article
+from tests.conftest import build_site
 from web import analytics_store as st
 from web import create_app
 from web.analytics import Answered, Recorder
@@ -36,12 +36,7 @@ CLIENT_ADDRESS = "203.0.113.77"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("analytics")
-    corpus = root / "corpus"
-    for rel, text in ARTICLES.items():
-        write_article(corpus, rel, text)
-    build_index(corpus, root / "ix")
-    return root
+    return build_site(tmp_path_factory.mktemp("analytics"), ARTICLES)
 
 
 @pytest.fixture

@@ -240,14 +240,11 @@ def test_admin_in_the_browser(browser, host, tmp_path):
     import os
     import shutil
 
-    from tests.conftest import ROOT, build_index, write_article
+    from tests.conftest import ROOT, build_site
     from tests.test_analytics import ARTICLES
     from web import create_app
 
-    corpus = tmp_path / "corpus"
-    for rel, text in ARTICLES.items():
-        write_article(corpus, rel, text)
-    build_index(corpus, tmp_path / "ix")
+    corpus = build_site(tmp_path, ARTICLES) / "corpus"
     app = create_app(Settings.load(corpus, tmp_path / "ix", warmup=False, analytics=tmp_path / "a.sqlite3",
                                    admin_token=ADMIN_TOKEN))
     client = app.test_client()

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import ROOT, build_index, write_article
+from tests.conftest import ROOT, build_site
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +40,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("serve-analytics")
-    for rel, text in ARTICLES.items():
-        write_article(root / "corpus", rel, text)
-    build_index(root / "corpus", root / "ix")
-    return root
+    return build_site(tmp_path_factory.mktemp("serve-analytics"), ARTICLES)
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from indexer import store
 from search import Engine, Filters, search
 from search.curation import CurationEditError, append_pin, append_synonyms, clean_path, curation_key, curation_path
-from tests.conftest import build_index, write_article
+from tests.conftest import build_site, write_article
 from zhsearch.cli import main
 
 ARTICLES = {
@@ -30,12 +30,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("curation")
-    corpus = root / "corpus"
-    for rel, text in ARTICLES.items():
-        write_article(corpus, rel, text)
-    build_index(corpus, root / "ix")
-    return root
+    return build_site(tmp_path_factory.mktemp("curation"), ARTICLES)
 
 
 @pytest.fixture

@@ -31,13 +31,13 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from search.curation import CurationEditError, append_pin, append_synonyms
 
 from . import get_state
+from .analytics import own_origin
 from .analytics_report import NoAnalytics, Report, build, open_db
 
 log = logging.getLogger(__name__)
@@ -95,18 +95,13 @@ def _token() -> str:
     return token
 
 
-def _own_origin(origin: str) -> bool:
-    parts = urlsplit(origin)
-    return bool(parts.netloc) and parts.netloc.lower() == request.host.lower()
-
-
 @bp.before_request
 def _guard():
     token = _token()
     site = request.headers.get("Sec-Fetch-Site")  # the browser's own word, when it gives it
     origin = request.headers.get("Origin")
     if site in ("cross-site", "same-site") or (site != "same-origin" and origin is not None
-                                               and not _own_origin(origin)):
+                                               and not own_origin(origin)):
         abort(403)
     for name, value in request.args.items(multi=True):
         if same_secret(value, token):

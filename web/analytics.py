@@ -239,7 +239,8 @@ def record(result: ResultPage, p: SearchParams, source: Source, settled: Settled
 # ---------------------------------------------------------- beacons
 
 
-def _own_origin(origin: str) -> bool:
+def own_origin(origin: str) -> bool:
+    """``origin`` (an ``Origin`` header) is this site's: the host the request was sent to."""
     parts = urlsplit(origin)
     return bool(parts.netloc) and parts.netloc.lower() == request.host.lower()
 
@@ -254,7 +255,7 @@ def beacon_allowed() -> bool:
         return site is None  # curl, a script: not a page another site could make send it
     if origin == "null":
         return False
-    return _own_origin(origin) or allowed_origin(origin, get_state().settings.allow_origins) is not None
+    return own_origin(origin) or allowed_origin(origin, get_state().settings.allow_origins) is not None
 
 
 def _beacon() -> tuple[Recorder, dict, Answered]:
