@@ -521,8 +521,9 @@ class AnalyticsStore:
                             self.path, exc, move_exc)
             self.state = "corrupt"
             return kind
-        if kind not in ("locked",):
-            self._drop_connection()  # reopened on the next try (a full disk may have a half-made file)
+        # locked, full, an I/O error: the same connection tries again (closing it, and the
+        # descriptor _header_ok keeps, could drop POSIX locks other connections of this
+        # process hold on the live file; see _header_ok)
         was = self.state
         self.state = {"full": "disk full", "locked": "locked", "newer": "newer schema"}.get(kind, "error")
         now = time.monotonic()
