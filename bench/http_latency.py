@@ -6,7 +6,7 @@ request at a time, over the judged queries plus queries that find nothing
 cache off: p50 <= 12 ms and p99 <= 4x p50.
 
     .venv/bin/python bench/http_latency.py --index DIR [--corpus DIR] [--passes 3]
-        [--baseline CHECKOUT] [--workers 1]
+        [--baseline CHECKOUT | --analytics-compare] [--workers 1]
 
 The server is started on ``--index`` (built beforehand, e.g. by ``zhsearch
 eval``); every query is sent once to warm up (the "cold" pass), then
@@ -15,8 +15,12 @@ is a sample.  With ``--baseline CHECKOUT`` (a source tree of another version,
 e.g. ``git archive <commit> | tar -x -C CHECKOUT``) a second server runs that
 code on the same index (``PYTHONPATH=CHECKOUT``), and the two are asked in
 turn, query by query, alternating who goes first: on a shared machine only
-the ratio measured in the same run means anything.  Printed: p50, p90, p99,
-max per query group and server, the ratios, and the slowest queries.
+the ratio measured in the same run means anything.  ``--analytics-compare``
+does the same with two servers of this tree, one recording analytics (every
+``/api/search`` is a settled search: a signed id, a row queued, the writer
+thread committing them) and one with ``--no-analytics`` (issue 21: p50 and
+p99 within 5 %).  Printed: p50, p90, p99, max per query group and server,
+the ratios, and the slowest queries.
 """
 
 from __future__ import annotations
@@ -71,14 +75,16 @@ def load_judged(path: Path) -> list[str]:
             if line.strip() and not line.startswith("#") and "\t" in line]
 
 
-def serve(corpus: Path, index: Path, workers: int, checkout: Path | None) -> tuple[subprocess.Popen, int]:
+def serve(corpus: Path, index: Path, workers: int, checkout: Path | None,
+          flags: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     """``zhsearch serve --cache-size 0`` of this tree, or of ``checkout``."""
     port = free_port()
     e = env()
     if checkout is not None:
         e["PYTHONPATH"] = str(checkout)
     proc = subprocess.Popen([sys.executable, "-m", "zhsearch", "serve", "--corpus", str(corpus), "--index",
-                             str(index), "--port", str(port), "--workers", str(workers), "--cache-size", "0"],
+                             str(index), "--port", str(port), "--workers", str(workers), "--cache-size", "0",
+                             *flags],
                             env=e, cwd=str(checkout or ROOT), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/healthz"
@@ -118,6 +124,34 @@ def table(name: str, samples: dict[str, list[float]]) -> None:
     print(f"\np99 / p50 = {pct(every, 99) / pct(every, 50):.2f} (targets: p50 <= 12 ms, p99 <= 4 x p50)")
 
 
+def recording_cost(db: Path, n: int = 20_000) -> str:
+    """What recording adds to one request, in this process: signing the id and
+    queuing the row (the request path), and the writer's work per row."""
+    sys.path.insert(0, str(ROOT))
+    from search.models import ResultPage
+    from web.analytics import Recorder, Settled, Source
+    from web.analytics_store import AnalyticsStore
+    from web.params import SearchParams
+
+    store = AnalyticsStore(db, queue_size=n + 1).start()
+    rec = Recorder(store, str.lower)
+    page = ResultPage(query="GPT-4 参数", total=12, page=1, per_page=10, took_ms=1.0)
+    p = SearchParams(q="GPT-4 参数")
+    t0 = time.perf_counter()
+    for _ in range(n):
+        a = rec.answered(page, p, Source.API)
+        rec.record(a, Settled.API)
+        rec.sign(a)
+    path_us = (time.perf_counter() - t0) / n * 1e6
+    t1 = time.perf_counter()
+    store.flush(120)
+    written_s = time.perf_counter() - t0
+    store.close()
+    return (f"recording in-process: {path_us:.1f} us per search on the request path (id signed, row queued); "
+            f"{n} rows written {written_s:.2f} s after the first was queued "
+            f"({(time.perf_counter() - t1) * 1e6 / n:.1f} us per row left after queuing)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, required=True)
@@ -126,16 +160,27 @@ def main() -> int:
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--baseline", type=Path, help="source tree of the version to compare with")
+    ap.add_argument("--analytics-compare", action="store_true",
+                    help="this tree twice: recording analytics, and with --no-analytics")
     args = ap.parse_args()
 
     groups = {"judged": load_judged(args.queries), "misspelled": MISSPELLED, "pinyin": PINYIN,
               "random latin": random_latin(10), "traditional": TRADITIONAL}
     items = [(g, q) for g, qs in groups.items() for q in qs]
-    names = ["this tree"] + ([f"baseline {args.baseline}"] if args.baseline else [])
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="zhsearch-http-latency-"))
+    servers: list[tuple[str, Path | None, tuple[str, ...]]] = [("this tree", None, ())]
+    if args.baseline:
+        servers.append((f"baseline {args.baseline}", args.baseline.resolve(), ()))
+    elif args.analytics_compare:
+        servers = [("analytics on", None, ("--analytics", str(scratch / "analytics.sqlite3"))),
+                   ("analytics off", None, ("--no-analytics",))]
+    names = [name for name, _c, _f in servers]
     procs = []
     try:
-        for checkout in [None] + ([args.baseline.resolve()] if args.baseline else []):
-            procs.append(serve(args.corpus, args.index, args.workers, checkout))
+        for _name, checkout, flags in servers:
+            procs.append(serve(args.corpus, args.index, args.workers, checkout, flags))
         clients = [Client(port) for _proc, port in procs]
         cold = [{g: [] for g in groups} for _ in clients]
         warm = [{g: [] for g in groups} for _ in clients]
@@ -162,8 +207,14 @@ def main() -> int:
         table(f"### {name}: warm passes", warm[i])
         slow = sorted(per_query[i].items(), key=lambda kv: -statistics.median(kv[1]))[:8]
         print("\nslowest (median ms): " + ", ".join(f"{q} {statistics.median(v):.1f}" for q, v in slow))
+    if args.analytics_compare:
+        import sqlite3
+
+        rows = sqlite3.connect(scratch / "analytics.sqlite3").execute("SELECT COUNT(*) FROM searches").fetchone()[0]
+        print(f"\nanalytics on: {rows} searches recorded of {len(items) * (args.passes + 1)} requests")
+        print(recording_cost(scratch / "cost.sqlite3"))
     if len(names) == 2:
-        print("\n### this tree / baseline (same run, interleaved)\n")
+        print(f"\n### {names[0]} / {names[1]} (same run, interleaved)\n")
         print("| queries | cold p50 | warm p50 | warm p90 | warm p99 |")
         print("|---|---:|---:|---:|---:|")
         for g in list(groups) + ["all"]:

@@ -30,6 +30,7 @@ from indexer.stored import FoldFn
 
 from . import bounds, glossary, rerank, syntax, vector
 from . import query as qbuild
+from .curation import NOTHING, Curation, CurationFile
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, SectionHit, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import Prepared, highlight, make_snippets
@@ -329,11 +330,14 @@ class Engine:
     """Searches the live generation of an index directory."""
 
     def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None, *,
-                 cache_size: int = RESULT_CACHE_SIZE, postings_cache_mb: int = POSTINGS_CACHE_MB) -> None:
+                 cache_size: int = RESULT_CACHE_SIZE, postings_cache_mb: int = POSTINGS_CACHE_MB,
+                 curation: bool = True) -> None:
         """``synonyms``: the synonyms file; by default ``synonyms.txt`` in the
         corpus folder the index was built from.  ``cache_size``: result pages
         kept per generation (0: none).  ``postings_cache_mb``: decoded posting
-        lists kept per generation (0: none; see ``vector.PostingsCache``)."""
+        lists kept per generation (0: none; see ``vector.PostingsCache``).
+        ``curation``: apply the corpus's ``curation.yml`` (pins, hides and
+        synonym groups; ``zhsearch eval`` turns it off, see ``search.curation``)."""
         self.index_dir = Path(index_dir)
         self.cache_size = cache_size
         self.postings_cache_mb = postings_cache_mb
@@ -341,17 +345,39 @@ class Engine:
         self._lock = threading.Lock()
         self._synonyms_path = Path(synonyms) if synonyms else None
         self._synonyms: SynonymFile | None = None
+        self.use_curation = curation
+        self._curation: CurationFile | None = None
+        self._merged: tuple[Synonyms, Synonyms, Synonyms] | None = None
 
-    def synonyms(self) -> Synonyms:
-        """The synonyms in force, segmented by the live generation's analyzer."""
-        gen = self.generation()
+    def synonyms(self, gen: _Generation | None = None) -> Synonyms:
+        """The synonyms in force, segmented by the live generation's analyzer:
+        the synonyms file's and the curation file's groups (one object while
+        neither changes: it keys cached pages).  ``gen``: the live generation,
+        when the caller has it (finding it reads the ``CURRENT`` pointer)."""
+        gen = gen or self.generation()
         if self._synonyms is None:
             path = self._synonyms_path
             if path is None:
                 corpus = gen.meta.get("corpus")
                 path = Path(corpus) / "synonyms.txt" if corpus else None
             self._synonyms = SynonymFile(path, glossary.builtin_text())
-        return self._synonyms.get(gen.analyzer)
+        own = self._synonyms.get(gen.analyzer)
+        extra = self.curation(gen).synonyms
+        merged = self._merged
+        if merged is None or merged[0] is not own or merged[1] is not extra:
+            merged = self._merged = (own, extra, own.merged(extra))
+        return merged[2]
+
+    def curation(self, gen: _Generation | None = None) -> Curation:
+        """The corpus's curation file (``search.curation``), an empty one when
+        the engine was made with ``curation=False``."""
+        if not self.use_curation:
+            return NO_CURATION
+        gen = gen or self.generation()
+        if self._curation is None:
+            corpus = gen.meta.get("corpus")
+            self._curation = CurationFile(Path(corpus) if corpus else None)
+        return self._curation.get(gen.analyzer)
 
     @property
     def analyzer(self) -> Analyzer:
@@ -443,22 +469,24 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     gen = engine.generation()
-    synonyms = engine.synonyms()
+    synonyms = engine.synonyms(gen)
+    curation = engine.curation(gen)
     key = None
     if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
-        key = (query, page, per_page, sort, id(synonyms), filters or Filters())
+        key = (query, page, per_page, sort, id(synonyms), id(curation), filters or Filters())
         cached = gen.results.get(key)
         if cached is not None:
             cached.took_ms = _ms(t0)
             return cached
-    result = _search(gen, synonyms, query, page, per_page, filters, sort, ranking, t0)
+    result = _search(gen, synonyms, query, page, per_page, filters, sort, ranking, t0, curation)
     if key is not None and TIMED_OUT_NOTE not in (result.note or ""):
-        gen.results.put(key, synonyms, result)
+        gen.results.put(key, (synonyms, curation), result)
     return result
 
 
 def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_page: int,
-            filters: Filters | None, sort: str, ranking: qbuild.Ranking, t0: float) -> ResultPage:
+            filters: Filters | None, sort: str, ranking: qbuild.Ranking, t0: float,
+            curation: Curation | None = None) -> ResultPage:
     pq = syntax.parse(query or "")
     if filters:
         _apply_filters(pq, filters)
@@ -479,7 +507,10 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
 
     deadline = time.perf_counter() + TIME_LIMIT_S
     evs = gen.evaluators(searcher, deadline)
-    restrict = _restriction(evs, built)
+    # the owner's pins and hides for this query (search.curation)
+    curated = curation.applied(query, gen.analyzer, gen.name, searcher) if curation else NOTHING
+    sizes = [ev.n for ev in evs]
+    restrict = curated.restrict(sizes, _restriction(evs, built))
     main = _evaluate(evs, q, restrict)
     strict_total = total = int(main.mask.sum())
     facet_mask = main.mask
@@ -530,12 +561,13 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         elif pool is not main and cover is not None and ranking.coverage_power:
             scores = scores * cover ** ranking.coverage_power
         tiers = _tiers(evs, built, restrict, cover, typed_cover, partial)
-        depth = max(limit, ranking.rerank_depth)
+        depth = max(limit + len(curated.pins), ranking.rerank_depth)
         ranked = _by_score(_Scores(pool.mask, scores), tiers, depth)
         if ranking.rerank_depth and ranked:
             ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d), ranked, scores, tiers,
                                            built.highlight_terms, rerank.unit_weights(searcher, built.highlight_terms),
                                            ranking, ranking.rerank_depth)
+        ranked, total, facet_mask = curated.pin(ranked, total, facet_mask, sizes, restrict)
     if any(ev.cut for ev in evs) and TIMED_OUT_NOTE not in notes:
         notes.append(TIMED_OUT_NOTE)
 
@@ -718,6 +750,8 @@ def _by_date(gen: _Generation, mask: np.ndarray) -> list[int]:
     docs.sort(key=newest_first, reverse=True)  # stable: ties stay by path
     return docs
 
+
+NO_CURATION = Curation()
 
 #: The date column's value for an article without a date (Whoosh's default
 #: for a missing unsigned 64-bit value).

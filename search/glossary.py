@@ -10,7 +10,7 @@ vocabulary, never from judged queries.
 
 Every index uses it by default, underneath the site's ``synonyms.txt``: a
 site line that names a term replaces the glossary's line for that term, and
-its other lines add to it (:meth:`search.synonyms.Synonyms.layered`).
+its other lines add to it (:meth:`search.synonyms.Synonyms.over`).
 Glossary terms rank below what was typed and below the site's own synonyms
 (``Ranking.glossary_weight``); 0 turns the glossary off for a ranking.
 """

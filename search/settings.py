@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -60,6 +60,34 @@ def clean_seconds(value: object) -> float:
     if not seconds >= 0 or seconds == float("inf"):
         raise ValueError(f"{value!r} must be a number of seconds, 0 or more")
     return seconds
+
+
+#: Analytics rows are kept this many days (``--analytics-days``).
+DEFAULT_ANALYTICS_DAYS = 90
+#: An admin token shorter than this is refused: it guards the readers' queries.
+MIN_ADMIN_TOKEN = 16
+
+
+def clean_days(value: object) -> int:
+    try:
+        days = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"analytics days must be a whole number of days (got {value!r})") from None
+    if days < 1:
+        raise ValueError(f"analytics days must be 1 or more (got {days})")
+    return days
+
+
+def clean_admin_token(value: str | None) -> str | None:
+    """None (no admin page) or a token long enough not to be guessed."""
+    token = str(value or "").strip()
+    if not token:
+        return None
+    if len(token) < MIN_ADMIN_TOKEN or not token.isprintable() or " " in token:
+        raise ValueError(f"the admin token must be {MIN_ADMIN_TOKEN} or more printable "
+                         "characters without spaces; make one with "
+                         "`python3 -c 'import secrets; print(secrets.token_urlsafe())'`")
+    return token
 
 
 #: Any origin may call the JSON API (``--allow-origin '*'``).
@@ -139,6 +167,9 @@ SOURCES: dict[str, tuple[str | None, str | None]] = {
     "url_prefix": ("ZHSEARCH_URL_PREFIX", "--url-prefix"),
     "segmenter": ("ZHSEARCH_SEGMENTER", None),
     "git_timeout": ("ZHSEARCH_GIT_TIMEOUT", None),
+    "analytics": ("ZHSEARCH_ANALYTICS", "--analytics"),
+    "analytics_days": (None, "--analytics-days"),
+    "admin_token": ("ZHSEARCH_ADMIN_TOKEN", "--admin-token"),
 }
 
 
@@ -174,6 +205,23 @@ class Settings:
     segmenter: str = "auto"
     #: seconds the git step of an index update may take (0: no git dates)
     git_timeout: float = GIT_TIMEOUT_S
+    #: analytics (web.analytics): the SQLite file, None for the default beside the index
+    analytics: Path | None = None
+    #: record settled searches and clicks at all (``--no-analytics``)
+    analytics_enabled: bool = True
+    #: days analytics rows are kept
+    analytics_days: int = DEFAULT_ANALYTICS_DAYS
+    #: the /admin page's token; None: no admin page
+    admin_token: str | None = field(default=None, repr=False)
+
+    @property
+    def analytics_file(self) -> Path | None:
+        """Where analytics are recorded, or None when they are off: by default
+        beside the index (``.zhsearch-index.analytics.sqlite3``), not inside
+        it, so a rebuild keeps them."""
+        if not self.analytics_enabled:
+            return None
+        return self.analytics or self.index.with_name(self.index.name + ".analytics.sqlite3")
 
     @classmethod
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
@@ -183,7 +231,9 @@ class Settings:
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
              segmenter: str | None = None, generator: str | None = None,
              base_path: str | None = None, clean_urls: bool | None = None,
-             git_timeout: float | None = None, uses: Iterable[str] | None = None) -> "Settings":
+             git_timeout: float | None = None, analytics: str | Path | None = None,
+             analytics_enabled: bool = True, analytics_days: int | None = None,
+             admin_token: str | None = None, uses: Iterable[str] | None = None) -> "Settings":
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
 
         ``uses``: the settings the calling command uses (names of fields;
@@ -222,6 +272,10 @@ class Settings:
                 log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", raw)
             return value
 
+        recorded = pick("analytics", analytics, str, None)  # a file, or "off"
+        if str(recorded or "").strip().lower() == "off":
+            recorded, analytics_enabled = None, False
+
         return cls(
             corpus=Path(pick("corpus", corpus, str, DEFAULT_CORPUS)),
             index=Path(pick("index", index, str, DEFAULT_INDEX)),
@@ -238,6 +292,10 @@ class Settings:
             url_prefix=pick("url_prefix", url_prefix, clean_url_prefix, ""),
             segmenter=pick("segmenter", segmenter, clean_segmenter, "auto"),
             git_timeout=pick("git_timeout", git_timeout, clean_seconds, GIT_TIMEOUT_S),
+            analytics=Path(recorded) if recorded else None,
+            analytics_enabled=analytics_enabled,
+            analytics_days=pick("analytics_days", analytics_days, clean_days, DEFAULT_ANALYTICS_DAYS),
+            admin_token=pick("admin_token", admin_token, clean_admin_token, None),
         )
 
     def index_config(self, workers: int = 0) -> IndexConfig:

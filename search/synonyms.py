@@ -15,12 +15,13 @@ when its modification time changes.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.analysis import Analyzer, QueryUnit, UnitKind
+
+from .corpusfile import CorpusFile
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,13 @@ class Synonyms:
     def from_text(cls, text: str, analyzer: Analyzer) -> "Synonyms":
         """The groups of ``text``, segmented by ``analyzer`` (the index's own,
         so a synonym matches the words its queries are cut into)."""
+        return cls.from_groups(parse_groups(text), analyzer)
+
+    @classmethod
+    def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> "Synonyms":
+        """Groups of equivalent terms (``[["k8s", "Kubernetes"], …]``)."""
         syn = cls()
-        for group in parse_groups(text):
+        for group in groups:
             keyed = [(tuple(u.text for u in analyzer.query_units(t)), t) for t in group]
             for key, term in keyed:
                 if not key:
@@ -63,20 +69,19 @@ class Synonyms:
                 syn.longest = max(syn.longest, len(key))
         return syn
 
-    @classmethod
-    def layered(cls, site_text: str, builtin_text: str, analyzer: Analyzer) -> "Synonyms":
-        """The site's groups over the built-in glossary's: a term the site's
-        file names keeps only the site's synonyms (it overrides the
-        glossary's line for it); the glossary's other terms stay, marked
-        built-in so that they rank below the site's."""
-        site = cls.from_text(site_text, analyzer)
-        base = cls.from_text(builtin_text, analyzer)
+    def over(self, base: "Synonyms") -> "Synonyms":
+        """These (the site's) groups over ``base`` (the built-in glossary's):
+        a term the site names keeps only the site's synonyms (its line
+        overrides the glossary's); the glossary's other terms stay, marked
+        built-in so that they rank below the site's.  A new object: this one
+        is the site file's cached value."""
+        out = Synonyms(dict(self.table), self.longest, set(self.builtin))
         for key, alts in base.table.items():
-            if key not in site.table:
-                site.table[key] = alts
-                site.builtin.add(key)
-                site.longest = max(site.longest, len(key))
-        return site
+            if key not in out.table:
+                out.table[key] = alts
+                out.builtin.add(key)
+                out.longest = max(out.longest, len(key))
+        return out
 
     def site_only(self, phrases: bool = False) -> "Synonyms":
         """These synonyms without the built-in glossary's (made once);
@@ -89,6 +94,22 @@ class Synonyms:
                            {k for k in self.builtin if k in table})
             self.__dict__[name] = got
         return got
+
+    def merged(self, other: "Synonyms") -> "Synonyms":
+        """These synonyms and ``other``'s (``curation.yml`` groups beside
+        ``synonyms.txt``): the owner's groups add to the site's and, like the
+        site's, override the built-in glossary's line for the same term."""
+        if not other.table:
+            return self
+        out = Synonyms({k: list(v) for k, v in self.table.items()}, max(self.longest, other.longest),
+                       set(self.builtin))
+        for key, alts in other.table.items():
+            if key in out.builtin:
+                out.builtin.discard(key)
+                out.table[key] = []
+            mine = out.table.setdefault(key, [])
+            mine += [a for a in alts if a not in mine]
+        return out
 
     def expand(self, units: list[QueryUnit]) -> list[QueryUnit]:
         """Attach synonyms to the units; a multi-unit match becomes one phrase unit."""
@@ -118,43 +139,32 @@ class Synonyms:
 
 
 class SynonymFile:
-    """A synonyms file over the built-in glossary (``builtin``: its text; ""
-    for none), re-read when the file changes on disk, and re-segmented when
-    the index's analyzer changes (a new user dictionary)."""
+    """A synonyms file (re-read when it changes on disk, re-segmented when
+    the index's analyzer changes: :class:`~search.corpusfile.CorpusFile`)
+    over the built-in glossary (``builtin``: its text; "" for none)."""
 
     def __init__(self, path: Path | None, builtin: str = "") -> None:
-        self.path = Path(path) if path else None
+        self._file: CorpusFile[Synonyms] = CorpusFile(
+            path, lambda text, analyzer, _path: Synonyms.from_text(text, analyzer), Synonyms, "synonyms")
         self.builtin = builtin
-        self._stamp: tuple[int, int] | None = None
-        self._analyzer: Analyzer | None = None
-        self._syn = Synonyms()
+        self._layered: tuple[Synonyms | None, Analyzer | None, Synonyms] = (None, None, Synonyms())
         self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path | None:
+        return self._file.path
 
     def get(self, analyzer: Analyzer) -> Synonyms:
         """The synonyms, the same object while nothing changes (it keys cached pages)."""
-        stamp = None
-        if self.path is not None:
-            try:
-                st = os.stat(self.path)
-                stamp = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                stamp = None  # no file (or it went away): the glossary alone
-        if stamp != self._stamp or analyzer is not self._analyzer:
-            with self._lock:
-                if stamp != self._stamp or analyzer is not self._analyzer:
-                    self._syn = self._read(analyzer, stamp is not None)
-                    self._stamp, self._analyzer = stamp, analyzer
-        return self._syn
-
-    def _read(self, analyzer: Analyzer, exists: bool) -> Synonyms:
-        text = ""
-        if exists:
-            try:
-                text = self.path.read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                log.warning("cannot read synonyms file %s: %s", self.path, exc)
-        syn = Synonyms.layered(text, self.builtin, analyzer) if self.builtin else Synonyms.from_text(text, analyzer)
-        if exists:
-            log.info("loaded %d synonym entries from %s (%d from the built-in glossary)",
-                     len(syn.table), self.path, len(syn.builtin))
-        return syn
+        site = self._file.get(analyzer)
+        if not self.builtin:
+            return site
+        old_site, old_analyzer, value = self._layered
+        if old_site is site and old_analyzer is analyzer:
+            return value
+        with self._lock:
+            old_site, old_analyzer, value = self._layered
+            if old_site is not site or old_analyzer is not analyzer:
+                value = site.over(Synonyms.from_text(self.builtin, analyzer))
+                self._layered = (site, analyzer, value)
+        return value

@@ -65,3 +65,12 @@ def write_article(root: Path, rel: str, text: str) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8")
     return p
+
+
+def build_site(root: Path, articles: dict[str, str]) -> Path:
+    """``root/corpus`` holding ``articles`` (path → markdown) and ``root/ix``
+    built from it; returns ``root``."""
+    for rel, text in articles.items():
+        write_article(root / "corpus", rel, text)
+    build_index(root / "corpus", root / "ix")
+    return root

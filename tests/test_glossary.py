@@ -26,7 +26,7 @@ def test_glossary_ships_groups_of_the_field():
 
 def test_site_line_overrides_the_glossary_line_and_others_stay(analyzer):
     builtin = "k8s, Kubernetes\n显存, VRAM, GPU memory\n"
-    syn = Synonyms.layered("显存, 视频内存\n向量, 矢量\n", builtin, analyzer)
+    syn = Synonyms.from_text("显存, 视频内存\n向量, 矢量\n", analyzer).over(Synonyms.from_text(builtin, analyzer))
     assert syn.table[("显存",)] == ["视频内存"]  # replaced, not merged
     assert ("显存",) not in syn.builtin
     assert syn.table[("k8s",)] == ["Kubernetes"] and ("k8s",) in syn.builtin
@@ -41,7 +41,7 @@ def test_site_line_overrides_the_glossary_line_and_others_stay(analyzer):
 
 
 def test_glossary_terms_of_several_words_only_when_asked(analyzer):
-    syn = Synonyms.layered("", "负载均衡, load balancing\nk8s, Kubernetes\n", analyzer)
+    syn = Synonyms().over(Synonyms.from_text("负载均衡, load balancing\nk8s, Kubernetes\n", analyzer))
     words = syn.site_only(phrases=True)
     assert [u.text for u in words.expand(analyzer.query_units("负载均衡"))] == ["负载", "均衡"]
     assert words.expand(analyzer.query_units("k8s"))[0].builtin_alts == {"Kubernetes"}

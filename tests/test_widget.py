@@ -67,7 +67,8 @@ def test_api_widget_links_to_the_site_section(client):
     r = client.get("/api/widget", query_string={"q": QUERY})
     assert r.status_code == 200
     data = r.get_json()
-    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "note", "suggestion", "more_url", "hits"}
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "note", "suggestion", "more_url", "hits",
+                         "search_id"}
     assert data["total"] >= 1 and 1 <= len(data["hits"]) <= 8
     assert data["page"] == 1 and data["per_page"] == 8
     top = data["hits"][0]

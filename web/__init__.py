@@ -49,11 +49,20 @@ class State:
     """What every request needs: the settings, the engine and the catalog."""
 
     def __init__(self, settings: Settings, watch: WatchStatus | None = None) -> None:
+        from . import analytics
+
         self.settings = settings
         #: the state of ``serve --watch``'s watch (None: the site does not watch)
         self.watch = watch
         self.engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
         self.catalog = CatalogCache(self.engine)
+        #: records settled searches and clicks (None: ``--no-analytics``)
+        self.analytics = analytics.start(settings, self.engine)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what analytics still has queued (the server is stopping)."""
+        if self.analytics is not None:
+            self.analytics.store.close(timeout)
 
     @property
     def corpus(self) -> Path:
@@ -96,11 +105,13 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in the API
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep ResultPage field order
 
-    from . import api, cors, errors, views, widget
+    from . import admin, analytics, api, cors, errors, views, widget
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(widget.bp)
+    app.register_blueprint(analytics.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     cors.register(app, settings.allow_origins)
     if settings.url_prefix:
@@ -167,6 +178,13 @@ def _warm_up(state: State) -> None:
         log.warning("index not ready yet: %s", exc)
     except Exception:  # a failed warm-up only costs the first visitor time
         log.exception("warm-up failed")
+
+
+def close_app(app: Flask, timeout: float = 5.0) -> None:
+    """Let an application finish its background writes (a server process is stopping)."""
+    state = app.extensions.get(EXTENSION)
+    if state is not None:
+        state.close(timeout)
 
 
 def get_state() -> State:

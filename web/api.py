@@ -17,7 +17,7 @@ from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
 from search import bounds, search
 
-from . import get_state
+from . import analytics, get_state
 from .params import BadParameter, parse_search_args
 from .views import article_url, external_url
 
@@ -33,7 +33,16 @@ def api_search():
         raise BadParameter("q", "缺少查询：请提供 q，或至少一个 tag / category 筛选条件")
     state = get_state()
     result = search(state.engine, p.q, page=p.page, per_page=p.per_page, filters=p.filters(), sort=p.sort)
-    return jsonify(result.to_dict())
+    resp = jsonify(result.to_dict())
+    # a script's search is a settled one, unless it says it is a keystroke of its own
+    # as-you-type box (settled=0): then it settles it with POST /api/settle (web.analytics)
+    if request.args.get("settled", "1").strip().lower() in ("0", "false", "no"):
+        search_id = analytics.issue(result, p, analytics.Source.API)
+    else:
+        search_id = analytics.record(result, p, analytics.Source.API, analytics.Settled.API)
+    if search_id:
+        resp.headers[analytics.HEADER] = search_id
+    return resp
 
 
 @bp.route("/api/suggest")

@@ -28,9 +28,11 @@ from __future__ import annotations
 from flask import Flask, request
 
 #: What the API answers; everything else is refused by the browser.
-ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"  # POST: /api/settle and /api/click only
 #: Request headers a page may send (beyond the always-allowed simple ones).
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, X-Requested-With"
+#: Response headers a page may read: the search id of an answer (``web.analytics``).
+EXPOSED_HEADERS = "X-Zhsearch-Search-Id"
 #: How long a browser may reuse a preflight answer (seconds).
 PREFLIGHT_MAX_AGE = 600
 #: API paths every origin may read: only what a page needs to learn that it is not allowed.
@@ -74,6 +76,7 @@ def register(app: Flask, allowed: tuple[str, ...]) -> None:
         if value is None:
             return resp
         resp.headers["Access-Control-Allow-Origin"] = value
+        resp.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         if _is_preflight():
             resp.vary.update(("Access-Control-Request-Method", "Access-Control-Request-Headers"))
             resp.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS

@@ -65,9 +65,15 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
     server updates when the sidecar dies."""
     import waitress
 
+    def run(**where) -> None:
+        app = app_factory()
+        try:
+            waitress.serve(app, threads=threads, ident="zhsearch", **where)
+        finally:
+            _close(app)  # analytics still queued is written before the process ends
+
     if workers <= 1:
-        _serve_one(lambda: waitress.serve(app_factory(), host=host, port=port, threads=threads, ident="zhsearch"),
-                   sidecar, watch)
+        _serve_one(lambda: run(host=host, port=port), sidecar, watch)
         return
     sock = socket.create_server((host, port), backlog=2048)
     pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
@@ -92,7 +98,9 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
                     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
                     sidecar(stop)
                 else:
-                    waitress.serve(app_factory(), sockets=[sock], threads=threads, ident="zhsearch")
+                    run(sockets=[sock])  # returns on SIGTERM (see _worker_setup)
+            except KeyboardInterrupt:  # SIGTERM before the server ran
+                code = 0
             except BaseException:  # noqa: BLE001 - reported, then the parent decides
                 log.exception("%s %d failed", role, os.getpid())
                 code = 1
@@ -173,9 +181,14 @@ def _wait_child(until: float | None) -> tuple[int, int]:
 
 def _serve_one(run: Callable[[], None], sidecar: Sidecar | None, watch: WatchStatus | None = None) -> None:
     """One server process, the sidecar in a thread of it.  SIGTERM stops the
-    server like Ctrl-C, so the sidecar can finish an update in progress."""
+    server like Ctrl-C, so the sidecar can finish an update in progress (and
+    the application write what it still has queued)."""
     if sidecar is None:
-        run()
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return
     stop = threading.Event()
 
@@ -210,10 +223,34 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def dev_request_handler():
+    """The development server's request handler, logging requests without
+    the client's address (the site keeps no reader's address anywhere)."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        def address_string(self) -> str:
+            return "-"
+
+    return Handler
+
+
+def _close(app) -> None:
+    from . import close_app
+
+    try:
+        close_app(app)
+    except Exception:  # noqa: BLE001 - stopping anyway
+        log.exception("closing the application failed")
+
+
 def _worker_setup(parent: int) -> None:
-    """A worker leaves Ctrl-C to the parent and dies with it."""
+    """A worker leaves Ctrl-C to the parent and dies with it.  SIGTERM (from
+    the parent, or its death) stops the worker's server the way Ctrl-C stops
+    a single process: requests in progress finish, then the application
+    writes what it still has queued."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         import ctypes
 

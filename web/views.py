@@ -32,7 +32,7 @@ from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
 from search.syntax import MAX_QUERY_CHARS
 
-from . import get_state, render
+from . import analytics, get_state, render
 from .params import SearchParams, parse_search_args
 
 log = logging.getLogger(__name__)
@@ -198,6 +198,8 @@ def search_page():
     result = search(state.engine, p.q, page=p.page, per_page=p.per_page, filters=p.filters(), sort=p.sort)
     if result.took_ms > SLOW_MS:
         log.info("slow search %r: %.0f ms", p.q[:200], result.took_ms)
+    # a results page is a settled search (Enter, or a link followed); its id goes to the click beacon
+    search_id = analytics.record(result, p, analytics.Source.PAGE, analytics.Settled.PAGE)
     typed = p.q
     if len(typed) > MAX_QUERY_CHARS:
         # every link on the page carries the query; the engine reads only its first
@@ -222,6 +224,7 @@ def search_page():
         popular=state.catalog.get().tags[:8] if not result.total else [],
         tag_url=lambda v: search_url(p, tags=[v], categories=[]),
         beyond_last=result.total > 0 and not result.hits,
+        search_id=search_id,
     )
 
 

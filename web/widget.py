@@ -45,7 +45,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from search import Hit, search
 
-from . import STATIC_DIR, get_state
+from . import STATIC_DIR, analytics, get_state
 from .cors import allowed_origin
 from .params import BadParameter, parse_search_args
 from .views import article_url, external_url, folder_names, format_date
@@ -139,6 +139,8 @@ def api_widget():
         "suggestion": result.suggestion,
         "more_url": url_for("pages.search", q=p.q, tag=p.tags, category=p.categories),
         "hits": [_hit(h, p.q) for h in result.hits],
+        # as-you-type: recorded only when the reader settles (web.analytics)
+        "search_id": analytics.issue(result, p, analytics.Source.WIDGET),
     })
     resp.headers["Cache-Control"] = "no-cache"
     return resp

@@ -53,6 +53,12 @@ INDEXING = ("corpus", "index", "userdict", "generator", "anchor_style", "base_pa
             "git_timeout")
 
 
+analytics_option = click.option(
+    "--analytics", "analytics_file", type=click.Path(dir_okay=False), default=None,
+    help="SQLite file of the analytics [env ZHSEARCH_ANALYTICS, default beside the index: "
+         "INDEX.analytics.sqlite3].")
+
+
 def _settings(**kw) -> Settings:
     """:meth:`Settings.load`, with a malformed value as a usage error, not a traceback."""
     try:
@@ -297,8 +303,16 @@ def _print_results(result) -> None:
                    "(one indexing process, whatever --workers).")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
 @synonyms_option
+@analytics_option
+@click.option("--no-analytics", is_flag=True, help="Record no searches and no clicks.")
+@click.option("--analytics-days", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Keep analytics this many days [default 90].")
+@click.option("--admin-token", default=None, metavar="TOKEN",
+              help="Turn on the /admin page, for this token (16+ characters) [env ZHSEARCH_ADMIN_TOKEN, "
+                   "better: a command line is visible to other users of the machine].")
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
-              generator, anchor_style, base_path, clean_urls, watch, dev, synonyms):
+              generator, anchor_style, base_path, clean_urls, watch, dev, synonyms, analytics_file, no_analytics,
+              analytics_days, admin_token):
     """Serve the search site (builds the index first if there is none).
 
     With --watch, an edited, new or deleted article is searchable (or gone)
@@ -309,7 +323,9 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
 
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
                          allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
-                         generator=generator, base_path=base_path, clean_urls=clean_urls)
+                         generator=generator, base_path=base_path, clean_urls=clean_urls,
+                         analytics=analytics_file, analytics_enabled=not no_analytics,
+                         analytics_days=analytics_days, admin_token=admin_token)
     if read_current(settings.index) is None:
         click.echo(f"no index in {settings.index}: building it from {settings.corpus} first…", err=True)
         bar = _ProgressBar() if sys.stderr.isatty() else None
@@ -335,12 +351,17 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     watching = f", watching {settings.corpus}" if watch else ""
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}{watching}; Ctrl-C to stop)", err=True)
+    click.echo(f"analytics: {settings.analytics_file or 'off'}; admin page: "
+               + (f"http://{host}:{port}/admin" if settings.admin_token else "off (no --admin-token)"), err=True)
     if dev:
         if sidecar is not None and os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's child only
             import threading
 
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True)
+        from web.server import dev_request_handler
+
+        create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True,
+                                               request_handler=dev_request_handler())
         return
     from web.server import serve
 
@@ -373,8 +394,11 @@ def _note_stale_site(settings) -> None:
 @click.option("--run", "run_path", type=click.Path(dir_okay=False), help="Write the TREC run here.")
 @click.option("--tag", "run_tag", default="zhsearch", show_default=True, help="Run tag in the TREC file.")
 @click.option("--per-query", is_flag=True, help="Also print nDCG@10 and RR@10 for every query.")
+@click.option("--with-curation", is_flag=True,
+              help="Apply the corpus's curation.yml (pins, hides, synonym groups); by default the figures "
+                   "are the engine's own.")
 @synonyms_option
-def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, synonyms):
+def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, with_curation, synonyms):
     """Rank every query in QUERIES and score the run against QRELS.
 
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
@@ -388,8 +412,8 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, sy
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
-    res = evaluate(Engine(settings.index, settings.synonyms), Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None,
-                   tag=run_tag)
+    engine = Engine(settings.index, settings.synonyms, curation=with_curation)
+    res = evaluate(engine, Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None, tag=run_tag)
     if per_query:
         for qid, text, m in res.per_query:
             click.echo(f"{qid}\t{m.get('nDCG@10', 0):.4f}\t{m.get('RR@10', 0):.4f}\t{text}")
@@ -435,6 +459,48 @@ def check_links_cmd(index_dir, site_dir, base_url, as_json):
                    f"{report.count(Problem.REDIRECT)} redirects, {report.count(Problem.MISSING_ANCHOR)} missing "
                    f"anchors of {report.anchors_checked} ({report.pages_found} pages found)")
     sys.exit(0 if report.ok else 1)
+
+
+# -------------------------------------------------------------- analytics
+
+@main.command("analytics")
+@index_option
+@analytics_option
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Report on the last N days.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Rows per table.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def analytics_cmd(index_dir, analytics_file, days, top, as_json):
+    """What readers searched for: top queries, searches with no result (and
+    what the index could offer them), queries with results but no click,
+    click-through rate by rank, searches per day.
+
+    Reads the file `zhsearch serve` records into; the index (when there is
+    one) suggests did-you-mean, pinyin, synonym candidates and the closest
+    title for the searches that found nothing.
+    """
+    from indexer.store import read_current
+    from search import Engine
+    from web.analytics_report import NoAnalytics, build, format_text, open_db
+
+    settings = _settings(index=index_dir, analytics=analytics_file, uses=("index", "analytics", "synonyms"))
+    path = settings.analytics_file
+    if path is None:
+        raise click.ClickException("analytics are off (ZHSEARCH_ANALYTICS=off): name the file with --analytics FILE")
+    try:
+        conn = open_db(path)
+    except NoAnalytics as exc:
+        raise click.ClickException(str(exc))
+    try:
+        engine = Engine(settings.index, settings.synonyms) if read_current(settings.index) else None
+        report = build(conn, path, days, engine=engine, top=top)
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_text(report), nl=False)
 
 
 # ------------------------------------------------------------------ words

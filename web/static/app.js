@@ -44,6 +44,28 @@
     facets.open = false;
   }
 
+  // A click on a result tells the site owner's report (`zhsearch analytics`)
+  // which result of this search was opened: one beacon, which the browser
+  // sends on its own, so following the link never waits for it.
+  var results = document.querySelector("[data-zs-search]");
+  if (results && navigator.sendBeacon) {
+    var onResult = function (e) {
+      if (e.type === "auxclick" && e.button !== 1) return;
+      // the links that open a result: its title, its section, its local preview
+      var a = e.target.closest ? e.target.closest("a[data-zs-hit], a.result-section, a.result-local") : null;
+      var li = a && a.closest("li.result");
+      if (!li) return;
+      var rank = Array.prototype.indexOf.call(results.querySelectorAll("li.result"), li) + 1;
+      try {
+        navigator.sendBeacon(results.getAttribute("data-zs-click"), JSON.stringify({
+          search: results.getAttribute("data-zs-search"), rank: rank
+        }));
+      } catch (err) { /* blocked: the link still opens */ }
+    };
+    results.addEventListener("click", onResult);
+    results.addEventListener("auxclick", onResult);
+  }
+
   if (!input || !list || !form) return;
 
   if (input.hasAttribute("autofocus") && document.activeElement !== input) {

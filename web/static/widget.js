@@ -433,6 +433,7 @@
   // passes here first, once.
   function opened(item) {
     remember(ui.input.value);
+    clicked(item);
   }
 
   function choose(newTab) {
@@ -448,7 +449,7 @@
       return;
     }
     var item = items[active];
-    if (!item) return;
+    if (!item) { settle("enter"); return; }
     if (item.kind === "recent") { useQuery(item.query); return; }
     if (item.kind === "more") { loadMore(); return; }
     opened(item);
@@ -596,6 +597,53 @@
     if (ui.spinner) ui.spinner.hidden = !on;
   }
 
+  // ------------------------------------------------------------ analytics
+  // The site owner's report (`zhsearch analytics`) counts the searches a
+  // reader settled on: 1 s without typing once the results are shown, Enter,
+  // or a click on a result.  Answers to keystrokes are not recorded: each
+  // carries an id (`search_id`), and one beacon names it once the search
+  // settles (a click's beacon settles it too).  sendBeacon hands the POST to
+  // the browser: opening a result never waits for it, and a blocked beacon
+  // changes nothing for the reader.
+  var SETTLE_MS = 1000;
+  var searchId = null;    // the id of the answer on screen
+  var settledId = null;   // the last id a beacon was sent for
+  var settleTimer = null;
+
+  // `id`: the answer the beacon is about (a page loaded in the dialog has its
+  // own); by default the one on screen.
+  function beacon(endpoint, data, id) {
+    id = id || searchId;
+    if (id === searchId) {
+      clearTimeout(settleTimer);
+      settledId = searchId;
+    }
+    if (!id || !navigator.sendBeacon) return;
+    data.search = id;
+    data.page = location.pathname;
+    try {
+      navigator.sendBeacon(new URL(endpoint, SCRIPT_URL).href, JSON.stringify(data));
+    } catch (e) { /* refused by the page's policy: the reader carries on */ }
+  }
+
+  function searchShown(id) {
+    clearTimeout(settleTimer);
+    searchId = typeof id === "string" && id ? id : null;
+    if (searchId) settleTimer = setTimeout(function () { settle("idle"); }, SETTLE_MS);
+  }
+
+  function settle(how) {
+    // idle: still open, nothing typed since (a keystroke's answer re-arms this)
+    if (!searchId || searchId === settledId || !isOpen || timer || ui.input.value.trim() !== shown) return;
+    beacon("api/settle", { how: how });
+  }
+
+  // A result opened: its rank in the answer it came with (an article's
+  // sections share its rank).
+  function clicked(item) {
+    if (item.rank) beacon("api/click", { rank: item.rank }, item.sid);
+  }
+
   // ------------------------------------------------------------- rendering
 
   function resetList() {
@@ -628,6 +676,7 @@
         opened(item);
         if (!(e.ctrlKey || e.metaKey || e.shiftKey || e.button === 1)) close(true);
       });
+      link.addEventListener("auxclick", function (e) { if (e.button === 1) opened(item); });
       li.appendChild(link);
     }
     item.el = li;
@@ -685,7 +734,7 @@
   // passage before the first heading (or under a heading that repeats the
   // title) is shown in the article's own row.  Returns the index of the row
   // of its best passage (what Enter opens first), or -1.
-  function addArticle(h) {
+  function addArticle(h, rank, sid) {
     if (!h || typeof h !== "object") return -1;
     var url = safeUrl(h.article_url || h.url);
     if (!url) return -1;
@@ -716,7 +765,7 @@
     a.appendChild(title);
     var text = lead ? lead.snippet_html : (sections.length ? "" : h.snippet_html);
     if (text) a.appendChild(snippet(text));
-    var first = addItem(li, { kind: "hit", url: url, hit: h }, a);
+    var first = addItem(li, { kind: "hit", url: url, hit: h, rank: rank, sid: sid }, a);
     var best = sections.length && sections[0] !== lead ? -1 : first;
 
     subs.forEach(function (s, k) {
@@ -728,16 +777,18 @@
       else head.textContent = s.heading;
       link.appendChild(head);
       if (s.snippet_html) link.appendChild(snippet(s.snippet_html));
-      var i = addItem(sub, { kind: "section", url: link.href, hit: h, section: s }, link);
+      var i = addItem(sub, { kind: "section", url: link.href, hit: h, section: s, rank: rank, sid: sid }, link);
       if (s === sections[0]) best = i;
     });
     return best < 0 ? first : best;
   }
 
-  function addArticles(hits) {
+  // `sid`: the search id of the answer they came with (rank 1 is its first hit).
+  function addArticles(hits, sid) {
     var best = -1;
-    hits.forEach(function (h) {
-      var i = addArticle(h);
+    sid = typeof sid === "string" && sid ? sid : null;
+    hits.forEach(function (h, k) {
+      var i = addArticle(h, k + 1, sid);
       if (best < 0) best = i;
     });
     return best;
@@ -787,7 +838,7 @@
       state.loaded += hits.length;
       state.total = hits.length && typeof res.body.total === "number" ? res.body.total : state.loaded;
       var firstNew = items.length;
-      addArticles(hits);
+      addArticles(hits, res.body.search_id);
       addPager();
       ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
       if (wasActive) setActive(items[firstNew] ? firstNew : items.length - 1);
@@ -809,7 +860,7 @@
       ui.note.textContent = data.note;
     }
     if (data.suggestion) suggest(data.suggestion, hits.length ? ui.note : ui.empty);
-    var best = addArticles(hits);
+    var best = addArticles(hits, data.search_id);
     paging = { q: q, page: 1, total: total, loaded: hits.length, all: false, loading: false };
     addPager();
     var fullUrl = safeUrl(data.more_url);
@@ -826,9 +877,10 @@
       setActive(best >= 0 ? best : 0);
       ui.body.scrollTop = 0;
     }
+    searchShown(data.search_id);
     if (enterPending) {
       enterPending = false;
-      if (items.length) choose(false);
+      choose(false);
     }
   }
 
