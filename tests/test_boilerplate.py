@@ -126,3 +126,12 @@ def test_few_copies_are_not_boilerplate():
     ev = evidence(doc, Prepared([["pip"], ["安装"]]), [1.0, 1.0], 5)
     assert ev.sentence == 1.0  # in 3 articles: a quotation, still evidence
     assert evidence(doc, Prepared([["pip"], ["安装"]]), [1.0, 1.0], 3).sentence == 0.0
+
+
+def test_counting_reads_the_same_sentences_as_evidence_does():
+    from search.boilerplate import _keys
+
+    text = ("首先更新 pip 版本（防止版本过低），并切换 pip 的安装源。短句。\n"
+            "Setup: run it!\n这里是第二段落的第一个句子；这里是第二段落的第二个句子？end")
+    assert _keys(text) == {k for _s, _e, k in sentence_keys(text)}
+    assert len(_keys(text)) == 3
