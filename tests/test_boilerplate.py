@@ -135,3 +135,25 @@ def test_counting_reads_the_same_sentences_as_evidence_does():
             "Setup: run it!\n这里是第二段落的第一个句子；这里是第二段落的第二个句子？end")
     assert _keys(text) == {k for _s, _e, k in sentence_keys(text)}
     assert len(_keys(text)) == 3
+
+
+def test_a_new_generation_ranks_with_the_last_counts_while_its_own_are_made(tmp_path):
+    """With --watch a generation may live a minute: its first search must not
+    wait for a pass over every stored article."""
+    from tests.test_watch import wait_for
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for i, m in enumerate(MODELS):
+        (corpus / f"{i:02d}-{m}.md").write_text(_tutorial(m), encoding="utf-8")
+    build_index(corpus, tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    search(engine, "pip 安装")  # counts this generation's sentences
+    old = engine.generation()._repeated
+    (corpus / "00-Qwen2-7B.md").unlink()
+    build_index(corpus, tmp_path / "ix")
+    gen = engine.generation()
+    assert gen.previous["_repeated"] is old
+    assert search(engine, "pip 安装").total == len(MODELS) - 1  # answered with the old counts
+    wait_for(lambda: gen._repeated is not None, what="the new counts")
+    assert sorted(gen._repeated.values())[-1] == len(MODELS) - 1 == sorted(old.values())[-1] - 1
