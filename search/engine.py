@@ -28,7 +28,7 @@ from indexer.analysis import Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.stored import FoldFn
 
-from . import bounds, glossary, rerank, syntax, vector
+from . import boilerplate, bounds, glossary, rerank, syntax, vector
 from . import query as qbuild
 from .curation import NOTHING, Curation, CurationFile
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, SectionHit, TitleRecord
@@ -134,12 +134,24 @@ class StoredCache:
         """The article's stored fields."""
         return self._entry(searcher, docnum)[0]
 
-    def text(self, searcher, docnum: int) -> rerank.DocText:
-        """The article's text as passage evidence reads it (made once)."""
+    def text(self, searcher, docnum: int, repeated: dict[int, int] | None = None) -> rerank.DocText:
+        """The article's text as passage evidence reads it (made once per
+        table of ``repeated`` sentences: ``search.boilerplate``)."""
         entry = self._entry(searcher, docnum)
-        if entry[2] is None:
-            entry[2] = rerank.DocText.of(entry[0], self.fold)  # the same value whichever thread makes it
-        return entry[2]
+        made = entry[2]
+        if made is None or made[0] is not repeated:
+            # the same value whichever thread makes it
+            made = entry[2] = (repeated, rerank.DocText.of(entry[0], self.fold, repeated))
+        return made[1]
+
+    def joined(self, searcher, docnum: int) -> rerank.DocText:
+        """The article's text as snippets read it: whichever :meth:`text`
+        was made (the repeated sentences do not matter to a snippet)."""
+        entry = self._entry(searcher, docnum)
+        made = entry[2]
+        if made is None:
+            made = entry[2] = (None, rerank.DocText.of(entry[0], self.fold))
+        return made[1]
 
 
 class _NoValues:
@@ -162,6 +174,7 @@ class _Generation:
     _labels: dict | None = None
     _vocab: Vocabulary | None = None
     _pinyin: PinyinIndex | None = None
+    _repeated: dict | None = None
     _df: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
@@ -250,6 +263,12 @@ class _Generation:
         """Document frequencies for query building, read through ``searcher``
         (the calling thread's) and remembered for the generation."""
         return Lexicon(searcher.reader(), self._df)
+
+    def repeated(self, searcher) -> dict[int, int]:
+        """Sentences the articles repeat (``search.boilerplate``), counted once
+        per generation; the previous generation's while a new one counts."""
+        return self._derived("_repeated", lambda reader: boilerplate.document_counts(reader, self.analyzer.fold),
+                             searcher)
 
     def pinyin(self, searcher) -> PinyinIndex:
         return self._derived("_pinyin", PinyinIndex, searcher)
@@ -402,7 +421,7 @@ class Engine:
                 old = self._gen
                 previous = {}
                 if old is not None:
-                    for attr in ("_vocab", "_pinyin"):
+                    for attr in ("_vocab", "_pinyin", "_repeated"):
                         value = getattr(old, attr) or old.previous.get(attr)
                         if value is not None:
                             previous[attr] = value
@@ -564,7 +583,8 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         depth = max(limit + len(curated.pins), ranking.rerank_depth)
         ranked = _by_score(_Scores(pool.mask, scores), tiers, depth)
         if ranking.rerank_depth and ranked:
-            ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d), ranked, scores, tiers,
+            repeated = gen.repeated(searcher) if ranking.repeated_docs else None
+            ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d, repeated), ranked, scores, tiers,
                                            built.highlight_terms, rerank.unit_weights(searcher, built.highlight_terms),
                                            ranking, ranking.rerank_depth)
         ranked, total, facet_mask = curated.pin(ranked, total, facet_mask, sizes, restrict)
@@ -765,7 +785,7 @@ def _make_hit(searcher, docnum: int, score: float, terms: Prepared, gen: _Genera
     title = bounds.title(stored.get("title_text") or stored.get("path", ""))
     sections = stored.get("sections") or []
     snippets = make_snippets(sections, terms, gen.analyzer.fold, fallback=stored.get("description_text") or "",
-                             limit=SECTIONS_PER_HIT, doc=gen.stored.text(searcher, docnum))
+                             limit=SECTIONS_PER_HIT, doc=gen.stored.joined(searcher, docnum))
     snippet = snippets[0]
     tags = gen.column("tags")[docnum] or []
     cats = gen.column("categories")[docnum] or []

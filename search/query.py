@@ -54,6 +54,9 @@ class Ranking:
     compound_bonus: float = 1.5  # whole compound above its parts
     proximity_weight: float = 1.0
     proximity_slop: int = 8
+    #: the typed words in the typed order, next to each other, in the title
+    #: (a version then belongs to the name typed before it: issue 20, point 6)
+    title_phrase_weight: float = 1.0
     optional_weight: float = 0.3  # single Han characters and stop words
     #: a single character cut off a word (慢 of 慢查询) adds the score of the
     #: word written whole (a bigram phrase) instead of its own; 0: its own
@@ -96,6 +99,9 @@ class Ranking:
     passage_spread: float = 0.5  # share of the text in sections that mention them
     passage_path: float = 0.5  # share of the words in the article's path (folders, file name)
     index_page_weight: float = 0.5  # README.md / _index.md: a folder's list of articles
+    #: passage evidence leaves out sentences this many articles or more repeat
+    #: (search.boilerplate: setup steps copied into every tutorial); 0: counts them
+    repeated_docs: int = 5
 
 
 DEFAULT_RANKING = Ranking()
@@ -337,6 +343,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     latin: list[str] = []
     has_alts = False
     prox_words: list[str] = []
+    seq_words: list[str] = []  # prox_words with compounds as their parts
     seen_units: set[str] = set()
     capped = False
     versions: list[VersionQuery] = []
@@ -394,8 +401,11 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 highlight_words.append(typed_word)
                 if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
                     prox_words += [p for p in u.parts if not _weak_text(p)]
+                    seq_words += [p for p in u.parts if not _weak_text(p)]
                 elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
                     prox_words.append(u.text)
+                    # a compound's parts stand one after another (1.0 is 1, 0)
+                    seq_words += u.parts if u.kind == UnitKind.COMPOUND and u.parts else [u.text]
                 if u.kind == UnitKind.LATIN:
                     latin.append(u.text)
             for u in weak if r.optional_weight > 0 else ():
@@ -430,6 +440,10 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
             Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
             Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
         ]))
+    if len(prox_words) >= 2 and r.title_phrase_weight > 0:
+        # a title that says what was typed, as typed: "Spring AI 1.0 GA" is
+        # not "Spring AI Alibaba 1.0 GA", though both have every word
+        optional.append(Q.Phrase("title", seq_words, slop=1, boost=r.title_phrase_weight))
     main = Q.And(required) if len(required) > 1 else required[0]
     relaxed = UnionOr(required) if len(required) > 1 else None
     if optional:

@@ -17,6 +17,9 @@ sections (``indexer.stored``: heading, anchor, folded text) say about them:
 * **present** — the share of the units found at all (the coverage that
   ranks "most words" candidates of long questions).
 
+Sentences a site copies into many articles (a setup step in every
+tutorial) are left out of all of these (``search.boilerplate``).
+
 No jieba at query time: the query's folded terms (the same the snippets
 mark, version-aware) are found by substring search in the folded section
 texts.  The stored fields read here are kept per generation
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 
 from indexer.stored import FoldFn
 
+from .boilerplate import sentence_keys
 from .snippets import Joined, Prepared, find_folded
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
@@ -92,18 +96,41 @@ class DocText:
     head_starts: tuple[int, ...]
     path: str  # folded, separators made spaces, no suffix: "docs ai rag rag vector store"
     name: str  # the file name, lower case: "readme.md"
+    #: sentences of ``joined`` other articles repeat: (start, end, articles)
+    repeated: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
-    def of(cls, fields: dict, fold: FoldFn) -> "DocText":
+    def of(cls, fields: dict, fold: FoldFn, counts: dict[int, int] | None = None) -> "DocText":
         # the texts and headings as snippets read them (DocText is a snippets.Joined too)
         j = Joined.of(fields.get("sections") or (), fold, fields.get("title_text") or "")
         path = fields.get("path") or ""
         return cls(j.joined, j.starts, j.lengths, j.heads, j.head_starts,
                    fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))[0] if path else "",
-                   path.rsplit("/", 1)[-1].lower())
+                   path.rsplit("/", 1)[-1].lower(),
+                   _repeated(j.joined, counts))
 
 
-def evidence(doc: DocText, prepared: Prepared, weights: list[float]) -> Evidence:
+def _repeated(text: str, counts: dict[int, int] | None) -> tuple[tuple[int, int, int], ...]:
+    if not counts or not text:
+        return ()
+    return tuple((s, e, counts[k]) for s, e, k in sentence_keys(text) if k in counts)
+
+
+def _drop_repeated(matches: list, spans: tuple[tuple[int, int, int], ...], min_docs: int) -> list:
+    """``matches`` without those inside a sentence ``min_docs`` articles or more have."""
+    spans = tuple((s, e) for s, e, n in spans if n >= min_docs)
+    if not spans:
+        return matches
+    starts = [s for s, _e in spans]
+    out = []
+    for m in matches:
+        i = bisect_right(starts, m.start) - 1
+        if i < 0 or m.start >= spans[i][1]:
+            out.append(m)
+    return out
+
+
+def evidence(doc: DocText, prepared: Prepared, weights: list[float], repeated_docs: int = 0) -> Evidence:
     """Passage evidence of one article: see the module docstring.
 
     The article's folded section texts are searched as one string (one pass
@@ -122,6 +149,8 @@ def evidence(doc: DocText, prepared: Prepared, weights: list[float]) -> Evidence
 
     joined = doc.joined
     matches = find_folded(joined, None, prepared) if joined else []
+    if repeated_docs and doc.repeated:
+        matches = _drop_repeated(matches, doc.repeated, repeated_docs)
     by_sec: dict[int, set[int]] = {}
     for m in matches:
         by_sec.setdefault(bisect_right(doc.starts, m.start) - 1, set()).add(m.unit)
@@ -191,7 +220,7 @@ def rerank(load, ranked: list[int], scores, tiers, terms: list[list[str]], weigh
         prepared = Prepared(terms)
         for d in head:
             doc = load(d)
-            new[d] = scores[d] * factor(evidence(doc, prepared, weights), r, doc.name)
+            new[d] = scores[d] * factor(evidence(doc, prepared, weights, r.repeated_docs), r, doc.name)
     if tiers is None:
         head.sort(key=lambda d: (-new[d], d))
     else:

@@ -8,12 +8,13 @@ first, ``GLM-4.5`` and ``GLM-4.1V`` after.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from indexer.analysis import Analyzer
-from search import Engine, search
+from search import DEFAULT_RANKING, Engine, search
 from search.versions import Version, continuation_class, mentions, spec_of, specs_of
 from tests.conftest import build_index, write_article
 
@@ -164,3 +165,26 @@ def test_an_ordinal_prefix_adds_the_unnumbered_compound():
     assert not any(t.startswith("01") and t != "01" for t, _ in toks)  # dates stay dates
     folded, _ = an.fold("04-GLM-4-9B-Chat 5-minute 2024-01-01")
     assert an.indexed_words(folded)["glm-4-9b-chat"] == [0]
+
+
+# Two release posts with every word of "Spring AI 1.0 GA" (issue 20, point 6): the one whose
+# title says it as typed comes first, though the other, about Spring AI Alibaba 1.0 GA, says
+# the words more often; a version belongs to the name typed right before it.
+RELEASES = {
+    "saa-ga.md": "# Spring AI Alibaba 1.0 GA 正式发布\n\nSpring AI Alibaba 1.0 GA 正式发布。"
+                 "Spring AI Alibaba 1.0 GA 基于 Spring AI 1.0 GA 构建，Spring AI Alibaba 1.0 GA 提供智能体框架。"
+                 "升级到 Spring AI Alibaba 1.0 GA 之后，Spring AI Alibaba 的示例都已更新。\n",
+    "spring-ai-ga.md": "# Spring AI 1.0 GA 正式发布\n\nSpring AI 官方团队宣布 1.0 GA 版本正式发布。"
+                       "这一版本稳定了 ChatClient 与向量存储的接口。\n",
+    "spring-ai-m8.md": "# Spring AI 1.0.0-M8 发布\n\nSpring AI 1.0.0-M8 是 1.0 GA 之前的最后一个里程碑版本。\n",
+}
+
+
+def test_a_title_that_says_it_as_typed_comes_first(tmp_path):
+    for rel, text in RELEASES.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    assert paths(search(engine, "Spring AI 1.0 GA"))[0] == "spring-ai-ga.md"
+    without = dataclasses.replace(DEFAULT_RANKING, title_phrase_weight=0)
+    assert paths(search(engine, "Spring AI 1.0 GA", ranking=without))[0] == "saa-ga.md"  # before
