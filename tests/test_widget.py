@@ -54,6 +54,27 @@ def test_widget_js_is_one_self_contained_script(client):
         assert banned not in code.replace('"http://www.w3.org/2000/svg"', ""), banned
 
 
+def test_one_combobox_core_serves_both_search_boxes(client):
+    """``static/combobox.js`` (keys, IME guard, requests, active option) is
+    pasted whole into the served widget, and the site's pages load it as a
+    file of its own before ``app.js`` (no inline script)."""
+    from web import STATIC_DIR
+
+    core = (STATIC_DIR / "combobox.js").read_text(encoding="utf-8")
+    js = client.get("/widget.js").get_data(as_text=True)
+    assert "zhsearch:combobox" not in js
+    assert core in js and js.count("function zhsearchCombobox(") == 1
+    page = client.get("/").get_data(as_text=True)
+    scripts = [urlsplit(src).path for src in re.findall(r'<script src="([^"]+)"', page)]
+    assert scripts == ["/static/combobox.js", "/static/app.js"]  # in this order, both deferred
+    assert client.get("/static/combobox.js").get_data(as_text=True) == core
+    # neither script keeps a copy of its own: no debounce, IME test, active option or abort
+    for name in ("app.js", "widget.js"):
+        own = re.sub(r"/\*.*?\*/|^\s*//.*$", "", (STATIC_DIR / name).read_text(encoding="utf-8"), flags=re.S | re.M)
+        for part in ("DEBOUNCE", "229", "aria-activedescendant", "AbortController"):
+            assert part not in own, (name, part)
+
+
 def test_widget_js_defines_one_global_and_no_page_css(client):
     js = client.get("/widget.js").get_data(as_text=True)
     assert re.findall(r"window\.(\w+)\s*=", js) == ["zhsearch"]

@@ -23,7 +23,10 @@ the dialog.
 The script's CSS (``static/widget.css``) is embedded into ``widget.js``: one
 request, and a host page whose CSP forbids foreign style sheets still shows
 the dialog styled (the script gives it to the shadow root as a constructed
-style sheet).
+style sheet).  So is the combobox core (``static/combobox.js``: keys, the
+guard for Chinese input methods, request sequencing, the active option),
+which zhsearch's own pages load as a file of its own: pasted into the
+script's closure, it adds no global to the host page.
 
 A page whose origin may not call the API (``--allow-origin``) only sees its
 ``fetch`` fail: CORS refusals are opaque, like a network error.  The script
@@ -55,20 +58,25 @@ bp = Blueprint("widget", __name__)
 #: Results the dialog shows by default, and at most.
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
-#: The placeholder in widget.js that becomes the CSS text.
+#: The placeholders in widget.js that become the CSS text and the combobox core's code.
 CSS_PLACEHOLDER = '/*zhsearch:css*/""'
+CORE_PLACEHOLDER = "/*zhsearch:combobox*/"
 #: The script URL carries no version, so browsers revalidate it after this long.
 SCRIPT_MAX_AGE = 600
 
 
 @lru_cache(maxsize=1)
 def _script() -> tuple[bytes, str]:
-    """widget.js with its CSS embedded, and its ETag (read once per process)."""
-    js = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
-    css = (STATIC_DIR / "widget.css").read_text(encoding="utf-8")
-    if CSS_PLACEHOLDER not in js:
-        raise RuntimeError("widget.js lost its CSS placeholder")
-    body = js.replace(CSS_PLACEHOLDER, json.dumps(css, ensure_ascii=True)).encode("utf-8")
+    """widget.js with its CSS and the combobox core embedded, and its ETag (read once per process)."""
+    def read(name: str) -> str:
+        return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+    js = read("widget.js")
+    for placeholder in (CORE_PLACEHOLDER, CSS_PLACEHOLDER):
+        if js.count(placeholder) != 1:
+            raise RuntimeError(f"widget.js must hold {placeholder} once")
+    js = js.replace(CORE_PLACEHOLDER, read("combobox.js"))
+    body = js.replace(CSS_PLACEHOLDER, json.dumps(read("widget.css"), ensure_ascii=True)).encode("utf-8")
     return body, hashlib.sha256(body).hexdigest()[:20]
 
 

@@ -26,15 +26,23 @@
  *   Enter that ends a composition (keyCode 229, or just after
  *   compositionend in Safari) never opens a result.
  * - Every way of opening a result (a click, Enter) passes through opened().
+ * - The search box's keys, IME guard, requests and active option are the
+ *   combobox core's (static/combobox.js), shared with zhsearch's own pages.
  */
 (function () {
   "use strict";
 
   if (window.zhsearch && window.zhsearch.version) return;  // the script was included twice
 
+  // The combobox core (static/combobox.js) takes the place of the next line
+  // when the script is served (web/widget.py), as the CSS does below: a
+  // function of this closure, so the page gets no second global.
+  /*zhsearch:combobox*/
+  var core = zhsearchCombobox();
+  var h = core.h;
+
   var CSS = /*zhsearch:css*/"";
   var VERSION = "1";
-  var DEBOUNCE_MS = 140;
   var SPINNER_MS = 250;
   var LIMIT = 8;
   var RECENT_MAX = 8;
@@ -59,33 +67,21 @@
   var host = null;        // <zhsearch-widget>, created on first open
   var ui = {};            // elements inside the shadow root
   var isOpen = false;
-  var items = [];         // [{el, kind: "hit"|"section"|"more"|"recent", url?, hit?, section?, query?}]
-  var active = -1;
-  var timer = null;
+  // the input and its options: {el, kind: "hit"|"section"|"more"|"recent", url?, hit?, section?, query?}
+  var box = null;
   var spinnerTimer = null;
-  var controller = null;
-  var seq = 0;            // answers to older requests are dropped
   var shown = "";         // the query whose results are on screen
-  var composing = false;
-  var compositionEndedAt = 0;
   var enterPending = false;
   var opener = null;      // element focused before opening, focused again on close
   var restoring = false;  // focus going back to the opener must not reopen
   var savedOverflow = null;
   var paging = null;      // {q, page, total, loaded, all, loading}: the results on screen
-  var moreController = null;
+  var pages = new core.Latest();  // the next page being loaded
   var observer = null;    // loads the next page when its row scrolls into view
   var blockedOrigin = "";  // the server said this page's origin may not call it
   var warned = {};
 
   // ------------------------------------------------------------ helpers
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text != null) e.textContent = text;
-    return e;
-  }
 
   var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
@@ -207,34 +203,34 @@
 
   // A page a developer is looking at on their own machine.
   function isLocalPage() {
-    var h = location.hostname;
-    return location.protocol === "file:" || h === "localhost" || /\.localhost$/.test(h) ||
-      /^127(\.\d+){3}$/.test(h) || h === "[::1]" || h === "::1";
+    var name = location.hostname;
+    return location.protocol === "file:" || name === "localhost" || /\.localhost$/.test(name) ||
+      /^127(\.\d+){3}$/.test(name) || name === "[::1]" || name === "::1";
   }
 
   // ------------------------------------------------------------- building
 
-  function svg(tag, attrs) {
-    var e = document.createElementNS(SVG, tag);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    return e;
+  function svg(tag, attrs, children) {
+    return core.hNS(SVG, tag, attrs, children);
   }
 
   function searchIcon() {
-    var s = svg("svg", { "class": "zs-icon", viewBox: "0 0 24 24", width: "20", height: "20",
-                         "aria-hidden": "true", focusable: "false" });
-    s.appendChild(svg("circle", { cx: "10.5", cy: "10.5", r: "6.5", fill: "none", stroke: "currentColor",
-                                  "stroke-width": "2" }));
-    s.appendChild(svg("path", { d: "M15.5 15.5 20 20", stroke: "currentColor", "stroke-width": "2",
-                                "stroke-linecap": "round" }));
-    return s;
+    return svg("svg", { "class": "zs-icon", viewBox: "0 0 24 24", width: "20", height: "20",
+                        "aria-hidden": "true", focusable: "false" }, [
+      svg("circle", { cx: "10.5", cy: "10.5", r: "6.5", fill: "none", stroke: "currentColor", "stroke-width": "2" }),
+      svg("path", { d: "M15.5 15.5 20 20", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round" })
+    ]);
+  }
+
+  function button(cls, text, label) {
+    return h("button", { "class": "zs-btn" + (cls ? " " + cls : ""), type: "button", "aria-label": label, text: text });
   }
 
   function build() {
     host = document.createElement("zhsearch-widget");
     // the host element itself is in the page: pin it against any page CSS
     var pin = { all: "initial", position: "fixed", inset: "0", "z-index": "2147483000", display: "none" };
-    for (var k in pin) host.style.setProperty(k, pin[k], "important");
+    Object.keys(pin).forEach(function (k) { host.style.setProperty(k, pin[k], "important"); });
     var shadow = host.attachShadow({ mode: "open" });
     var styled = false;
     try {
@@ -244,96 +240,46 @@
       styled = true;
     } catch (e) { /* older browsers: a <style> element below */ }
 
-    var root = el("div", "zs-root");
-    if (!styled) root.appendChild(el("style", null, CSS));
-    var backdrop = el("div", "zs-backdrop");
-    var dialog = el("div", "zs-dialog");
-    dialog.setAttribute("role", "dialog");
-    dialog.setAttribute("aria-modal", "true");
-    dialog.setAttribute("aria-label", "搜索文章");
-
-    var bar = el("form", "zs-bar");
-    bar.setAttribute("role", "search");
-    bar.setAttribute("action", "");
-    bar.appendChild(searchIcon());
-    var input = el("input", "zs-input");
-    input.type = "search";
-    input.placeholder = "搜索文章";
-    input.maxLength = MAX_QUERY;
-    input.setAttribute("autocomplete", "off");
-    input.setAttribute("autocapitalize", "off");
-    input.setAttribute("autocorrect", "off");
-    input.setAttribute("spellcheck", "false");
-    input.setAttribute("enterkeyhint", "search");
-    input.setAttribute("role", "combobox");
-    input.setAttribute("aria-autocomplete", "list");
-    input.setAttribute("aria-expanded", "false");
-    input.setAttribute("aria-controls", "zs-list");
-    input.setAttribute("aria-label", "搜索文章");
-    var spinner = el("span", "zs-spinner");
-    spinner.hidden = true;
-    spinner.setAttribute("aria-hidden", "true");
-    var clear = el("button", "zs-btn zs-clear", "×");
-    clear.type = "button";
-    clear.hidden = true;
-    clear.setAttribute("aria-label", "清空");
-    var esc = el("button", "zs-btn zs-esc", "Esc");
-    esc.type = "button";
-    esc.setAttribute("aria-label", "关闭搜索");
-    var cancel = el("button", "zs-btn zs-cancel", "取消");
-    cancel.type = "button";
-    bar.appendChild(input);
-    bar.appendChild(spinner);
-    bar.appendChild(clear);
-    bar.appendChild(esc);
-    bar.appendChild(cancel);
-
-    var body = el("div", "zs-body");
-    var status = el("div", "zs-status");
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-    var note = el("div", "zs-note");
-    note.hidden = true;
-    var list = el("ul", "zs-list");
-    list.id = "zs-list";
-    list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "搜索结果");
-    var empty = el("div", "zs-empty");
-    empty.hidden = true;
-    body.appendChild(status);
-    body.appendChild(note);
-    body.appendChild(list);
-    body.appendChild(empty);
-
-    var foot = el("div", "zs-foot");
-    var full = el("a", "zs-link zs-full", "完整搜索页 ↗");
-    full.hidden = true;
-    full.title = "在 zhsearch 的结果页按标签、分类筛选，或按日期排序";
-    var keys = el("span", "zs-keys");
-    [["↑", "↓", "选择"], ["↵", "打开"], ["Esc", "关闭"]].forEach(function (g) {
-      for (var i = 0; i < g.length - 1; i++) keys.appendChild(el("kbd", null, g[i]));
-      keys.appendChild(el("span", null, g[g.length - 1]));
+    ui.shadow = shadow;
+    ui.input = h("input", {
+      "class": "zs-input", type: "search", placeholder: "搜索文章", maxlength: MAX_QUERY, autocomplete: "off",
+      autocapitalize: "off", autocorrect: "off", spellcheck: "false", enterkeyhint: "search", role: "combobox",
+      "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": "zs-list", "aria-label": "搜索文章"
     });
-    var brand = el("span", "zs-brand", "zhsearch");
-    foot.appendChild(full);
-    foot.appendChild(keys);
-    foot.appendChild(brand);
+    ui.spinner = h("span", { "class": "zs-spinner", hidden: true, "aria-hidden": "true" });
+    ui.clear = button("zs-clear", "×", "清空");
+    ui.clear.hidden = true;
+    ui.esc = button("zs-esc", "Esc", "关闭搜索");
+    ui.cancel = button("zs-cancel", "取消");
+    ui.bar = h("form", { "class": "zs-bar", role: "search", action: "" },
+               [searchIcon(), ui.input, ui.spinner, ui.clear, ui.esc, ui.cancel]);
 
-    dialog.appendChild(bar);
-    dialog.appendChild(body);
-    dialog.appendChild(foot);
-    root.appendChild(backdrop);
-    root.appendChild(dialog);
-    shadow.appendChild(root);
+    ui.status = h("div", { "class": "zs-status", role: "status", "aria-live": "polite" });
+    ui.note = h("div", { "class": "zs-note", hidden: true });
+    ui.list = h("ul", { "class": "zs-list", id: "zs-list", role: "listbox", "aria-label": "搜索结果" });
+    ui.empty = h("div", { "class": "zs-empty", hidden: true });
+    ui.body = h("div", { "class": "zs-body" }, [ui.status, ui.note, ui.list, ui.empty]);
+
+    ui.full = h("a", { "class": "zs-link zs-full", hidden: true, text: "完整搜索页 ↗",
+                       title: "在 zhsearch 的结果页按标签、分类筛选，或按日期排序" });
+    var keys = h("span", { "class": "zs-keys" });
+    [["↑", "↓", "选择"], ["↵", "打开"], ["Esc", "关闭"]].forEach(function (g) {
+      for (var i = 0; i < g.length - 1; i++) keys.appendChild(h("kbd", { text: g[i] }));
+      keys.appendChild(h("span", { text: g[g.length - 1] }));
+    });
+    var foot = h("div", { "class": "zs-foot" }, [ui.full, keys, h("span", { "class": "zs-brand", text: "zhsearch" })]);
+
+    ui.dialog = h("div", { "class": "zs-dialog", role: "dialog", "aria-modal": "true", "aria-label": "搜索文章" },
+                  [ui.bar, ui.body, foot]);
+    ui.backdrop = h("div", { "class": "zs-backdrop" });
+    ui.root = h("div", { "class": "zs-root" }, [styled ? null : h("style", { text: CSS }), ui.backdrop, ui.dialog]);
+    shadow.appendChild(ui.root);
     document.body.appendChild(host);
 
-    ui = { shadow: shadow, root: root, dialog: dialog, bar: bar, input: input, spinner: spinner, clear: clear,
-           esc: esc, cancel: cancel, body: body, status: status, note: note, list: list, empty: empty,
-           full: full, backdrop: backdrop };
     if (window.IntersectionObserver) {
       observer = new IntersectionObserver(function (entries) {
         for (var i = 0; i < entries.length; i++) if (entries[i].isIntersecting) loadMore();
-      }, { root: body, rootMargin: "0px 0px 160px 0px" });
+      }, { root: ui.body, rootMargin: "0px 0px 160px 0px" });
     }
     wire();
   }
@@ -342,24 +288,23 @@
 
   function wire() {
     var input = ui.input;
-    input.addEventListener("compositionstart", function () { composing = true; });
-    input.addEventListener("compositionend", function () {
-      composing = false;
-      compositionEndedAt = Date.now();
-      schedule();
+    box = new core.Combobox(input, ui.list, {
+      run: run,
+      idPrefix: "zs-opt-",
+      keys: {
+        Enter: function (e) {
+          e.preventDefault();
+          choose(e.ctrlKey || e.metaKey || e.shiftKey);
+        }
+      }
     });
-    input.addEventListener("input", function (e) {
-      ui.clear.hidden = !input.value;
-      if (composing || e.isComposing) return;  // pinyin being typed: wait for the characters
-      schedule();
-    });
-    input.addEventListener("keydown", onKey);
+    input.addEventListener("input", function () { ui.clear.hidden = !input.value; });
     ui.bar.addEventListener("submit", function (e) { e.preventDefault(); });
     ui.clear.addEventListener("click", function () {
       input.value = "";
       ui.clear.hidden = true;
       input.focus();
-      schedule(true);
+      box.schedule(true);
     });
     ui.esc.addEventListener("click", close);
     ui.cancel.addEventListener("click", close);
@@ -381,13 +326,9 @@
     });
   }
 
-  function isHotkey(e) {
-    return (e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
-  }
-
   function onDialogKey(e) {
-    if (e.key === "Escape" || isHotkey(e)) {
-      if (e.isComposing || composing) return;  // Esc cancels the composition first
+    if (e.key === "Escape" || core.isHotkey(e)) {
+      if (box.imeKey(e)) return;  // Esc cancels the composition first
       e.preventDefault();
       close();
     } else if (e.key === "Tab") {
@@ -407,27 +348,6 @@
     f[next].focus();
   }
 
-  function imeEnter(e) {
-    return composing || e.isComposing || e.keyCode === 229 || Date.now() - compositionEndedAt < 60;
-  }
-
-  function onKey(e) {
-    switch (e.key) {
-      case "ArrowDown":
-      case "ArrowUp":
-        if (e.isComposing || composing || !items.length) return;
-        e.preventDefault();
-        var n = items.length;
-        setActive(e.key === "ArrowDown" ? (active + 1) % n : (active <= 0 ? n - 1 : active - 1));
-        break;
-      case "Enter":
-        if (imeEnter(e)) return;  // the Enter that commits the characters, not ours
-        e.preventDefault();
-        choose(e.ctrlKey || e.metaKey || e.shiftKey);
-        break;
-    }
-  }
-
   // A reader opens a result (an article or one of its sections): by a click,
   // however the browser then navigates, or by Enter (choose).  Every result
   // passes here first, once.
@@ -436,19 +356,19 @@
     clicked(item);
   }
 
+  // Enter (not an IME's: the combobox core keeps those).
   function choose(newTab) {
     var q = ui.input.value.trim();
+    var item = box.current();
     if (!q) {
-      var r = items[active];
-      if (r && r.kind === "recent") useQuery(r.query);
+      if (item && item.kind === "recent") useQuery(item.query);
       return;
     }
-    if (q !== shown || timer) {  // results on screen are for an older query: open once they arrive
+    if (q !== shown || box.pending()) {  // results on screen are for an older query: open once they arrive
       enterPending = true;
-      schedule(true);
+      box.schedule(true);
       return;
     }
-    var item = items[active];
     if (!item) { settle("enter"); return; }
     if (item.kind === "recent") { useQuery(item.query); return; }
     if (item.kind === "more") { loadMore(); return; }
@@ -465,47 +385,13 @@
     ui.input.value = q;
     ui.clear.hidden = !q;
     ui.input.focus();
-    schedule(true);
-  }
-
-  function setActive(i) {
-    if (active >= 0 && items[active]) items[active].el.setAttribute("aria-selected", "false");
-    active = i;
-    var item = items[active];
-    if (item) {
-      item.el.setAttribute("aria-selected", "true");
-      ui.input.setAttribute("aria-activedescendant", item.el.id);
-      item.el.scrollIntoView({ block: "nearest" });
-    } else {
-      ui.input.removeAttribute("aria-activedescendant");
-    }
+    box.schedule(true);
   }
 
   // -------------------------------------------------------------- search
 
-  function schedule(now) {
-    clearTimeout(timer);
-    timer = setTimeout(run, now ? 0 : DEBOUNCE_MS);
-  }
-
   function apiUrl(q, page) {
     return API + "?q=" + encodeURIComponent(q) + "&limit=" + LIMIT + (page > 1 ? "&page=" + page : "");
-  }
-
-  // GET a JSON answer of the server: {ok, status, body}; rejects when the
-  // request never got an answer the page may read (network, CORS, abort).
-  function getJSON(url, signal) {
-    return fetch(url, {
-      method: "GET",
-      mode: "cors",
-      credentials: "omit",
-      headers: { "Accept": "application/json" },
-      signal: signal
-    }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (body) {
-        return { ok: r.ok, status: r.status, body: body };
-      });
-    });
   }
 
   function errorMessage(res) {
@@ -513,30 +399,23 @@
     return res.status === 503 ? "搜索索引暂时不可用，请稍后再试。" : (msg || "搜索出错了（" + res.status + "）。");
   }
 
-  function abortAll() {
-    if (controller) controller.abort();
-    if (moreController) moreController.abort();
-    controller = moreController = null;
-  }
-
+  // The reader paused (or chose): search for what the box holds.
   function run() {
-    timer = null;
     var q = ui.input.value.trim();
-    abortAll();
+    pages.cancel();
     if (!q) {
-      seq++;
+      box.requests.cancel();
       shown = "";
       enterPending = false;
       spin(false);
       showRecent();
       return;
     }
-    var mine = ++seq;
-    controller = window.AbortController ? new AbortController() : null;
+    var req = box.requests.start();
     clearTimeout(spinnerTimer);
     spinnerTimer = setTimeout(function () { spin(true); }, SPINNER_MS);
-    getJSON(apiUrl(q, 1), controller ? controller.signal : undefined).then(function (res) {
-      if (mine !== seq) return;
+    core.getJSON(apiUrl(q, 1), req.signal).then(function (res) {
+      if (!req.live()) return;
       spin(false);
       if (!res.ok || !res.body) {
         showError(errorMessage(res));
@@ -545,19 +424,19 @@
       blockedOrigin = "";
       showResults(q, res.body);
     }).catch(function (err) {
-      if (mine !== seq || (err && err.name === "AbortError")) return;
+      if (!req.live() || (err && err.name === "AbortError")) return;
       spin(false);
-      unreachable(mine);
+      unreachable(req);
     });
   }
 
   // The search request got no readable answer: the network, or a server that
   // does not allow this page's origin (CORS refusals look the same to fetch).
   // The server's public origin check tells them apart.
-  function unreachable(mine) {
+  function unreachable(req) {
     if (blockedOrigin) { showBlocked(blockedOrigin); return; }
-    getJSON(ORIGIN_CHECK).then(function (res) {
-      if (mine !== seq) return;
+    core.getJSON(ORIGIN_CHECK).then(function (res) {
+      if (!req.live()) return;
       var b = res.body;
       if (res.ok && b && b.allowed === false) {
         blockedOrigin = typeof b.origin === "string" && b.origin ? b.origin : location.origin;
@@ -566,7 +445,7 @@
         offline();
       }
     }).catch(function () {
-      if (mine === seq) offline();
+      if (req.live()) offline();
     });
   }
 
@@ -588,7 +467,7 @@
       showError("从本地文件打开的页面不能使用搜索服务。", ["请通过本地 HTTP 服务器打开这个页面。"]);
       return;
     }
-    var code = el("code", "zs-fix", "zhsearch serve " + fix);
+    var code = h("code", { "class": "zs-fix", text: "zhsearch serve " + fix });
     showError("这个页面（" + origin + "）还不能使用搜索服务。", ["启动 zhsearch 时加上 " + fix + " 即可：", code]);
   }
 
@@ -634,7 +513,7 @@
 
   function settle(how) {
     // idle: still open, nothing typed since (a keystroke's answer re-arms this)
-    if (!searchId || searchId === settledId || !isOpen || timer || ui.input.value.trim() !== shown) return;
+    if (!searchId || searchId === settledId || !isOpen || box.pending() || ui.input.value.trim() !== shown) return;
     beacon("api/settle", { how: how });
   }
 
@@ -648,11 +527,8 @@
 
   function resetList() {
     if (observer) observer.disconnect();
-    ui.list.textContent = "";
-    items = [];
-    active = -1;
+    box.clear();
     paging = null;
-    ui.input.removeAttribute("aria-activedescendant");
     ui.note.hidden = true;
     ui.note.textContent = "";
     ui.empty.hidden = true;
@@ -663,13 +539,6 @@
   // One option of the list; `link` (an <a> inside it), when given, is what a
   // click follows.  Returns the option's index.
   function addItem(li, item, link) {
-    li.id = "zs-opt-" + ui.list.childElementCount;
-    li.setAttribute("role", "option");
-    li.setAttribute("aria-selected", "false");
-    li.addEventListener("mousemove", function () {
-      var i = items.indexOf(item);
-      if (i >= 0 && active !== i) setActive(i);
-    });
     if (link) {
       link.tabIndex = -1;
       link.addEventListener("click", function (e) {
@@ -679,54 +548,43 @@
       link.addEventListener("auxclick", function (e) { if (e.button === 1) opened(item); });
       li.appendChild(link);
     }
-    item.el = li;
-    items.push(item);
-    ui.list.appendChild(li);
-    return items.length - 1;
+    return box.add(li, item);
   }
 
   function showRecent() {
     resetList();
     ui.status.textContent = "";
     var recent = loadRecent();
-    ui.input.setAttribute("aria-expanded", recent.length ? "true" : "false");
+    box.expanded(recent.length > 0);
     if (!recent.length) {
       ui.empty.hidden = false;
-      ui.empty.appendChild(el("p", null, "输入关键词搜索全站文章"));
-      ui.empty.appendChild(el("p", "zs-hint", "支持中文、英文和拼音，例如：GPT-4 参数"));
+      ui.empty.appendChild(h("p", { text: "输入关键词搜索全站文章" }));
+      ui.empty.appendChild(h("p", { "class": "zs-hint", text: "支持中文、英文和拼音，例如：GPT-4 参数" }));
       return;
     }
-    var head = el("li", "zs-group");
-    head.setAttribute("role", "presentation");
-    head.appendChild(el("span", null, "最近搜索"));
-    var wipe = el("button", "zs-btn", "清除");
-    wipe.type = "button";
+    var wipe = button("", "清除");
     wipe.addEventListener("click", function () { saveRecent([]); showRecent(); ui.input.focus(); });
-    head.appendChild(wipe);
-    ui.list.appendChild(head);
+    ui.list.appendChild(h("li", { "class": "zs-group", role: "presentation" }, [h("span", { text: "最近搜索" }), wipe]));
     recent.forEach(function (q) {
-      var li = el("li", "zs-item zs-recent");
-      li.appendChild(el("span", "zs-recent-q", q));
-      var x = el("button", "zs-btn zs-forget", "×");
-      x.type = "button";
+      var x = button("zs-forget", "×", "删除“" + q + "”");
       x.tabIndex = -1;
-      x.setAttribute("aria-label", "删除“" + q + "”");
       x.addEventListener("click", function (e) {
         e.stopPropagation();
         forget(q);
         showRecent();
         ui.input.focus();
       });
-      li.appendChild(x);
+      var li = h("li", { "class": "zs-item zs-recent" }, [h("span", { "class": "zs-recent-q", text: q }), x]);
       li.addEventListener("click", function () { useQuery(q); });
       addItem(li, { kind: "recent", query: q });
     });
   }
 
-  function snippet(html) {
-    var s = el("span", "zs-snippet");
-    appendMarked(s, html);
-    return s;
+  // An element holding the server's "escaped text with <mark>".
+  function marked(tag, cls, html) {
+    var e = h(tag, { "class": cls });
+    appendMarked(e, html);
+    return e;
   }
 
   // One article: a row with its title (linking to the article), then its
@@ -734,50 +592,44 @@
   // passage before the first heading (or under a heading that repeats the
   // title) is shown in the article's own row.  Returns the index of the row
   // of its best passage (what Enter opens first), or -1.
-  function addArticle(h, rank, sid) {
-    if (!h || typeof h !== "object") return -1;
-    var url = safeUrl(h.article_url || h.url);
+  function addArticle(hit, rank, sid) {
+    if (!hit || typeof hit !== "object") return -1;
+    var url = safeUrl(hit.article_url || hit.url);
     if (!url) return -1;
-    var sections = (Array.isArray(h.sections) ? h.sections : []).filter(function (s) {
+    var sections = (Array.isArray(hit.sections) ? hit.sections : []).filter(function (s) {
       return s && typeof s === "object" && safeUrl(s.url);
     });
     var lead = null, subs = [];
     sections.forEach(function (s) {
-      if (!s.heading || s.heading === h.title) {
+      if (!s.heading || s.heading === hit.title) {
         if (!lead) lead = s;
       } else {
         subs.push(s);
       }
     });
 
-    var li = el("li", "zs-item zs-article" + (subs.length ? " zs-has-subs" : ""));
-    var a = el("a", "zs-hit");
-    a.href = url;
-    var crumbs = (Array.isArray(h.crumbs) ? h.crumbs : []).filter(function (c) { return typeof c === "string"; });
-    if (crumbs.length || h.date) {
-      var meta = el("span", "zs-meta");
-      if (crumbs.length) meta.appendChild(el("span", "zs-crumbs", crumbs.join(" › ")));
-      if (typeof h.date === "string" && h.date) meta.appendChild(el("span", "zs-date", h.date));
-      a.appendChild(meta);
-    }
-    var title = el("span", "zs-title");
-    appendMarked(title, h.title_html);
-    a.appendChild(title);
-    var text = lead ? lead.snippet_html : (sections.length ? "" : h.snippet_html);
-    if (text) a.appendChild(snippet(text));
-    var first = addItem(li, { kind: "hit", url: url, hit: h, rank: rank, sid: sid }, a);
+    var crumbs = (Array.isArray(hit.crumbs) ? hit.crumbs : []).filter(function (c) { return typeof c === "string"; });
+    var date = typeof hit.date === "string" && hit.date ? hit.date : "";
+    var text = lead ? lead.snippet_html : (sections.length ? "" : hit.snippet_html);
+    var a = h("a", { "class": "zs-hit", href: url }, [
+      crumbs.length || hit.date ? h("span", { "class": "zs-meta" }, [
+        crumbs.length ? h("span", { "class": "zs-crumbs", text: crumbs.join(" › ") }) : null,
+        date ? h("span", { "class": "zs-date", text: date }) : null
+      ]) : null,
+      marked("span", "zs-title", hit.title_html),
+      text ? marked("span", "zs-snippet", text) : null
+    ]);
+    var li = h("li", { "class": "zs-item zs-article" + (subs.length ? " zs-has-subs" : "") });
+    var first = addItem(li, { kind: "hit", url: url, hit: hit, rank: rank, sid: sid }, a);
     var best = sections.length && sections[0] !== lead ? -1 : first;
 
     subs.forEach(function (s, k) {
-      var sub = el("li", "zs-item zs-sub" + (k === subs.length - 1 ? " zs-sub-last" : ""));
-      var link = el("a", "zs-hit");
-      link.href = safeUrl(s.url);
-      var head = el("span", "zs-section");
-      if (typeof s.heading_html === "string") appendMarked(head, s.heading_html);
-      else head.textContent = s.heading;
-      link.appendChild(head);
-      if (s.snippet_html) link.appendChild(snippet(s.snippet_html));
-      var i = addItem(sub, { kind: "section", url: link.href, hit: h, section: s, rank: rank, sid: sid }, link);
+      var head = typeof s.heading_html === "string" ? marked("span", "zs-section", s.heading_html)
+        : h("span", { "class": "zs-section", text: s.heading });
+      var link = h("a", { "class": "zs-hit", href: safeUrl(s.url) },
+                   [head, s.snippet_html ? marked("span", "zs-snippet", s.snippet_html) : null]);
+      var sub = h("li", { "class": "zs-item zs-sub" + (k === subs.length - 1 ? " zs-sub-last" : "") });
+      var i = addItem(sub, { kind: "section", url: link.href, hit: hit, section: s, rank: rank, sid: sid }, link);
       if (s === sections[0]) best = i;
     });
     return best < 0 ? first : best;
@@ -787,8 +639,8 @@
   function addArticles(hits, sid) {
     var best = -1;
     sid = typeof sid === "string" && sid ? sid : null;
-    hits.forEach(function (h, k) {
-      var i = addArticle(h, k + 1, sid);
+    hits.forEach(function (hit, k) {
+      var i = addArticle(hit, k + 1, sid);
       if (best < 0) best = i;
     });
     return best;
@@ -799,51 +651,50 @@
   // comes as the row scrolls into view (or is chosen).
   function addPager() {
     if (!paging || paging.loaded >= paging.total || paging.page >= MAX_PAGE) return;
-    var li = el("li", "zs-item zs-page");
-    li.appendChild(el("span", "zs-page-label",
-                      paging.all ? "显示更多结果" : "查看全部 " + paging.total + " 条结果"));
-    li.appendChild(el("span", "zs-page-count", "已显示 " + paging.loaded + " / " + paging.total));
+    var li = h("li", { "class": "zs-item zs-page" }, [
+      h("span", { "class": "zs-page-label", text: paging.all ? "显示更多结果" : "查看全部 " + paging.total + " 条结果" }),
+      h("span", { "class": "zs-page-count", text: "已显示 " + paging.loaded + " / " + paging.total })
+    ]);
     li.addEventListener("click", function () { loadMore(); ui.input.focus(); });
     addItem(li, { kind: "more" });
     if (paging.all && observer) observer.observe(li);
   }
 
   function pagerItem() {
-    var last = items[items.length - 1];
+    var last = box.items[box.items.length - 1];
     return last && last.kind === "more" ? last : null;
   }
 
+  // The next page of the results on screen, in place of the pager's row; it
+  // dies with them (a new search, the dialog closed).
   function loadMore() {
     var row = pagerItem();
     if (!row || !paging || paging.loading || paging.q !== shown) return;
     paging.loading = true;
     paging.all = true;
     row.el.firstChild.textContent = "正在加载…";
-    var mine = seq, next = paging.page + 1, state = paging;
-    if (moreController) moreController.abort();
-    moreController = window.AbortController ? new AbortController() : null;
-    getJSON(apiUrl(state.q, next), moreController ? moreController.signal : undefined).then(function (res) {
-      if (mine !== seq || state !== paging) return;
+    var search = box.requests.current(), req = pages.start(), next = paging.page + 1, state = paging;
+    core.getJSON(apiUrl(state.q, next), req.signal).then(function (res) {
+      if (!search.live() || state !== paging) return;
       state.loading = false;
       if (!res.ok || !res.body) {
         row.el.firstChild.textContent = "加载失败，点击重试";
         return;
       }
-      var wasActive = items[active] === row;
+      var wasActive = box.current() === row;
       if (observer) observer.unobserve(row.el);
-      items.pop();
-      row.el.remove();
+      box.pop();
       var hits = Array.isArray(res.body.hits) ? res.body.hits : [];
       state.page = next;
       state.loaded += hits.length;
       state.total = hits.length && typeof res.body.total === "number" ? res.body.total : state.loaded;
-      var firstNew = items.length;
+      var firstNew = box.items.length;
       addArticles(hits, res.body.search_id);
       addPager();
-      ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
-      if (wasActive) setActive(items[firstNew] ? firstNew : items.length - 1);
+      box.expanded(box.items.length > 0);
+      if (wasActive) box.setActive(box.items[firstNew] ? firstNew : box.items.length - 1);
     }).catch(function (err) {
-      if (mine !== seq || state !== paging || (err && err.name === "AbortError")) return;
+      if (!search.live() || state !== paging || (err && err.name === "AbortError")) return;
       state.loading = false;
       row.el.firstChild.textContent = "加载失败，点击重试";
     });
@@ -868,13 +719,13 @@
       ui.full.href = fullUrl;
       ui.full.hidden = false;
     }
-    ui.input.setAttribute("aria-expanded", items.length ? "true" : "false");
-    if (!items.length) {
+    box.expanded(box.items.length > 0);
+    if (!box.items.length) {
       ui.empty.hidden = false;
-      ui.empty.insertBefore(el("p", null, "没有找到与“" + q + "”相关的文章"), ui.empty.firstChild);
-      ui.empty.appendChild(el("p", "zs-hint", "试试更少或更通用的关键词"));
+      ui.empty.insertBefore(h("p", { text: "没有找到与“" + q + "”相关的文章" }), ui.empty.firstChild);
+      ui.empty.appendChild(h("p", { "class": "zs-hint", text: "试试更少或更通用的关键词" }));
     } else {
-      setActive(best >= 0 ? best : 0);
+      box.setActive(best >= 0 ? best : 0);
       ui.body.scrollTop = 0;
     }
     searchShown(data.search_id);
@@ -885,13 +736,10 @@
   }
 
   function suggest(text, where) {
-    var p = el("p", null, "您是不是要找：");
-    var b = el("button", "zs-sugg", text);
-    b.type = "button";
+    var b = h("button", { "class": "zs-sugg", type: "button", text: text });
     b.addEventListener("click", function () { useQuery(text); });
-    p.appendChild(b);
     where.hidden = false;
-    where.appendChild(p);
+    where.appendChild(h("p", null, ["您是不是要找：", b]));
   }
 
   // An error instead of results: `message`, then `hints` (text or elements).
@@ -901,13 +749,11 @@
     enterPending = false;
     ui.status.textContent = "";
     ui.empty.hidden = false;
-    ui.empty.appendChild(el("p", "zs-error", message));
-    (hints || []).forEach(function (h) {
-      var p = el("p", "zs-hint");
-      if (typeof h === "string") p.textContent = h; else p.appendChild(h);
-      ui.empty.appendChild(p);
+    ui.empty.appendChild(h("p", { "class": "zs-error", text: message }));
+    (hints || []).forEach(function (hint) {
+      ui.empty.appendChild(h("p", { "class": "zs-hint" }, [hint]));
     });
-    ui.input.setAttribute("aria-expanded", "false");
+    box.expanded(false);
   }
 
   // ---------------------------------------------------------- open / close
@@ -933,7 +779,7 @@
     ui.input.focus();
     ui.input.select();
     if (ui.input.value.trim()) {
-      if (ui.input.value.trim() !== shown) schedule(true);
+      if (ui.input.value.trim() !== shown) box.schedule(true);
     } else {
       showRecent();
     }
@@ -942,16 +788,14 @@
   function close(navigating) {
     if (!isOpen) return;
     isOpen = false;
-    clearTimeout(timer);
-    timer = null;
     enterPending = false;
-    abortAll();
+    box.stop();  // an answer still on its way is dropped
+    pages.cancel();
     if (paging && paging.loading) {  // the page being fetched is dropped: its row is offered again
       paging.loading = false;
       var row = pagerItem();
       if (row) row.el.firstChild.textContent = "显示更多结果";
     }
-    seq++;
     spin(false);
     host.style.setProperty("display", "none", "important");
     var de = document.documentElement;
@@ -1012,13 +856,7 @@
     if (link) open(link.q, e.target.closest("a"));
     else open(t.tagName === "A" ? "" : t.value || "", t);
   }, true);
-  document.addEventListener("keydown", function (e) {
-    if (e.defaultPrevented || e.isComposing) return;
-    if (isHotkey(e)) {
-      e.preventDefault();
-      if (isOpen) close(); else open();
-    }
-  });
+  core.onHotkey(function () { if (isOpen) close(); else open(); });
 
   window.zhsearch = {
     version: VERSION,
