@@ -11,10 +11,10 @@ import sqlite3
 
 import pytest
 
-from search.settings import Settings
 from tests.conftest import build_site
 from web import create_app
 from web.admin import COOKIE, chart, new_session, valid_session
+from zhsearch.settings import Settings
 
 TOKEN = "correct-horse-battery-staple-42"
 ORIGIN = "https://blog.example"

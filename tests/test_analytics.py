@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search.settings import Settings
 from tests.conftest import build_site
 from web import analytics_store as st
 from web import create_app
 from web.analytics import Answered, Recorder
 from web.analytics_report import build, format_text, open_db
 from zhsearch.cli import main
+from zhsearch.settings import Settings
 
 ARTICLES = {
     "k8s/intro.md": "---\ntitle: Kubernetes 入门\n---\n\nKubernetes 是容器编排系统，kubernetes 集群由节点组成。\n",

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS
+from zhsearch.settings import Settings
 
 pytestmark = pytest.mark.browser
 

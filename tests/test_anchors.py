@@ -188,8 +188,8 @@ def anchor_corpus(tmp_path_factory) -> Path:
 
 
 def _app(index: Path, corpus: Path, style: AnchorStyle, base_url: str | None = None):
-    from search.settings import Settings
     from web import create_app
+    from zhsearch.settings import Settings
 
     return create_app(Settings.load(corpus, index, warmup=False, anchor_style=style, base_url=base_url))
 
@@ -250,7 +250,7 @@ def test_an_index_without_recorded_style_is_rebuilt(anchor_corpus, tmp_path):
 
 
 def test_settings_read_the_style_from_flag_then_environment(monkeypatch):
-    from search.settings import Settings
+    from zhsearch.settings import Settings
 
     monkeypatch.setenv("ZHSEARCH_ANCHOR_STYLE", "hexo")
     assert Settings.load().anchor_style is AnchorStyle.HEXO

@@ -334,8 +334,8 @@ def test_adversarial_markdown_parses_in_linear_time(name):
 @pytest.fixture(scope="module")
 def adversarial_site(tmp_path_factory):
     """Every adversarial article at both sizes, indexed, behind the real app."""
-    from search.settings import Settings
     from web import create_app
+    from zhsearch.settings import Settings
 
     root = tmp_path_factory.mktemp("adversarial")
     corpus = root / "c"

@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search import bounds
-from search.settings import Settings
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
 from web import create_app
+from zhsearch.settings import Settings
 
 pytestmark = pytest.mark.slow  # ten 200,000-character articles to index: the full suite runs it
 

@@ -27,8 +27,8 @@ from indexer import build, store
 from indexer.article import MAX_ARTICLE_BYTES
 from indexer.build import IndexConfig, update_index
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import CORPUS, ROOT, write_article
+from zhsearch.settings import Settings
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux process and mount APIs")
 

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from indexer import filenames
 from indexer.build import IndexConfig, update_index
 from search import Engine, search
-from search.settings import Settings
 from tests.test_faults import _setpriv_prefix
 from web import create_app
+from zhsearch.settings import Settings
 
 CLI = [sys.executable, "-m", "zhsearch"]
 GBK_NAME = "文章.md".encode("gbk")  # b'\xce\xc4\xd5\xc2.md': not UTF-8

@@ -19,9 +19,9 @@ import pytest
 from indexer import analysis, store
 from indexer.folding import Folding
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import build_index, write_article
 from web import create_app
+from zhsearch.settings import Settings
 
 ZW_ARTICLE = ("---\ntitle: 从网页粘贴的文章\n---\n\n"
               "这里讨论向\u200b量\u200b数\u200b据\u200b库的选型，部署在 Kuber\u00adnetes 上，"

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import build_index, write_article
+from zhsearch.settings import Settings
 
 #: Not a word in jieba's dictionary: cut into pieces unless a user dictionary says so.
 NEW_WORD = "星河智算"

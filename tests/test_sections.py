@@ -164,8 +164,8 @@ def test_chips_join_adjacent_marks_of_one_word_only():
 
 
 def test_results_page_and_titles_show_the_word_as_typed(engine):
-    from search.settings import Settings
     from web import create_app
+    from zhsearch.settings import Settings
 
     app = create_app(Settings.load(CORPUS, engine.index_dir, warmup=False))
     page = app.test_client().get("/search?q=事务隔离级别").get_data(as_text=True)

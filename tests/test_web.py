@@ -30,8 +30,8 @@ QUERY = "GPT-4 参数"
 # ------------------------------------------------------------------ helpers
 
 def make_app(index: Path, corpus: Path = CORPUS, **extra):
-    from search.settings import Settings
     from web import create_app
+    from zhsearch.settings import Settings
 
     return create_app(Settings.load(corpus, index, warmup=False, **extra))
 

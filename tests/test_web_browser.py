@@ -22,9 +22,9 @@ from urllib.request import urlopen
 import pytest
 from werkzeug.serving import make_server
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
+from zhsearch.settings import Settings
 
 pytestmark = pytest.mark.browser
 

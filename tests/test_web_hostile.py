@@ -36,9 +36,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, build_index, write_article
+from zhsearch.settings import Settings
 
 # ------------------------------------------------------------------ payloads
 

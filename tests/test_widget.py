@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from search.settings import Settings, clean_origin
 from tests.conftest import CORPUS, FIXTURES, build_index, write_article
+from zhsearch.settings import Settings, clean_origin
 
 SITE = "https://blog.example"
 BASE = "https://docs.example/zh"

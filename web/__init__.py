@@ -6,7 +6,7 @@ pointer on every request and switches to a newly published generation by
 itself, so ``zhsearch index`` (or ``--rebuild``) in another terminal is picked
 up without a restart and no request ever sees a half-written index.
 
-Settings are one :class:`search.settings.Settings` value: ``zhsearch serve``
+Settings are one :class:`zhsearch.settings.Settings` value: ``zhsearch serve``
 passes the one it built from its flags; without one, the environment
 (``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_SYNONYMS``,
 ``ZHSEARCH_BASE_URL`` …) is read the same way the command line reads it.
@@ -29,7 +29,7 @@ from flask import Flask, current_app, request, url_for
 
 from indexer.watchstate import WatchStatus
 from search import Engine
-from search.settings import Settings
+from zhsearch.settings import Settings
 
 from .catalog import CatalogCache
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from indexer.site import GENERATOR_CHOICES
-from search.settings import Settings
+from zhsearch.settings import Settings
 
 log = logging.getLogger("zhsearch")
 

@@ -6,9 +6,9 @@ the default.  ``zhsearch serve`` builds one :class:`Settings` and hands it to
 ``web.create_app``; tests build one directly.  Nothing else reads
 ``ZHSEARCH_*`` variables.
 
-It lives in ``search`` because everything that needs it sits above or beside
-search: the web site, the CLI, and the index configuration it derives
-(:meth:`Settings.index_config`), which is the indexer's own type.
+It lives in ``zhsearch`` beside the command line: what reads it sits at the
+top (the CLI and the web site), and what it derives for the layers below
+(:meth:`Settings.index_config`, the indexer's own type) is handed down.
 """
 
 from __future__ import annotations
