@@ -58,7 +58,7 @@ def _backoff(failures: int) -> float:
     return min(SIDECAR_BACKOFF_MAX_S, SIDECAR_BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
 
 
-def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int = 1,
+def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int,
           sidecar: Sidecar | None = None, watch: WatchStatus | None = None) -> None:
     """Serve ``app_factory()`` on ``host:port`` until interrupted, with
     ``sidecar`` running beside it; ``watch``: the sidecar's state, which the

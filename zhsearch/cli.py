@@ -14,17 +14,25 @@ from pathlib import Path
 
 import click
 
+from indexer.build import IndexConfig
 from indexer.site import GENERATOR_CHOICES
-from zhsearch.settings import Settings
+from indexer.words import MIN_COUNT
+from zhsearch.settings import MIN_ADMIN_TOKEN, Settings
 
 log = logging.getLogger("zhsearch")
 
+#: The defaults of the options that are settings.  An option that also has an
+#: environment variable keeps click's default None (``Settings.load`` must tell
+#: the flag from the variable) and names its default in its help; the others
+#: take the setting's default as their click default.
+DEFAULTS = Settings()
+
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False),
-                            help="Index directory [env ZHSEARCH_INDEX, default ./.zhsearch-index].")
+                            help=f"Index directory [env ZHSEARCH_INDEX, default ./{DEFAULTS.index}].")
 synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
                                help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
-                             help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
+                             help=f"Folder of markdown articles [env ZHSEARCH_CORPUS, default ./{DEFAULTS.corpus}].")
 
 def site_options(f):
     """``--generator`` (and its older alias ``--anchor-style``), ``--base-path``
@@ -92,7 +100,8 @@ def main(verbose: bool) -> None:
               help="Seconds to wait for another running indexer before giving up.")
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
-@click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
+@click.option("--workers", type=int, default=IndexConfig.workers,
+              help="Processes for a full build (default: one per core).")
 @site_options
 @click.option("--watch", is_flag=True,
               help="Then keep watching the corpus and update the index whenever an article changes (Ctrl-C stops).")
@@ -285,12 +294,13 @@ def _print_results(result) -> None:
 @main.command("serve")
 @corpus_option
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True, help="WSGI threads per process.")
-@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--host", default=DEFAULTS.host, show_default=True)
+@click.option("--port", type=int, default=DEFAULTS.port, show_default=True)
+@click.option("--threads", type=int, default=DEFAULTS.threads, show_default=True,
+              help="WSGI threads per process.")
+@click.option("--workers", type=click.IntRange(min=0), default=DEFAULTS.workers, show_default=True,
               help="Server processes sharing the port (0: one per core). One process uses one core.")
-@click.option("--cache-size", type=click.IntRange(min=0), default=1024, show_default=True,
+@click.option("--cache-size", type=click.IntRange(min=0), default=DEFAULTS.cache_size, show_default=True,
               help="Result pages kept per process for repeated queries (0: none).")
 @click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
               help="Let pages of this origin (https://blog.example) call the JSON API, e.g. the search box "
@@ -305,11 +315,11 @@ def _print_results(result) -> None:
 @synonyms_option
 @analytics_option
 @click.option("--no-analytics", is_flag=True, help="Record no searches and no clicks.")
-@click.option("--analytics-days", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Keep analytics this many days [default 90].")
+@click.option("--analytics-days", type=click.IntRange(min=1), default=DEFAULTS.analytics_days, metavar="N",
+              show_default=True, help="Keep analytics this many days.")
 @click.option("--admin-token", default=None, metavar="TOKEN",
-              help="Turn on the /admin page, for this token (16+ characters) [env ZHSEARCH_ADMIN_TOKEN, "
-                   "better: a command line is visible to other users of the machine].")
+              help=f"Turn on the /admin page, for this token ({MIN_ADMIN_TOKEN}+ characters) "
+                   "[env ZHSEARCH_ADMIN_TOKEN, better: a command line is visible to other users of the machine].")
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
               generator, anchor_style, base_path, clean_urls, watch, dev, synonyms, analytics_file, no_analytics,
               analytics_days, admin_token):
@@ -322,7 +332,7 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
     from web import create_app
 
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
-                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
+                         host=host, port=port, threads=threads, workers=workers, allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
                          generator=generator, base_path=base_path, clean_urls=clean_urls,
                          analytics=analytics_file, analytics_enabled=not no_analytics,
                          analytics_days=analytics_days, admin_token=admin_token)
@@ -347,7 +357,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
         status = WatchStatus()  # shared with every worker process: /healthz reports it
         # workers=1: the update runs beside the server's threads, never forking from them
         sidecar = partial(serve_watch, settings.index_config(workers=1), status=status)
-    workers = workers or os.cpu_count() or 1
+    host, port = settings.host, settings.port
+    workers = settings.workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     watching = f", watching {settings.corpus}" if watch else ""
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}{watching}; Ctrl-C to stop)", err=True)
@@ -365,7 +376,8 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
         return
     from web.server import serve
 
-    serve(lambda: create_app(settings, watch=status), host, port, threads, workers, sidecar=sidecar, watch=status)
+    serve(lambda: create_app(settings, watch=status), host, port, settings.threads, workers, sidecar=sidecar,
+          watch=status)
 
 
 def _note_stale_site(settings) -> None:
@@ -511,7 +523,7 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="How many words to print.")
-@click.option("--min-count", type=click.IntRange(min=2), default=5, show_default=True,
+@click.option("--min-count", type=click.IntRange(min=2), default=MIN_COUNT, show_default=True,
               help="Only sequences occurring at least this often.")
 @click.option("--max-articles", type=click.IntRange(min=1), default=None,
               help="Only read the first N articles (a quick look at a huge corpus).")
