@@ -2,21 +2,39 @@
 
 Every subcommand takes ``--index DIR`` (and ``--corpus DIR`` where it reads
 articles); ``ZHSEARCH_INDEX`` / ``ZHSEARCH_CORPUS`` set the defaults.
+
+The web package (Flask, waitress) is imported inside the two commands that use
+it, ``serve`` and ``analytics``, for start-up speed: ``zhsearch index`` after an
+edit should not pay for loading a web framework it does not use.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
+import re
+import signal
 import sys
+import threading
+from functools import partial
 from pathlib import Path
 
 import click
 
-from indexer.build import IndexConfig
+from indexer.analysis import Analyzer
+from indexer.build import IndexConfig, interrupted_message, update_index
+from indexer.filenames import display
 from indexer.site import GENERATOR_CHOICES
-from indexer.words import MIN_COUNT
+from indexer.store import IndexUnavailable, live_name, read_current
+from indexer.watch import LiveIndexer, serve_watch
+from indexer.watch import watch as watch_corpus
+from indexer.watchstate import WatchStatus
+from indexer.words import MIN_COUNT, discover
+from search import Engine, Filters, search
+from search.checklinks import BuiltSite, Problem, check_links
+from search.evaluate import evaluate
 from zhsearch.settings import MIN_ADMIN_TOKEN, Settings
 
 log = logging.getLogger("zhsearch")
@@ -114,9 +132,6 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
     removed ones and leaves the rest alone; prints what it did.  With
     --watch it then follows the corpus, printing what each update did.
     """
-    from indexer.build import interrupted_message, update_index
-    from indexer.store import IndexUnavailable, live_name
-
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style,
                          generator=generator, base_path=base_path, clean_urls=clean_urls, uses=INDEXING)
     cfg = settings.index_config(workers)
@@ -167,12 +182,6 @@ def _watch_index(cfg, as_json: bool) -> None:
     """``zhsearch index --watch``: follow the corpus until Ctrl-C (exit 0; 130
     when it lands inside an update, saying whether that left the index unchanged)
     or SIGTERM (the update in progress finishes first)."""
-    import signal
-    import threading
-
-    from indexer.build import interrupted_message
-    from indexer.watch import LiveIndexer, watch
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
@@ -188,7 +197,7 @@ def _watch_index(cfg, as_json: bool) -> None:
     try:
         # catch up with what changed since the update above, and say "watching"
         # only once a save is sure to be seen
-        watch(indexer, stop=stop, on_update=show, catch_up=True,
+        watch_corpus(indexer, stop=stop, on_update=show, catch_up=True,
               on_ready=lambda: click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True))
     except KeyboardInterrupt:
         if indexer.busy:
@@ -199,8 +208,6 @@ def _watch_index(cfg, as_json: bool) -> None:
 
 def _print_report(report, skipped=None, warnings=None, notes=None) -> None:
     """What an update did; ``skipped``/``warnings``/``notes``: only these (a watch tells each once)."""
-    from indexer.filenames import display
-
     for path, reason in report.skipped if skipped is None else skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
@@ -252,9 +259,6 @@ class _ProgressBar:
 @synonyms_option
 def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, synonyms):
     """Search the index and print ranked results with snippets."""
-    from indexer.store import IndexUnavailable
-    from search import Engine, Filters, search
-
     settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
@@ -268,11 +272,6 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
 
 
 def _print_results(result) -> None:
-    import html
-    import re
-
-    from indexer.filenames import display
-
     def plain(s: str) -> str:
         return html.unescape(re.sub(r"</?mark>", lambda m: "\x1b[1;33m" if m.group() == "<mark>" else "\x1b[0m", s))
 
@@ -327,12 +326,12 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
 
     With --watch, an edited, new or deleted article is searchable (or gone)
     about a second after it is saved."""
-    from indexer.build import update_index
-    from indexer.store import read_current
-    from web import create_app
+    from web import create_app  # lazily, for start-up speed (see the module's docstring)
+    from web.server import dev_request_handler, serve
 
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
-                         host=host, port=port, threads=threads, workers=workers, allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
+                         host=host, port=port, threads=threads, workers=workers,
+                         allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
                          generator=generator, base_path=base_path, clean_urls=clean_urls,
                          analytics=analytics_file, analytics_enabled=not no_analytics,
                          analytics_days=analytics_days, admin_token=admin_token)
@@ -349,11 +348,6 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
         _note_stale_site(settings)
     sidecar = status = None
     if watch:
-        from functools import partial
-
-        from indexer.watch import serve_watch
-        from indexer.watchstate import WatchStatus
-
         status = WatchStatus()  # shared with every worker process: /healthz reports it
         # workers=1: the update runs beside the server's threads, never forking from them
         sidecar = partial(serve_watch, settings.index_config(workers=1), status=status)
@@ -366,16 +360,10 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
                + (f"http://{host}:{port}/admin" if settings.admin_token else "off (no --admin-token)"), err=True)
     if dev:
         if sidecar is not None and os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's child only
-            import threading
-
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        from web.server import dev_request_handler
-
         create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True,
                                                request_handler=dev_request_handler())
         return
-    from web.server import serve
-
     serve(lambda: create_app(settings, watch=status), host, port, settings.threads, workers, sidecar=sidecar,
           watch=status)
 
@@ -383,8 +371,6 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
 def _note_stale_site(settings) -> None:
     """Serving without --watch does not re-index: say so when the index's
     URLs and ids were made for another site than the one configured now."""
-    from indexer.store import read_current
-
     try:
         site = settings.index_config().site()
     except ValueError as exc:
@@ -416,10 +402,6 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, wi
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
-    from indexer.build import update_index
-    from search import Engine
-    from search.evaluate import evaluate
-
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, uses=INDEXING + ("synonyms",))
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
@@ -454,9 +436,6 @@ def check_links_cmd(index_dir, site_dir, base_url, as_json):
     must be a page of the built site, reached without a redirect, and each
     of its sections' anchors must be an element id of that page.
     """
-    from indexer.store import IndexUnavailable
-    from search.checklinks import BuiltSite, Problem, check_links
-
     settings = _settings(index=index_dir, base_url=base_url, uses=("index", "base_url"))
     try:
         report = check_links(settings.index, BuiltSite.from_dir(Path(site_dir)), settings.base_url)
@@ -492,9 +471,7 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
     one) suggests did-you-mean, pinyin, synonym candidates and the closest
     title for the searches that found nothing.
     """
-    from indexer.store import read_current
-    from search import Engine
-    from web.analytics_report import NoAnalytics, build, format_text, open_db
+    from web.analytics_report import NoAnalytics, build, format_text, open_db  # lazily, for start-up speed
 
     settings = _settings(index=index_dir, analytics=analytics_file, uses=("index", "analytics", "synonyms"))
     path = settings.analytics_file
@@ -536,9 +513,6 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     terms), as ``word<TAB>count<TAB>score`` lines, best first.  Review them
     and add the real words to the user dictionary, then re-index.
     """
-    from indexer.analysis import Analyzer
-    from indexer.words import discover
-
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, uses=("corpus", "index", "userdict"))
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
@@ -563,7 +537,6 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
             "hint": hint,
         }, ensure_ascii=False, indent=1))
         return
-    from indexer.filenames import display
 
     for path, reason in report.skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)
