@@ -1,7 +1,7 @@
 """Sequential HTTP latency of ``zhsearch serve`` with the result cache off.
 
-Issue 11's latency target (kept by issue 12's ranking work): one client, one
-request at a time, over the judged queries plus queries that find nothing
+The latency target a search box needs (results while typing feel instant):
+one client, one request at a time, over the judged queries plus queries that find nothing
 (misspellings, pinyin, random Latin, traditional-script sentences), result
 cache off: p50 <= 12 ms and p99 <= 4x p50.
 
@@ -18,8 +18,8 @@ turn, query by query, alternating who goes first: on a shared machine only
 the ratio measured in the same run means anything.  ``--analytics-compare``
 does the same with two servers of this tree, one recording analytics (every
 ``/api/search`` is a settled search: a signed id, a row queued, the writer
-thread committing them) and one with ``--no-analytics`` (issue 21: p50 and
-p99 within 5 %).  Printed: p50, p90, p99, max per query group and server,
+thread committing them) and one with ``--no-analytics`` (analytics must not
+slow searches: p50 and p99 within 5 %).  Printed: p50, p90, p99, max per query group and server,
 the ratios, and the slowest queries.
 """
 

@@ -16,7 +16,7 @@ scoring 0), so the numbers are directly comparable. Printed: a markdown table of
 nDCG@10, RR@10 (= MRR@10), R@10, P@1 and Judged@10 (share of the returned top 10 that
 has a judgment - low values mean unjudged documents, which count as non-relevant);
 per-kind averages (kinds 1-8 = qids d01-05, d06-10, ... see ``shared/qrels/README.md``);
-the odd and the even qids apart (issue 12's method: tune on one half, check on the other);
+the odd and the even qids apart (tune on one half, check on the other);
 ours-minus-best-peer deltas (best peer taken per measure and per kind); and the queries
 where we trail the best peer most. A per-query TSV goes to ``<out>/relevance-per-query.tsv``.
 
@@ -228,7 +228,7 @@ def kind_table(scores: dict[str, Scores], qids: list[str], measures: Sequence[st
 def halves_table(scores: dict[str, Scores], qids: list[str], measures: Sequence[str]) -> str:
     """nDCG@10 / MRR@10 on the odd and the even qids, and the gap between them.
 
-    Issue 12's method: tune on one half, check on the other; a ranking change is
+    The method: tune on one half, check on the other; a ranking change is
     kept only if it helps both (or is neutral on one), and the halves must end
     within 0.03 of each other."""
     odd = [q for q in qids if _qnum(q) % 2 == 1]

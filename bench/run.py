@@ -1,4 +1,5 @@
-"""The speed benchmark of issue 6, one command, every figure beside its reference.
+"""The speed benchmark: build, incremental update and query figures, one command,
+every figure beside its reference.
 
     .venv/bin/python bench/run.py [--corpus ../shared/corpus] [--work DIR]
         [--passes 3] [--http-duration 20] [--workers 2] [--skip-peer] [--scaling] [--json FILE]

@@ -1,4 +1,5 @@
-"""Are zhsearch's links right on real builds?  (issue 17)
+"""Are zhsearch's links right on real builds?  A result must open the page the
+site's generator built, at the heading's element.
 
 Builds each fixture site (``tests/fixtures/sites``) and real public sites
 with their real generators, indexes their sources with ``--generator

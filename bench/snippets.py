@@ -1,7 +1,7 @@
 """Snippets per hit, in process: the best passage alone against the best sections.
 
 Every hit of a result page now lists up to three matching sections
-(``Hit.sections``, issue 17: the search box shows them under the article).
+(``Hit.sections``: the search box shows them under the article).
 This times the snippet step alone, on the stored sections of the hits the
 judged queries (and the traditional-script sentences of ``http_latency.py``)
 return, with the snippets module of this tree: one passage (``limit=1``) and

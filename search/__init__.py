@@ -1,28 +1,17 @@
 """Query side of zhsearch: what a person typed → ranked, highlighted results.
 
-Reads the index, never writes it.  The public names are imported on first
-use, so ``search.settings`` can be read (by ``zhsearch index``, say) without
-loading the query machinery.
+Reads the index, never writes it.  The names most callers need are exported
+here (``from search import Engine, search``); the rest live in their modules.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .engine import Engine, highlight_terms, search
+from .models import Facets, FacetValue, Filters, Hit, ResultPage, SectionHit
+from .query import DEFAULT_RANKING, Ranking
 
-_EXPORTS = {
-    "Engine": "engine", "search": "engine", "highlight_terms": "engine",
-    "Hit": "models", "SectionHit": "models", "ResultPage": "models", "Facets": "models", "FacetValue": "models", "Filters": "models",
-    "Ranking": "query", "DEFAULT_RANKING": "query",
-}
-
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'search' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "Engine", "search", "highlight_terms",
+    "Hit", "SectionHit", "ResultPage", "Facets", "FacetValue", "Filters",
+    "Ranking", "DEFAULT_RANKING",
+]

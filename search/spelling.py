@@ -91,8 +91,9 @@ def _letter_counts(letters: np.ndarray) -> np.ndarray:
 
 
 def osa_distances(q: np.ndarray, cands: np.ndarray, limit: int) -> np.ndarray:
-    """:func:`osa_distance` from ``q`` to every row of ``cands`` (all rows of
-    one length), capped at ``limit + 1``, one array operation per cell."""
+    """Optimal string alignment distance (adjacent swaps cost 1) from ``q`` to
+    every row of ``cands`` (all rows of one length), capped at ``limit + 1``,
+    one array operation per cell."""
     n_rows, n = cands.shape
     cap = limit + 1
     prev2 = None
@@ -112,25 +113,3 @@ def osa_distances(q: np.ndarray, cands: np.ndarray, limit: int) -> np.ndarray:
             return np.full(n_rows, cap, dtype=np.int16)
         prev2, prev = prev, cur
     return np.minimum(prev[:, n], cap)
-
-
-def osa_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (adjacent swaps cost 1), capped."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] | None = None
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        row_min = cur[0]
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                v = min(v, prev2[j - 2] + 1)
-            cur[j] = v
-            row_min = min(row_min, v)
-        if row_min > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]

@@ -1,13 +1,22 @@
-"""Shared fixtures: real markdown files, real Whoosh indexes on disk."""
+"""Shared fixtures: real markdown files, real Whoosh indexes on disk, the
+real site (``make_app``, ``app``, ``client``) and a real HTTP server in front
+of it (``live_server``)."""
 
 from __future__ import annotations
 
 import shutil
+import threading
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
 
 import pytest
+from flask import Flask
+from werkzeug.serving import make_server
 
 from tests.browser import browser, page  # noqa: F401  (pytest fixtures)
+from web import close_app, create_app
+from zhsearch.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -74,3 +83,63 @@ def build_site(root: Path, articles: dict[str, str]) -> Path:
         write_article(root / "corpus", rel, text)
     build_index(root / "corpus", root / "ix")
     return root
+
+
+# -------------------------------------------------------------- the site
+
+MakeApp = Callable[..., Flask]
+
+
+@pytest.fixture(scope="module")
+def make_app() -> Iterator[MakeApp]:
+    """``make_app(index, corpus=CORPUS, config=None, **settings)``: the real
+    site over ``index``, with its settings read as ``zhsearch serve`` reads
+    them (``Settings.load``; ``config``: extra Flask configuration).
+
+    Warm-up is off, so a test's own requests are the only ones.  The apps
+    are closed (what analytics still has queued is written) when the
+    module's tests are done: module-scoped, so that module-scoped fixtures
+    can build theirs."""
+    apps: list[Flask] = []
+
+    def make(index: Path, corpus: Path = CORPUS, config: Mapping[str, Any] | None = None, **settings) -> Flask:
+        app = create_app(Settings.load(corpus, index, warmup=False, **settings), config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        close_app(app)
+
+
+@pytest.fixture(scope="module")
+def app(make_app, corpus_index) -> Flask:
+    """The site over the session's index of the embedded corpus (read only)."""
+    return make_app(corpus_index)
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client of ``app``."""
+    return app.test_client()
+
+
+@contextmanager
+def _serving(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="zhsearch-live", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Callable[[Flask], AbstractContextManager[str]]:
+    """``with live_server(app) as url:`` ``app`` behind a real threaded HTTP
+    server (werkzeug) on a free loopback port, stopped when the block ends;
+    so a test, a module or the session can own one."""
+    return _serving

@@ -11,9 +11,8 @@ import sqlite3
 
 import pytest
 
-from search.settings import Settings
 from tests.conftest import build_site
-from web import create_app
+from web import close_app
 from web.admin import COOKIE, chart, new_session, valid_session
 
 TOKEN = "correct-horse-battery-staple-42"
@@ -37,18 +36,17 @@ def site(built, tmp_path):
     (built / "corpus" / "curation.yml").unlink(missing_ok=True)
 
 
-def make_app(site, tmp_path, **kw):
+def owner_app(make_app, site, tmp_path, **kw):
+    """The site as its owner runs it: its own analytics file, the blog allowed to call the API."""
     kw.setdefault("analytics", tmp_path / "analytics.sqlite3")
-    a = create_app(Settings.load(site / "corpus", site / "ix", warmup=False, allow_origins=[ORIGIN], **kw),
-                   {"TESTING": True})
-    return a
+    return make_app(site / "ix", site / "corpus", {"TESTING": True}, allow_origins=[ORIGIN], **kw)
 
 
 @pytest.fixture
-def app(site, tmp_path):
-    a = make_app(site, tmp_path, admin_token=TOKEN)
+def app(make_app, site, tmp_path):
+    a = owner_app(make_app, site, tmp_path, admin_token=TOKEN)
     yield a
-    a.extensions["zhsearch"].close()
+    close_app(a)
 
 
 def bearer(token: str = TOKEN) -> dict:
@@ -64,8 +62,8 @@ def login(client) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
-def test_no_token_no_admin_page(site, tmp_path):
-    a = make_app(site, tmp_path)
+def test_no_token_no_admin_page(make_app, site, tmp_path):
+    a = owner_app(make_app, site, tmp_path)
     c = a.test_client()
     for method, url in (("get", "/admin"), ("post", "/admin/login"), ("post", "/admin/curation")):
         assert getattr(c, method)(url, headers=bearer()).status_code == 404
@@ -208,8 +206,8 @@ def test_a_pin_from_the_report(app, site):
     assert c.post("/admin/curation", headers=bearer(), data={"action": "delete-everything"}).status_code == 400
 
 
-def test_admin_without_analytics_says_so(site, tmp_path):
-    a = make_app(site, tmp_path, admin_token=TOKEN, analytics_enabled=False)
+def test_admin_without_analytics_says_so(make_app, site, tmp_path):
+    a = owner_app(make_app, site, tmp_path, admin_token=TOKEN, analytics_enabled=False)
     r = a.test_client().get("/admin", headers=bearer())
     assert r.status_code == 200 and "--no-analytics" in r.get_data(as_text=True)
 

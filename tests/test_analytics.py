@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search.settings import Settings
 from tests.conftest import build_site
 from web import analytics_store as st
-from web import create_app
+from web import close_app
 from web.analytics import Answered, Recorder
 from web.analytics_report import build, format_text, open_db
 from zhsearch.cli import main
+from zhsearch.settings import Settings
 
 ARTICLES = {
     "k8s/intro.md": "---\ntitle: Kubernetes 入门\n---\n\nKubernetes 是容器编排系统，kubernetes 集群由节点组成。\n",
@@ -41,14 +41,13 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture
-def app(site, tmp_path):
+def app(make_app, site, tmp_path):
     """A site recording to its own analytics file (``app.db`` is its path)."""
     db = tmp_path / "analytics.sqlite3"
-    a = create_app(Settings.load(site / "corpus", site / "ix", warmup=False, analytics=db,
-                                 allow_origins=[ORIGIN]), {"TESTING": True})
+    a = make_app(site / "ix", site / "corpus", {"TESTING": True}, analytics=db, allow_origins=[ORIGIN])
     a.db = db
     yield a
-    a.extensions["zhsearch"].close()
+    close_app(a)
 
 
 def store_of(app) -> st.AnalyticsStore:
@@ -230,8 +229,8 @@ def test_privacy_no_address_cookie_or_referrer_is_kept(app, caplog):
                           "referer", "user_agent"}
 
 
-def test_no_analytics_records_nothing(site, tmp_path):
-    a = create_app(Settings.load(site / "corpus", site / "ix", warmup=False, analytics_enabled=False))
+def test_no_analytics_records_nothing(make_app, site, tmp_path):
+    a = make_app(site / "ix", site / "corpus", analytics_enabled=False)
     c = a.test_client()
     assert c.get("/search?q=redis").status_code == 200
     assert "data-zs-search" not in c.get("/search?q=redis").get_data(as_text=True)

@@ -9,18 +9,14 @@ import json
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from search.settings import Settings
 from tests.browser import watch
-from tests.conftest import CORPUS
+from web import close_app
 
 pytestmark = pytest.mark.browser
 
@@ -108,29 +104,15 @@ def host() -> Iterator[HostSite]:
     h.close()
 
 
-@contextmanager
-def serving(index: Path, db: Path, host: HostSite) -> Iterator[Zhsearch]:
-    from web import create_app
-
-    app = create_app(Settings.load(CORPUS, index, warmup=False, base_url=host.origin, analytics=db,
-                                   allow_origins=[host.origin]))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield Zhsearch(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        server.server_close()
-        t.join(5)
-        app.extensions["zhsearch"].close()
-
-
 @pytest.fixture
-def zs(corpus_index, host, tmp_path) -> Iterator[Zhsearch]:
-    with serving(corpus_index, tmp_path / "analytics.sqlite3", host) as z:
-        host.api = z.url
-        yield z
+def zs(make_app, live_server, corpus_index, host, tmp_path) -> Iterator[Zhsearch]:
+    """zhsearch for the host site, recording to this test's own analytics file."""
+    app = make_app(corpus_index, base_url=host.origin, analytics=tmp_path / "analytics.sqlite3",
+                   allow_origins=[host.origin])
+    with live_server(app) as url:
+        host.api = url
+        yield Zhsearch(url, app)
+    close_app(app)
 
 
 def open_widget(pg, host: HostSite, path: str = "/notes/page.html") -> None:
@@ -266,7 +248,7 @@ def test_results_page_click_beacon(page, zs):
 ADMIN_TOKEN = "an-admin-token-for-the-browser-test"
 
 
-def test_admin_in_the_browser(browser, host, tmp_path):
+def test_admin_in_the_browser(make_app, live_server, browser, host, tmp_path):
     """The owner logs in with the form, reads the report (chart and tables,
     nothing the CSP refuses), and appends a synonym group from a row."""
     import os
@@ -274,11 +256,9 @@ def test_admin_in_the_browser(browser, host, tmp_path):
 
     from tests.conftest import ROOT, build_site
     from tests.test_analytics import ARTICLES
-    from web import create_app
 
     corpus = build_site(tmp_path, ARTICLES) / "corpus"
-    app = create_app(Settings.load(corpus, tmp_path / "ix", warmup=False, analytics=tmp_path / "a.sqlite3",
-                                   admin_token=ADMIN_TOKEN))
+    app = make_app(tmp_path / "ix", corpus, analytics=tmp_path / "a.sqlite3", admin_token=ADMIN_TOKEN)
     client = app.test_client()
     for q in ("Redis 持久化", "Redis 持久化", "kubernetes", "a11y", "a11y", "canshu", "chatgtp", "红烧肉"):
         client.get("/search", query_string={"q": q})
@@ -286,36 +266,32 @@ def test_admin_in_the_browser(browser, host, tmp_path):
         sid = client.get("/api/widget", query_string={"q": q}).get_json()["search_id"]
         assert client.post("/api/click", data=json.dumps({"search": sid, "rank": rank}),
                            headers={"Origin": "http://localhost"}).status_code == 204
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1100})
-    try:
-        pg = ctx.new_page()
-        seen = watch(pg)
-        pg.goto(url + "/admin")
-        pg.locator("#admin-token").fill(ADMIN_TOKEN)
-        pg.locator(".admin-login-form button").click()
-        pg.locator(".admin-chart").wait_for()
-        assert pg.url == url + "/admin" and ADMIN_TOKEN not in pg.url
-        assert pg.locator(".admin-chart rect.found").count() == 31
-        row = pg.locator('[data-admin-table="no-results"] tr', has_text="a11y")
-        assert row.locator("td").nth(4).inner_text() == "accessibility"
-        shot = tmp_path / "screenshot-admin.png"
-        pg.screenshot(path=str(shot), full_page=True)
-        if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOTS") == "1":
-            shutil.copy(shot, ROOT / "docs" / shot.name)
-        row.get_by_role("button", name="同义词：accessibility").click()
-        pg.locator(".admin-done").wait_for()
-        assert "synonyms" in (corpus / "curation.yml").read_text(encoding="utf-8")
-        assert not seen["csp"] and not seen["errors"] and not seen["dialogs"], seen
-        cookies = ctx.cookies()
-        assert [(c["name"], c["httpOnly"], c["sameSite"], c["path"]) for c in cookies] == [
-            ("zhsearch_admin", True, "Strict", "/admin")]
-    finally:
-        ctx.close()
-        server.shutdown()
-        server.server_close()
-        app.extensions["zhsearch"].close()
+    with live_server(app) as url:
+        ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1100})
+        try:
+            pg = ctx.new_page()
+            seen = watch(pg)
+            pg.goto(url + "/admin")
+            pg.locator("#admin-token").fill(ADMIN_TOKEN)
+            pg.locator(".admin-login-form button").click()
+            pg.locator(".admin-chart").wait_for()
+            assert pg.url == url + "/admin" and ADMIN_TOKEN not in pg.url
+            assert pg.locator(".admin-chart rect.found").count() == 31
+            row = pg.locator('[data-admin-table="no-results"] tr', has_text="a11y")
+            assert row.locator("td").nth(4).inner_text() == "accessibility"
+            shot = tmp_path / "screenshot-admin.png"
+            pg.screenshot(path=str(shot), full_page=True)
+            if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOTS") == "1":
+                shutil.copy(shot, ROOT / "docs" / shot.name)
+            row.get_by_role("button", name="同义词：accessibility").click()
+            pg.locator(".admin-done").wait_for()
+            assert "synonyms" in (corpus / "curation.yml").read_text(encoding="utf-8")
+            assert not seen["csp"] and not seen["errors"] and not seen["dialogs"], seen
+            cookies = ctx.cookies()
+            assert [(c["name"], c["httpOnly"], c["sameSite"], c["path"]) for c in cookies] == [
+                ("zhsearch_admin", True, "Strict", "/admin")]
+        finally:
+            ctx.close()
+    close_app(app)
     hits = client.get("/api/search?q=a11y").get_json()["hits"]
     assert hits and hits[0]["path"] == "web/a11y.md"

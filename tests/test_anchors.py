@@ -187,15 +187,8 @@ def anchor_corpus(tmp_path_factory) -> Path:
     return corpus
 
 
-def _app(index: Path, corpus: Path, style: AnchorStyle, base_url: str | None = None):
-    from search.settings import Settings
-    from web import create_app
-
-    return create_app(Settings.load(corpus, index, warmup=False, anchor_style=style, base_url=base_url))
-
-
 @pytest.mark.parametrize("style", list(EXPECTED))
-def test_each_style_through_index_results_and_article_page(style, anchor_corpus, tmp_path):
+def test_each_style_through_index_results_and_article_page(make_app, style, anchor_corpus, tmp_path):
     from search import Engine, search
 
     index = tmp_path / "ix"
@@ -209,7 +202,7 @@ def test_each_style_through_index_results_and_article_page(style, anchor_corpus,
     assert hit.anchor == faq
 
     # the site's result links end in the same anchor, on the user's site...
-    client = _app(index, anchor_corpus, style, base_url="https://site.example").test_client()
+    client = make_app(index, anchor_corpus, anchor_style=style, base_url="https://site.example").test_client()
     results = client.get("/search?q=哨兵模式").get_data(as_text=True)
     section = re.search(r'<a class="result-section" href="([^"]*)"', results).group(1)
     assert html.unescape(section) == "https://site.example/guide/anchors.html#" + _quoted(faq)
@@ -250,7 +243,7 @@ def test_an_index_without_recorded_style_is_rebuilt(anchor_corpus, tmp_path):
 
 
 def test_settings_read_the_style_from_flag_then_environment(monkeypatch):
-    from search.settings import Settings
+    from zhsearch.settings import Settings
 
     monkeypatch.setenv("ZHSEARCH_ANCHOR_STYLE", "hexo")
     assert Settings.load().anchor_style is AnchorStyle.HEXO

@@ -455,7 +455,7 @@ def test_hash_and_size_and_mtime():
     assert a.mtime_ns == 123_000_000_000
 
 
-# ----------------------------------------------------- stray NUL bytes (issue 12, point 7)
+# ------------------------------------------ stray NUL bytes: dropped with a warning, not skipped
 
 REAL = CORPUS / "karminski__one-small-step" / "20250123-what-is-LLM-distill" / "what-is-LLM-distill.md"
 

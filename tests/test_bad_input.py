@@ -332,11 +332,8 @@ def test_adversarial_markdown_parses_in_linear_time(name):
 
 
 @pytest.fixture(scope="module")
-def adversarial_site(tmp_path_factory):
+def adversarial_site(make_app, tmp_path_factory):
     """Every adversarial article at both sizes, indexed, behind the real app."""
-    from search.settings import Settings
-    from web import create_app
-
     root = tmp_path_factory.mktemp("adversarial")
     corpus = root / "c"
     corpus.mkdir()
@@ -344,7 +341,7 @@ def adversarial_site(tmp_path_factory):
         (corpus / f"a{i:02d}-small.md").write_text(make(k), encoding="utf-8")
         (corpus / f"a{i:02d}-big.md").write_text(make(8 * k), encoding="utf-8")
     update_index(IndexConfig(corpus, root / "ix", workers=1))
-    return create_app(Settings.load(corpus, root / "ix", warmup=False)).test_client()
+    return make_app(root / "ix", corpus).test_client()
 
 
 def _page_time(client, path: str) -> float:

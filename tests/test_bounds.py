@@ -19,10 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search import bounds
-from search.settings import Settings
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
-from web import create_app
 
 pytestmark = pytest.mark.slow  # ten 200,000-character articles to index: the full suite runs it
 
@@ -47,7 +45,7 @@ def _articles(huge: bool) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory):
+def sites(make_app, tmp_path_factory):
     """The huge corpus and a control corpus of the same shape with ordinary values."""
     apps = {}
     for name in ("huge", "control"):
@@ -55,7 +53,7 @@ def sites(tmp_path_factory):
         for rel, text in _articles(name == "huge").items():
             write_article(root / "corpus", rel, text)
         build_index(root / "corpus", root / "ix", workers=2)
-        apps[name] = create_app(Settings.load(root / "corpus", root / "ix", warmup=False)).test_client()
+        apps[name] = make_app(root / "ix", root / "corpus").test_client()
     return apps
 
 

@@ -16,7 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser import watch
-from tests.test_web_browser import site  # noqa: F401  (fixture)
+
+
+@pytest.fixture(scope="module")
+def site(app, live_server):
+    """The site over the embedded corpus, served for real (conftest's fixtures)."""
+    with live_server(app) as url:
+        yield url
+
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,6 @@ from indexer import build, store
 from indexer.article import MAX_ARTICLE_BYTES
 from indexer.build import IndexConfig, update_index
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import CORPUS, ROOT, write_article
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux process and mount APIs")
@@ -962,7 +961,7 @@ CORRUPTIONS = ["truncated segment", "deleted TOC", "damaged meta.json", "CURRENT
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", CORRUPTIONS)
-def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
+def test_corrupt_index_is_reported_clearly(make_app, built_small, tmp_path, how):
     corpus, index = _copy_built(built_small, tmp_path)
     _corrupt(index, how)
     with pytest.raises(store.IndexUnavailable, match="rebuild"):
@@ -973,9 +972,7 @@ def test_corrupt_index_is_reported_clearly(built_small, tmp_path, how):
     assert "Aborted" not in r.stderr
     assert "Error:" in r.stderr and "zhsearch index --rebuild" in r.stderr, r.stderr
     # the site: a 503 saying what to do, and an honest health check
-    from web import create_app
-
-    app = create_app(Settings.load(corpus, index, warmup=False))
+    app = make_app(index, corpus)
     client = app.test_client()
     resp = client.get("/api/search", query_string={"q": "模型"})
     assert resp.status_code == 503, resp.get_data(as_text=True)[:500]

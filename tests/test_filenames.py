@@ -25,9 +25,7 @@ from hypothesis import strategies as st
 from indexer import filenames
 from indexer.build import IndexConfig, update_index
 from search import Engine, search
-from search.settings import Settings
 from tests.test_faults import _setpriv_prefix
-from web import create_app
 
 CLI = [sys.executable, "-m", "zhsearch"]
 GBK_NAME = "文章.md".encode("gbk")  # b'\xce\xc4\xd5\xc2.md': not UTF-8
@@ -153,9 +151,9 @@ def test_an_unreadable_name_is_skipped_with_its_readable_path(odd_corpus, tmp_pa
 # ------------------------------------------------------------------- pages
 
 @pytest.fixture
-def site(odd_corpus, tmp_path):
+def site(make_app, odd_corpus, tmp_path):
     update_index(IndexConfig(odd_corpus, tmp_path / "ix", workers=1))
-    return create_app(Settings.load(odd_corpus, tmp_path / "ix", warmup=False)).test_client()
+    return make_app(tmp_path / "ix", odd_corpus).test_client()
 
 
 def test_result_links_and_article_pages_work_for_every_name(site):

@@ -480,7 +480,7 @@ def test_missing_corpus_raises(tmp_path):
 
 
 def test_article_with_stray_nul_bytes_is_indexed_with_a_warning(tmp_path):
-    """Issue 12, point 7: a real article with 3 NUL bytes is indexed (they are
+    """A real article with 3 NUL bytes is indexed (they are
     dropped, with a warning); a real binary file beside it stays skipped."""
     src = ROOT / "corpus" / "karminski__one-small-step" / "20250123-what-is-LLM-distill" / "what-is-LLM-distill.md"
     raw = src.read_bytes()

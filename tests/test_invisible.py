@@ -19,9 +19,7 @@ import pytest
 from indexer import analysis, store
 from indexer.folding import Folding
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import build_index, write_article
-from web import create_app
 
 ZW_ARTICLE = ("---\ntitle: 从网页粘贴的文章\n---\n\n"
               "这里讨论向\u200b量\u200b数\u200b据\u200b库的选型，部署在 Kuber\u00adnetes 上，"
@@ -68,8 +66,8 @@ def test_a_query_with_invisible_characters_finds_the_word(ix, query):
     assert [h.path for h in search(Engine(ix / "ix"), query).hits] == ["pasted.md"]
 
 
-def test_bidi_controls_never_reach_a_page_or_an_answer(ix):
-    client = create_app(Settings.load(ix / "corpus", ix / "ix", warmup=False)).test_client()
+def test_bidi_controls_never_reach_a_page_or_an_answer(make_app, ix):
+    client = make_app(ix / "ix", ix / "corpus").test_client()
     answers = {
         "/api/search": client.get("/api/search?q=布隆过滤器").get_data(as_text=True),
         "/api/widget": client.get("/api/widget?q=布隆过滤器").get_data(as_text=True),

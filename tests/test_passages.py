@@ -1,5 +1,5 @@
 """Passage evidence: the article where the query's words meet comes first
-(issue 12, points 1 and 3; ``search.rerank``).
+(``search.rerank``).
 
 The headline regression: tests/fixtures/gpt4/ holds the seed article and the
 21 real articles of the development corpus that write GPT-4 one to four

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from search import Engine, search
-from search.settings import Settings
 from tests.conftest import build_index, write_article
+from zhsearch.settings import Settings
 
 #: Not a word in jieba's dictionary: cut into pieces unless a user dictionary says so.
 NEW_WORD = "星河智算"
@@ -90,14 +90,12 @@ def _answer(engine: Engine, q: str):
 # ------------------------------------------------------- serve --synonyms
 
 
-def test_create_app_uses_the_settings_synonyms(two_indexes, tmp_path):
-    from web import create_app
-
+def test_create_app_uses_the_settings_synonyms(make_app, two_indexes, tmp_path):
     root = two_indexes["without"]
     extra = tmp_path / "extra-synonyms.txt"
     extra.write_text("算力调度, 资源编排\n", encoding="utf-8")
-    plain = create_app(Settings.load(root / "corpus", root / "ix", warmup=False)).test_client()
-    custom = create_app(Settings.load(root / "corpus", root / "ix", synonyms=extra, warmup=False)).test_client()
+    plain = make_app(root / "ix", root / "corpus").test_client()
+    custom = make_app(root / "ix", root / "corpus", synonyms=extra).test_client()
     assert plain.get("/api/search", query_string={"q": "资源编排"}).get_json()["total"] == 0
     hits = custom.get("/api/search", query_string={"q": "资源编排"}).get_json()["hits"]
     assert [h["path"] for h in hits] == ["platform.md"]

@@ -1,4 +1,4 @@
-"""Questions (issue 20, point 1): the frame of a question is not a required word."""
+"""Questions: the frame of a question is not a required word."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ GLUED = {  # the same 查询 and 优化; 慢 once in 慢查询, or five times on
 
 def test_a_character_cut_off_a_word_counts_as_that_word_not_scattered(tmp_path):
     """慢查询 is cut 慢 / 查询 (jieba lacks the word): the article that says 慢查询
-    ranks above one with 慢 scattered through it (issue 20, point 2)."""
+    ranks above one with 慢 scattered through it."""
     for rel, text in GLUED.items():
         write_article(tmp_path / "c", rel, text)
     build_index(tmp_path / "c", tmp_path / "ix")

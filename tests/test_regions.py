@@ -1,5 +1,5 @@
 """Traditional-script queries in Taiwan's words score like their mainland
-equivalents (issue 12, point 6; ``search.regions``), on the embedded corpus."""
+equivalents (``search.regions``), on the embedded corpus."""
 
 from __future__ import annotations
 

@@ -163,12 +163,8 @@ def test_chips_join_adjacent_marks_of_one_word_only():
         "微<mark>服务</mark><mark>架构</mark>")
 
 
-def test_results_page_and_titles_show_the_word_as_typed(engine):
-    from search.settings import Settings
-    from web import create_app
-
-    app = create_app(Settings.load(CORPUS, engine.index_dir, warmup=False))
-    page = app.test_client().get("/search?q=事务隔离级别").get_data(as_text=True)
+def test_results_page_and_titles_show_the_word_as_typed(engine, make_app):
+    page = make_app(engine.index_dir).test_client().get("/search?q=事务隔离级别").get_data(as_text=True)
     assert "<mark>事务隔离级别</mark>" in page and "</mark><mark>" not in page
     assert guide(search(engine, "事务指南")).title_html == "数据库<mark>事务指南</mark>"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from search.settings import SettingError, Settings
 from tests.conftest import write_article
+from zhsearch.settings import SettingError, Settings
 
 CLI = [sys.executable, "-m", "zhsearch"]
 BAD_ORIGIN = "ZHSEARCH_ALLOW_ORIGINS: 'blog.example' must look like https://site.example"

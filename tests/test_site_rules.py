@@ -1,5 +1,6 @@
-"""The pieces of issue 17 one by one, on real files: site detection and
-config reading, each generator's URL rules, markup that is not text."""
+"""Result links that match the site's generator, piece by piece, on real files:
+site detection and config reading, each generator's URL rules, markup that is
+not text."""
 
 from __future__ import annotations
 
@@ -265,8 +266,9 @@ def test_markup_free_results_through_the_index(tmp_path):
 
 @needs_shared
 def test_no_markup_in_titles_or_snippets_on_a_shared_corpus_sample(tmp_path):
-    """Issue 17's target on the articles of ../shared/corpus that have the
-    most markup (``bench/sites.py --markup`` checks the whole corpus)."""
+    """No generator markup (``:::``, ``{%``, ``<Badge``) left in titles or
+    snippets, on the articles of ../shared/corpus that have the most markup
+    (``bench/sites.py --markup`` checks the whole corpus)."""
     from search import Engine, search
 
     corpus = tmp_path / "c"

@@ -1,4 +1,4 @@
-"""Versioned tokens mean their version (issue 12, point 2; ``search.versions``).
+"""Versioned tokens mean their version (``search.versions``).
 
 The family fixture (tests/fixtures/versions/, real ms-swift pages renamed to
 one GLM version each, see make_versions.py) is the regression test of the
@@ -129,7 +129,7 @@ def test_a_patch_release_is_the_same_minor_version(qwen):
 
 
 # A version family where every tutorial is numbered and titled "NN-GLM-4-9B-Chat <framework> …"
-# (issue 20, point 4): the numbered title must still count as an exact GLM-4 mention, so the
+# (tutorial series number their chapters): the numbered title must still count as an exact GLM-4 mention, so the
 # framework asked for decides, not the boilerplate sentence the other tutorials repeat.
 BOILERPLATE = ("我们在 AutoDL 平台准备了 GLM-4 的环境镜像，该镜像适用于本教程需要 GLM-4 的部署环境。\n\n"
                "## 模型下载\n\n使用 modelscope 下载 GLM-4 模型，GLM-4 模型大小为 18 GB。\n\n")

@@ -29,13 +29,6 @@ QUERY = "GPT-4 参数"
 
 # ------------------------------------------------------------------ helpers
 
-def make_app(index: Path, corpus: Path = CORPUS, **extra):
-    from search.settings import Settings
-    from web import create_app
-
-    return create_app(Settings.load(corpus, index, warmup=False, **extra))
-
-
 def text_of(resp) -> str:
     return resp.get_data(as_text=True)
 
@@ -110,16 +103,6 @@ def element_ids(page_html: str) -> set[str]:
 
 # ------------------------------------------------------------------ fixtures
 
-@pytest.fixture(scope="module")
-def app(corpus_index):
-    return make_app(corpus_index)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def _small_corpus(root: Path) -> Path:
     """A few awkward articles: markup in title and tags, odd file names, links."""
     root.mkdir(parents=True)
@@ -142,7 +125,7 @@ def _small_corpus(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(make_app, tmp_path_factory):
     """(app, corpus, index) over the small awkward corpus (read only)."""
     base = tmp_path_factory.mktemp("web-small")
     corpus = _small_corpus(base / "corpus")
@@ -530,7 +513,7 @@ def test_front_matter_title_is_not_repeated_and_keeps_its_anchor(small):
 
 # ------------------------------------------------------------------ base URL
 
-def test_base_url_sends_results_to_the_public_site(corpus_index):
+def test_base_url_sends_results_to_the_public_site(make_app, corpus_index):
     app = make_app(corpus_index, base_url="https://docs.example.com/")
     c = app.test_client()
     page = text_of(c.get("/search", query_string={"q": QUERY}))
@@ -544,7 +527,7 @@ def test_base_url_sends_results_to_the_public_site(corpus_index):
     assert 'href="https://docs.example.com/chatgpt-info/what-is-chatgpt.html"' in art
 
 
-def test_base_url_must_be_http(corpus_index):
+def test_base_url_must_be_http(make_app, corpus_index):
     app = make_app(corpus_index, base_url="javascript:alert(1)//")
     first = results(text_of(app.test_client().get("/search", query_string={"q": QUERY})))[0]
     assert first["href"].startswith(SEED_URL)
@@ -566,7 +549,7 @@ def test_settings_come_from_the_environment(corpus_index, monkeypatch):
 
 # -------------------------------------------------------------- index state
 
-def test_missing_index_is_a_friendly_503(tmp_path):
+def test_missing_index_is_a_friendly_503(make_app, tmp_path):
     app = make_app(tmp_path / "no-index")
     c = app.test_client()
     for url in ("/", "/search?q=x", SEED_URL):
@@ -582,7 +565,7 @@ def test_missing_index_is_a_friendly_503(tmp_path):
     assert r.get_json() == {"status": "unavailable", "error": "index_missing", "watch": {"state": "off"}}
 
 
-def test_corrupt_index_is_a_friendly_503(tmp_path):
+def test_corrupt_index_is_a_friendly_503(make_app, tmp_path):
     ix = tmp_path / "ix"
     ix.mkdir()
     (ix / "CURRENT").write_text("gen-000001\n")
@@ -594,7 +577,7 @@ def test_corrupt_index_is_a_friendly_503(tmp_path):
     assert r.status_code == 503 and r.get_json()["error"]["code"] == "index_unavailable"
 
 
-def test_unexpected_errors_are_logged_not_shown(corpus_index, caplog):
+def test_unexpected_errors_are_logged_not_shown(make_app, corpus_index, caplog):
     app = make_app(corpus_index)
 
     def boom():
@@ -615,7 +598,7 @@ def test_unexpected_errors_are_logged_not_shown(corpus_index, caplog):
     assert "secret" not in r.get_data(as_text=True)
 
 
-def test_new_index_generation_is_served_without_restart(tmp_path):
+def test_new_index_generation_is_served_without_restart(make_app, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "userdict.txt", corpus / "userdict.txt")
@@ -694,7 +677,7 @@ def test_no_input_is_a_server_error(app):
     check()
 
 
-def test_indexed_article_whose_file_is_gone_shows_the_indexed_text(tmp_path):
+def test_indexed_article_whose_file_is_gone_shows_the_indexed_text(make_app, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "userdict.txt", corpus / "userdict.txt")
@@ -710,7 +693,7 @@ def test_indexed_article_whose_file_is_gone_shows_the_indexed_text(tmp_path):
     assert "<mark>删除</mark>" in page
 
 
-def test_an_index_of_no_articles_answers_every_page(tmp_path):
+def test_an_index_of_no_articles_answers_every_page(make_app, tmp_path):
     """An empty corpus folder (a new site) indexes to zero articles: every page
     and endpoint answers, none with a 500 (an index without segments has no
     columns to read)."""

@@ -12,17 +12,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 from urllib.request import urlopen
 
 import pytest
-from werkzeug.serving import make_server
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
@@ -34,25 +30,9 @@ DOCS = ROOT / "docs"
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-@contextmanager
-def live_server(index: Path, corpus: Path) -> Iterator[str]:
-    from web import create_app
-
-    app = create_app(Settings.load(corpus, index, warmup=False))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="zhsearch-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @pytest.fixture(scope="module")
-def site(corpus_index) -> Iterator[str]:
-    with live_server(corpus_index, CORPUS) as url:
+def site(app, live_server) -> Iterator[str]:
+    with live_server(app) as url:
         # load jieba and the catalog first, so screenshots show a typical search time
         urlopen(url + "/api/search?q=" + quote(QUERY), timeout=60).read()
         urlopen(url + "/api/suggest?q=GPT", timeout=60).read()
@@ -60,7 +40,7 @@ def site(corpus_index) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def xss_site(tmp_path_factory) -> Iterator[str]:
+def xss_site(make_app, live_server, tmp_path_factory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("web-xss")
     corpus = base / "corpus"
     corpus.mkdir()
@@ -73,7 +53,7 @@ def xss_site(tmp_path_factory) -> Iterator[str]:
         'tags: ["<svg onload=alert(9)>", "\\" autofocus onfocus=\\"alert(10)"]\n---\n\n'
         "跨站脚本的另一个例子：<img src=y onerror=alert(11)>\n"))
     build_index(corpus, base / "ix")
-    with live_server(base / "ix", corpus) as url:
+    with live_server(make_app(base / "ix", corpus)) as url:
         yield url
 
 

@@ -28,7 +28,6 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
@@ -36,7 +35,6 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, build_index, write_article
 
@@ -195,14 +193,8 @@ def _payload_corpus(base: Path) -> Path:
     return corpus
 
 
-def make_app(index: Path, corpus: Path):
-    from web import create_app
-
-    return create_app(Settings.load(corpus, index, warmup=False))
-
-
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(make_app, tmp_path_factory):
     """(app, corpus, secret file) over the payload corpus (read only)."""
     base = tmp_path_factory.mktemp("web-hostile")
     corpus = _payload_corpus(base)
@@ -388,14 +380,12 @@ def test_json_answers_are_json_and_not_sniffable(client):
     assert all(t["url"].startswith("/search?tag=%3Cimg") for t in tags)
 
 
-def test_public_base_url_with_payload_permalinks(hostile):
+def test_public_base_url_with_payload_permalinks(make_app, hostile):
     """With ZHSEARCH_BASE_URL, result links are built from the article's permalink:
     a ``javascript:`` permalink must stay a path under the base URL (with the
     trailing slash VuePress 1, the default generator, links a permalink with)."""
-    from web import create_app
-
-    app = hostile[0]
-    public = create_app(replace(app.extensions["zhsearch"].settings, base_url="https://docs.example.com"))
+    app, corpus, _ = hostile
+    public = make_app(app.extensions["zhsearch"].settings.index, corpus, base_url="https://docs.example.com")
     c = public.test_client()
     page = assert_safe_html(c.get(f"/search?q={META_WORD}"), "results, base URL")
     hrefs = [html.unescape(h) for h in re.findall(r'<a href="([^"]*)" data-zs-hit>', page)]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
 
-from search.settings import Settings, clean_origin
 from tests.conftest import CORPUS, FIXTURES, build_index, write_article
+from zhsearch.settings import Settings, clean_origin
 
 SITE = "https://blog.example"
 BASE = "https://docs.example/zh"
@@ -24,14 +23,9 @@ QUERY = "GPT-4 参数"
 SEED_ANCHOR = "gpt模型的发展历程"
 
 
-def make_app(index: Path, corpus: Path = CORPUS, **kw):
-    from web import create_app
-
-    return create_app(Settings.load(corpus, index, warmup=False, **kw))
-
-
 @pytest.fixture(scope="module")
-def client(corpus_index):
+def client(make_app, corpus_index):
+    """The site as a blog embeds it: results link to the blog, which may call the API."""
     return make_app(corpus_index, base_url=BASE, allow_origins=[SITE]).test_client()
 
 
@@ -58,7 +52,7 @@ def test_one_combobox_core_serves_both_search_boxes(client):
     """``static/combobox.js`` (keys, IME guard, requests, active option) is
     pasted whole into the served widget, and the site's pages load it as a
     file of its own before ``app.js`` (no inline script)."""
-    from web import STATIC_DIR
+    from web.assets import STATIC_DIR
 
     core = (STATIC_DIR / "combobox.js").read_text(encoding="utf-8")
     js = client.get("/widget.js").get_data(as_text=True)
@@ -112,7 +106,7 @@ def test_api_widget_links_to_the_site_section(client):
     assert more.path == "/search" and parse_qs(more.query)["q"] == [QUERY]
 
 
-def test_api_widget_without_base_url_links_to_the_built_in_page(corpus_index):
+def test_api_widget_without_base_url_links_to_the_built_in_page(make_app, corpus_index):
     c = make_app(corpus_index).test_client()
     top = c.get("/api/widget", query_string={"q": QUERY}).get_json()["hits"][0]
     url = urlsplit(top["url"])
@@ -141,7 +135,7 @@ def test_api_widget_parameters(client):
         assert client.get("/api/widget", query_string={"q": q}).status_code == 200, q
 
 
-def test_api_widget_keeps_a_hostile_title_escaped(tmp_path):
+def test_api_widget_keeps_a_hostile_title_escaped(make_app, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "userdict.txt", corpus / "userdict.txt")
@@ -230,13 +224,13 @@ def test_html_pages_keep_their_csp_and_are_never_shared(client):
     assert "Access-Control-Allow-Origin" not in pre.headers
 
 
-def test_cors_any_origin(corpus_index):
+def test_cors_any_origin(make_app, corpus_index):
     c = make_app(corpus_index, allow_origins=["*"]).test_client()
     r = c.get("/api/widget?q=redis", headers={"Origin": "https://anyone.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_no_origin_allowed_by_default(corpus_index):
+def test_no_origin_allowed_by_default(make_app, corpus_index):
     c = make_app(corpus_index).test_client()
     assert "Access-Control-Allow-Origin" not in c.get("/api/widget?q=redis", headers={"Origin": SITE}).headers
 
@@ -265,7 +259,7 @@ def test_serve_rejects_a_malformed_origin_before_serving(tmp_path):
 
 # ------------------------------------------------------ behind a reverse proxy
 
-def test_the_site_under_a_url_prefix(corpus_index):
+def test_the_site_under_a_url_prefix(make_app, corpus_index):
     c = make_app(corpus_index, url_prefix="/zhsearch/").test_client()
     home = c.get("/zhsearch/").get_data(as_text=True)
     assert 'href="/zhsearch/static/style.css' in home
@@ -281,7 +275,7 @@ def test_the_site_under_a_url_prefix(corpus_index):
         Settings.load(url_prefix="/a b")
 
 
-def test_an_undated_article_shows_no_date_and_sorts_last(tmp_path):
+def test_an_undated_article_shows_no_date_and_sorts_last(make_app, tmp_path):
     corpus = tmp_path / "corpus"
     write_article(corpus, "dated.md", "---\ntitle: 有日期\ndate: 2020-01-01\n---\n\n向量数据库的索引结构。\n")
     write_article(corpus, "undated.md", "---\ntitle: 无日期\n---\n\n向量数据库的查询优化。\n")

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import threading
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
@@ -32,9 +31,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from werkzeug.serving import make_server
 
-from search.settings import Settings
 from tests.browser import watch
 from tests.conftest import CORPUS, FIXTURES, ROOT, build_index, write_article
 
@@ -161,23 +158,6 @@ class HostSite:
         self.server.server_close()
 
 
-@contextmanager
-def zhsearch_server(index: Path, corpus: Path, host: HostSite) -> Iterator[str]:
-    from web import create_app
-
-    app = create_app(Settings.load(corpus, index, warmup=False, base_url=host.origin,
-                                   allow_origins=[host.origin]))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        t.join(5)
-
-
 @pytest.fixture(scope="module")
 def host() -> Iterator[HostSite]:
     h = HostSite()
@@ -185,16 +165,21 @@ def host() -> Iterator[HostSite]:
     h.close()
 
 
+def for_host(make_app, index: Path, corpus: Path, host: HostSite):
+    """zhsearch over ``index`` for the host site: results link to it, and it may call the API."""
+    return make_app(index, corpus, base_url=host.origin, allow_origins=[host.origin])
+
+
 @pytest.fixture(scope="module")
-def api(corpus_index, host) -> Iterator[str]:
-    with zhsearch_server(corpus_index, CORPUS, host) as url:
+def api(make_app, live_server, corpus_index, host) -> Iterator[str]:
+    with live_server(for_host(make_app, corpus_index, CORPUS, host)) as url:
         host.api = url
         urlopen(url + "/api/widget?q=" + quote(QUERY), timeout=60).read()  # jieba loaded before the clock runs
         yield url
 
 
 @pytest.fixture(scope="module")
-def hostile_api(tmp_path_factory, host) -> Iterator[str]:
+def hostile_api(make_app, live_server, tmp_path_factory, host) -> Iterator[str]:
     base = tmp_path_factory.mktemp("widget-xss")
     corpus = base / "corpus"
     corpus.mkdir()
@@ -206,7 +191,7 @@ def hostile_api(tmp_path_factory, host) -> Iterator[str]:
         "跨站脚本的另一个例子：<img src=y onerror=alert(11)> &lt;mark&gt;假高亮&lt;/mark&gt;\n\n"
         "## 跨站 &lt;b onclick=alert(12)&gt;小节\n\n这一节也讲跨站脚本。\n"))
     build_index(corpus, base / "ix")
-    with zhsearch_server(base / "ix", corpus, host) as url:
+    with live_server(for_host(make_app, base / "ix", corpus, host)) as url:
         yield url
 
 

@@ -1,6 +1,6 @@
 """The search menu item, as each generator writes it, with and without JavaScript.
 
-The README advises, for every generator, a menu item that is a plain link
+docs/DEPLOY.md advises, for every generator, a menu item that is a plain link
 to zhsearch's results page.  ``tests/fixtures/menu`` holds a tiny site per
 generator with that item, and ``menu.json`` the ``<a>`` element each real
 generator wrote for it (``python -m tests.fixtures.menu.build`` rebuilds
@@ -45,8 +45,8 @@ def test_every_generator_writes_the_item_as_a_plain_link_to_the_results_page():
     assert RECORD["vuepress"]["legacy_href"] == "/pages/370df8/.html#zhsearch"
 
 
-def test_the_readme_advises_the_link_for_every_generator():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_deploy_guide_advises_the_link_for_every_generator():
+    readme = (ROOT / "docs" / "DEPLOY.md").read_text(encoding="utf-8")
     for old in ("link: '#zhsearch' }", "url = '#zhsearch'", "/#zhsearch ||"):  # the old advice is gone
         assert old not in readme, old
     for config in ("link: 'https://search.blog.example/search'",  # VuePress 1 and 2, VitePress

@@ -1,4 +1,4 @@
-"""Segments are read from the mmap, not copied per reader (issue 7: memory).
+"""Segments are read from the mmap, not copied per reader: memory per thread.
 
 Whoosh's ``BufferFile`` copied every sub-file of a compound segment into a
 private ``BytesIO`` for each reader; with one searcher per server thread that

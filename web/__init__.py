@@ -6,7 +6,7 @@ pointer on every request and switches to a newly published generation by
 itself, so ``zhsearch index`` (or ``--rebuild``) in another terminal is picked
 up without a restart and no request ever sees a half-written index.
 
-Settings are one :class:`search.settings.Settings` value: ``zhsearch serve``
+Settings are one :class:`zhsearch.settings.Settings` value: ``zhsearch serve``
 passes the one it built from its flags; without one, the environment
 (``ZHSEARCH_INDEX``, ``ZHSEARCH_CORPUS``, ``ZHSEARCH_SYNONYMS``,
 ``ZHSEARCH_BASE_URL`` …) is read the same way the command line reads it.
@@ -19,67 +19,30 @@ a reverse proxy (``Settings.url_prefix``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 
+from indexer.store import IndexUnavailable
 from indexer.watchstate import WatchStatus
-from search import Engine
-from search.settings import Settings
+from search import Engine, search
+from zhsearch.settings import Settings
 
+from . import admin, analytics, api, cors, errors, views, widget
+from .assets import asset_versions
 from .catalog import CatalogCache
+from .state import EXTENSION, State, close_app, get_state
+
+__all__ = ["create_app", "close_app", "get_state", "State"]
 
 log = logging.getLogger(__name__)
-
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 #: No inline script or style anywhere: everything comes from /static.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
-
-EXTENSION = "zhsearch"
-
-
-class State:
-    """What every request needs: the settings, the engine and the catalog."""
-
-    def __init__(self, settings: Settings, watch: WatchStatus | None = None) -> None:
-        from . import analytics
-
-        self.settings = settings
-        #: the state of ``serve --watch``'s watch (None: the site does not watch)
-        self.watch = watch
-        self.engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
-        self.catalog = CatalogCache(self.engine)
-        #: records settled searches and clicks (None: ``--no-analytics``)
-        self.analytics = analytics.start(settings, self.engine)
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Write what analytics still has queued (the server is stopping)."""
-        if self.analytics is not None:
-            self.analytics.store.close(timeout)
-
-    @property
-    def corpus(self) -> Path:
-        return self.settings.corpus
-
-    @property
-    def base_url(self) -> str | None:
-        return self.settings.base_url
-
-
-def _asset_versions() -> dict[str, str]:
-    """Content hashes of the static files, for cache-busting ``?v=`` URLs."""
-    out = {}
-    for p in STATIC_DIR.iterdir():
-        if p.is_file():
-            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()[:10]
-    return out
 
 
 def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None, *,
@@ -97,15 +60,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     )
     if config:
         app.config.update(dict(config))
-    state = State(settings, watch)
+    engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
+    state = State(settings, engine, CatalogCache(engine), analytics.start(settings, engine), watch)
     app.extensions[EXTENSION] = state
 
     # "/a//etc/passwd" must not be "normalised" into a redirect: it is simply not a page
     app.url_map.merge_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in the API
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep ResultPage field order
-
-    from . import admin, analytics, api, cors, errors, views, widget
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -117,7 +79,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     if settings.url_prefix:
         app.wsgi_app = PrefixMiddleware(app.wsgi_app, settings.url_prefix)  # type: ignore[method-assign]
 
-    versions = _asset_versions()
+    versions = asset_versions()
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -167,9 +129,6 @@ class PrefixMiddleware:
 def _warm_up(state: State) -> None:
     """Load jieba, open the index and read the catalog before the first visitor
     does: otherwise the first search of a fresh server takes seconds."""
-    from indexer.store import IndexUnavailable
-    from search import search
-
     try:
         state.catalog.get()
         search(state.engine, "中文 搜索", per_page=1)
@@ -178,15 +137,3 @@ def _warm_up(state: State) -> None:
         log.warning("index not ready yet: %s", exc)
     except Exception:  # a failed warm-up only costs the first visitor time
         log.exception("warm-up failed")
-
-
-def close_app(app: Flask, timeout: float = 5.0) -> None:
-    """Let an application finish its background writes (a server process is stopping)."""
-    state = app.extensions.get(EXTENSION)
-    if state is not None:
-        state.close(timeout)
-
-
-def get_state() -> State:
-    """The :class:`State` of the current application."""
-    return current_app.extensions[EXTENSION]

@@ -36,9 +36,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from search.curation import CurationEditError, append_pin, append_synonyms
 
-from . import get_state
 from .analytics import own_origin
 from .analytics_report import NoAnalytics, Report, build, open_db
+from .state import get_state
 
 log = logging.getLogger(__name__)
 

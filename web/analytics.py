@@ -52,14 +52,15 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import Forbidden
 
 from search.curation import curation_key
 from search.models import ResultPage
 
-from . import get_state
 from .analytics_store import AnalyticsStore, ClickRow, SearchRow, filters_json
 from .cors import allowed_origin
 from .params import BadParameter, SearchParams
+from .state import get_state
 
 log = logging.getLogger(__name__)
 
@@ -263,8 +264,6 @@ def _beacon() -> tuple[Recorder, dict, Answered]:
     if rec is None:
         raise BadParameter("search", "analytics is off on this server")
     if not beacon_allowed():
-        from werkzeug.exceptions import Forbidden
-
         raise Forbidden("beacons are accepted from this site and the allowed origins only")
     raw = request.get_data(cache=False)
     if len(raw) > MAX_BEACON_BYTES:

@@ -28,6 +28,9 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from indexer.store import IndexUnavailable
+from search.offers import OfferFinder
+
 from . import analytics_store as store
 
 TOP = 20
@@ -199,9 +202,6 @@ def _rows(conn: sqlite3.Connection, sql: str, since_ts: int, top: int) -> list[Q
 def _add_index_knowledge(rep: Report, engine) -> None:
     """Offers for the no-result rows; clicked paths that are no longer
     articles dropped; the curation entries that name no article."""
-    from indexer.store import IndexUnavailable
-    from search.offers import OfferFinder
-
     try:
         finder = OfferFinder(engine)
         for row in rep.no_results:

@@ -47,14 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from zhsearch.settings import Settings
+
 log = logging.getLogger(__name__)
 
 #: Rows waiting per process before the oldest are dropped.
 QUEUE_SIZE = 10_000
 #: How long one writer waits for another's transaction (SQLite's busy timeout).
 BUSY_TIMEOUT_S = 5.0
-#: Default retention (``--analytics-days``).
-DEFAULT_DAYS = 90
 #: Pause between retries after a failed write: doubles up to the maximum.
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 #: While failing, a warning at most this often.
@@ -277,7 +277,7 @@ def move_aside(path: Path, expected: tuple[int, int] | None, reason: str) -> Pat
 class AnalyticsStore:
     """The analytics file of one server process: a bounded queue and its writer thread."""
 
-    def __init__(self, path: Path, *, days: int = DEFAULT_DAYS, queue_size: int = QUEUE_SIZE,
+    def __init__(self, path: Path, *, days: int = Settings.analytics_days, queue_size: int = QUEUE_SIZE,
                  busy_timeout: float = BUSY_TIMEOUT_S, retry_first: float = RETRY_FIRST_S,
                  retry_max: float = RETRY_MAX_S) -> None:
         self.path = Path(path)

@@ -17,8 +17,9 @@ from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
 from search import bounds, search
 
-from . import analytics, get_state
+from . import analytics
 from .params import BadParameter, parse_search_args
+from .state import get_state
 from .views import article_url, external_url
 
 bp = Blueprint("api", __name__)

@@ -26,6 +26,7 @@ and in ``/healthz`` (the :class:`~indexer.watchstate.WatchStatus` given to
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -34,7 +35,12 @@ import threading
 import time
 from typing import Callable
 
+import waitress
+from werkzeug.serving import WSGIRequestHandler
+
 from indexer.watchstate import WatchState, WatchStatus
+
+from .state import close_app
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +64,11 @@ def _backoff(failures: int) -> float:
     return min(SIDECAR_BACKOFF_MAX_S, SIDECAR_BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
 
 
-def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int = 1,
+def serve(app_factory: Callable[[], object], host: str, port: int, threads: int, workers: int,
           sidecar: Sidecar | None = None, watch: WatchStatus | None = None) -> None:
     """Serve ``app_factory()`` on ``host:port`` until interrupted, with
     ``sidecar`` running beside it; ``watch``: the sidecar's state, which the
     server updates when the sidecar dies."""
-    import waitress
-
     def run(**where) -> None:
         app = app_factory()
         try:
@@ -226,8 +230,6 @@ def _raise_interrupt(signum, frame) -> None:
 def dev_request_handler():
     """The development server's request handler, logging requests without
     the client's address (the site keeps no reader's address anywhere)."""
-    from werkzeug.serving import WSGIRequestHandler
-
     class Handler(WSGIRequestHandler):
         def address_string(self) -> str:
             return "-"
@@ -236,8 +238,6 @@ def dev_request_handler():
 
 
 def _close(app) -> None:
-    from . import close_app
-
     try:
         close_app(app)
     except Exception:  # noqa: BLE001 - stopping anyway
@@ -252,8 +252,6 @@ def _worker_setup(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG (Linux)
     except Exception:  # noqa: BLE001 - not Linux: the parent still stops its workers
         pass

@@ -32,8 +32,9 @@ from search import highlight_terms as search_highlight_terms
 from search.snippets import highlight_title
 from search.syntax import MAX_QUERY_CHARS
 
-from . import analytics, get_state, render
+from . import analytics, render
 from .params import SearchParams, parse_search_args
+from .state import get_state
 
 log = logging.getLogger(__name__)
 

@@ -48,9 +48,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from search import Hit, search
 
-from . import STATIC_DIR, analytics, get_state
+from . import analytics
+from .assets import STATIC_DIR
 from .cors import allowed_origin
 from .params import BadParameter, parse_search_args
+from .state import get_state
 from .views import article_url, external_url, folder_names, format_date
 
 bp = Blueprint("widget", __name__)

@@ -2,29 +2,55 @@
 
 Every subcommand takes ``--index DIR`` (and ``--corpus DIR`` where it reads
 articles); ``ZHSEARCH_INDEX`` / ``ZHSEARCH_CORPUS`` set the defaults.
+
+The web package (Flask, waitress) is imported inside the two commands that use
+it, ``serve`` and ``analytics``, for start-up speed: ``zhsearch index`` after an
+edit should not pay for loading a web framework it does not use.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
+import re
+import signal
 import sys
+import threading
+from functools import partial
 from pathlib import Path
 
 import click
 
+from indexer.analysis import Analyzer
+from indexer.build import IndexConfig, interrupted_message, update_index
+from indexer.filenames import display
 from indexer.site import GENERATOR_CHOICES
-from search.settings import Settings
+from indexer.store import IndexUnavailable, live_name, read_current
+from indexer.watch import LiveIndexer, serve_watch
+from indexer.watch import watch as watch_corpus
+from indexer.watchstate import WatchStatus
+from indexer.words import MIN_COUNT, discover
+from search import Engine, Filters, search
+from search.checklinks import BuiltSite, Problem, check_links
+from search.evaluate import evaluate
+from zhsearch.settings import MIN_ADMIN_TOKEN, Settings
 
 log = logging.getLogger("zhsearch")
 
+#: The defaults of the options that are settings.  An option that also has an
+#: environment variable keeps click's default None (``Settings.load`` must tell
+#: the flag from the variable) and names its default in its help; the others
+#: take the setting's default as their click default.
+DEFAULTS = Settings()
+
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False),
-                            help="Index directory [env ZHSEARCH_INDEX, default ./.zhsearch-index].")
+                            help=f"Index directory [env ZHSEARCH_INDEX, default ./{DEFAULTS.index}].")
 synonyms_option = click.option("--synonyms", type=click.Path(dir_okay=False),
                                help="Synonyms file [env ZHSEARCH_SYNONYMS, default CORPUS/synonyms.txt].")
 corpus_option = click.option("--corpus", type=click.Path(file_okay=False),
-                             help="Folder of markdown articles [env ZHSEARCH_CORPUS, default ./corpus].")
+                             help=f"Folder of markdown articles [env ZHSEARCH_CORPUS, default ./{DEFAULTS.corpus}].")
 
 def site_options(f):
     """``--generator`` (and its older alias ``--anchor-style``), ``--base-path``
@@ -92,7 +118,8 @@ def main(verbose: bool) -> None:
               help="Seconds to wait for another running indexer before giving up.")
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
-@click.option("--workers", type=int, default=0, help="Processes for a full build (default: one per core).")
+@click.option("--workers", type=int, default=IndexConfig.workers,
+              help="Processes for a full build (default: one per core).")
 @site_options
 @click.option("--watch", is_flag=True,
               help="Then keep watching the corpus and update the index whenever an article changes (Ctrl-C stops).")
@@ -105,9 +132,6 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
     removed ones and leaves the rest alone; prints what it did.  With
     --watch it then follows the corpus, printing what each update did.
     """
-    from indexer.build import interrupted_message, update_index
-    from indexer.store import IndexUnavailable, live_name
-
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, anchor_style=anchor_style,
                          generator=generator, base_path=base_path, clean_urls=clean_urls, uses=INDEXING)
     cfg = settings.index_config(workers)
@@ -158,12 +182,6 @@ def _watch_index(cfg, as_json: bool) -> None:
     """``zhsearch index --watch``: follow the corpus until Ctrl-C (exit 0; 130
     when it lands inside an update, saying whether that left the index unchanged)
     or SIGTERM (the update in progress finishes first)."""
-    import signal
-    import threading
-
-    from indexer.build import interrupted_message
-    from indexer.watch import LiveIndexer, watch
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
@@ -179,7 +197,7 @@ def _watch_index(cfg, as_json: bool) -> None:
     try:
         # catch up with what changed since the update above, and say "watching"
         # only once a save is sure to be seen
-        watch(indexer, stop=stop, on_update=show, catch_up=True,
+        watch_corpus(indexer, stop=stop, on_update=show, catch_up=True,
               on_ready=lambda: click.echo(f"watching {cfg.corpus} for changes (Ctrl-C to stop)", err=True))
     except KeyboardInterrupt:
         if indexer.busy:
@@ -190,8 +208,6 @@ def _watch_index(cfg, as_json: bool) -> None:
 
 def _print_report(report, skipped=None, warnings=None, notes=None) -> None:
     """What an update did; ``skipped``/``warnings``/``notes``: only these (a watch tells each once)."""
-    from indexer.filenames import display
-
     for path, reason in report.skipped if skipped is None else skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
@@ -243,9 +259,6 @@ class _ProgressBar:
 @synonyms_option
 def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, synonyms):
     """Search the index and print ranked results with snippets."""
-    from indexer.store import IndexUnavailable
-    from search import Engine, Filters, search
-
     settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
@@ -259,11 +272,6 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
 
 
 def _print_results(result) -> None:
-    import html
-    import re
-
-    from indexer.filenames import display
-
     def plain(s: str) -> str:
         return html.unescape(re.sub(r"</?mark>", lambda m: "\x1b[1;33m" if m.group() == "<mark>" else "\x1b[0m", s))
 
@@ -285,12 +293,13 @@ def _print_results(result) -> None:
 @main.command("serve")
 @corpus_option
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True, help="WSGI threads per process.")
-@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--host", default=DEFAULTS.host, show_default=True)
+@click.option("--port", type=int, default=DEFAULTS.port, show_default=True)
+@click.option("--threads", type=int, default=DEFAULTS.threads, show_default=True,
+              help="WSGI threads per process.")
+@click.option("--workers", type=click.IntRange(min=0), default=DEFAULTS.workers, show_default=True,
               help="Server processes sharing the port (0: one per core). One process uses one core.")
-@click.option("--cache-size", type=click.IntRange(min=0), default=1024, show_default=True,
+@click.option("--cache-size", type=click.IntRange(min=0), default=DEFAULTS.cache_size, show_default=True,
               help="Result pages kept per process for repeated queries (0: none).")
 @click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
               help="Let pages of this origin (https://blog.example) call the JSON API, e.g. the search box "
@@ -305,11 +314,11 @@ def _print_results(result) -> None:
 @synonyms_option
 @analytics_option
 @click.option("--no-analytics", is_flag=True, help="Record no searches and no clicks.")
-@click.option("--analytics-days", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Keep analytics this many days [default 90].")
+@click.option("--analytics-days", type=click.IntRange(min=1), default=DEFAULTS.analytics_days, metavar="N",
+              show_default=True, help="Keep analytics this many days.")
 @click.option("--admin-token", default=None, metavar="TOKEN",
-              help="Turn on the /admin page, for this token (16+ characters) [env ZHSEARCH_ADMIN_TOKEN, "
-                   "better: a command line is visible to other users of the machine].")
+              help=f"Turn on the /admin page, for this token ({MIN_ADMIN_TOKEN}+ characters) "
+                   "[env ZHSEARCH_ADMIN_TOKEN, better: a command line is visible to other users of the machine].")
 def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow_origins, url_prefix,
               generator, anchor_style, base_path, clean_urls, watch, dev, synonyms, analytics_file, no_analytics,
               analytics_days, admin_token):
@@ -317,11 +326,11 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
 
     With --watch, an edited, new or deleted article is searchable (or gone)
     about a second after it is saved."""
-    from indexer.build import update_index
-    from indexer.store import read_current
-    from web import create_app
+    from web import create_app  # lazily, for start-up speed (see the module's docstring)
+    from web.server import dev_request_handler, serve
 
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, cache_size=cache_size,
+                         host=host, port=port, threads=threads, workers=workers,
                          allow_origins=allow_origins, url_prefix=url_prefix, anchor_style=anchor_style,
                          generator=generator, base_path=base_path, clean_urls=clean_urls,
                          analytics=analytics_file, analytics_enabled=not no_analytics,
@@ -339,15 +348,11 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
         _note_stale_site(settings)
     sidecar = status = None
     if watch:
-        from functools import partial
-
-        from indexer.watch import serve_watch
-        from indexer.watchstate import WatchStatus
-
         status = WatchStatus()  # shared with every worker process: /healthz reports it
         # workers=1: the update runs beside the server's threads, never forking from them
         sidecar = partial(serve_watch, settings.index_config(workers=1), status=status)
-    workers = workers or os.cpu_count() or 1
+    host, port = settings.host, settings.port
+    workers = settings.workers or os.cpu_count() or 1
     procs = f", {workers} processes" if workers > 1 and not dev else ""
     watching = f", watching {settings.corpus}" if watch else ""
     click.echo(f"serving http://{host}:{port}/  (index {settings.index}{procs}{watching}; Ctrl-C to stop)", err=True)
@@ -355,24 +360,17 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
                + (f"http://{host}:{port}/admin" if settings.admin_token else "off (no --admin-token)"), err=True)
     if dev:
         if sidecar is not None and os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's child only
-            import threading
-
             threading.Thread(target=sidecar, args=(threading.Event(),), name="zhsearch-watch", daemon=True).start()
-        from web.server import dev_request_handler
-
         create_app(settings, watch=status).run(host=host, port=port, debug=True, use_reloader=True,
                                                request_handler=dev_request_handler())
         return
-    from web.server import serve
-
-    serve(lambda: create_app(settings, watch=status), host, port, threads, workers, sidecar=sidecar, watch=status)
+    serve(lambda: create_app(settings, watch=status), host, port, settings.threads, workers, sidecar=sidecar,
+          watch=status)
 
 
 def _note_stale_site(settings) -> None:
     """Serving without --watch does not re-index: say so when the index's
     URLs and ids were made for another site than the one configured now."""
-    from indexer.store import read_current
-
     try:
         site = settings.index_config().site()
     except ValueError as exc:
@@ -404,10 +402,6 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, wi
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
-    from indexer.build import update_index
-    from search import Engine
-    from search.evaluate import evaluate
-
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, uses=INDEXING + ("synonyms",))
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
@@ -442,9 +436,6 @@ def check_links_cmd(index_dir, site_dir, base_url, as_json):
     must be a page of the built site, reached without a redirect, and each
     of its sections' anchors must be an element id of that page.
     """
-    from indexer.store import IndexUnavailable
-    from search.checklinks import BuiltSite, Problem, check_links
-
     settings = _settings(index=index_dir, base_url=base_url, uses=("index", "base_url"))
     try:
         report = check_links(settings.index, BuiltSite.from_dir(Path(site_dir)), settings.base_url)
@@ -480,9 +471,7 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
     one) suggests did-you-mean, pinyin, synonym candidates and the closest
     title for the searches that found nothing.
     """
-    from indexer.store import read_current
-    from search import Engine
-    from web.analytics_report import NoAnalytics, build, format_text, open_db
+    from web.analytics_report import NoAnalytics, build, format_text, open_db  # lazily, for start-up speed
 
     settings = _settings(index=index_dir, analytics=analytics_file, uses=("index", "analytics", "synonyms"))
     path = settings.analytics_file
@@ -511,7 +500,7 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary [env ZHSEARCH_USERDICT, default CORPUS/userdict.txt].")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="How many words to print.")
-@click.option("--min-count", type=click.IntRange(min=2), default=5, show_default=True,
+@click.option("--min-count", type=click.IntRange(min=2), default=MIN_COUNT, show_default=True,
               help="Only sequences occurring at least this often.")
 @click.option("--max-articles", type=click.IntRange(min=1), default=None,
               help="Only read the first N articles (a quick look at a huge corpus).")
@@ -524,9 +513,6 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     terms), as ``word<TAB>count<TAB>score`` lines, best first.  Review them
     and add the real words to the user dictionary, then re-index.
     """
-    from indexer.analysis import Analyzer
-    from indexer.words import discover
-
     settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, uses=("corpus", "index", "userdict"))
     ud = settings.userdict or settings.corpus / "userdict.txt"
     ud = ud if ud.is_file() else None
@@ -551,7 +537,6 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
             "hint": hint,
         }, ensure_ascii=False, indent=1))
         return
-    from indexer.filenames import display
 
     for path, reason in report.skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)

@@ -6,9 +6,9 @@ the default.  ``zhsearch serve`` builds one :class:`Settings` and hands it to
 ``web.create_app``; tests build one directly.  Nothing else reads
 ``ZHSEARCH_*`` variables.
 
-It lives in ``search`` because everything that needs it sits above or beside
-search: the web site, the CLI, and the index configuration it derives
-(:meth:`Settings.index_config`), which is the indexer's own type.
+It lives in ``zhsearch`` beside the command line: what reads it sits at the
+top (the CLI and the web site), and what it derives for the layers below
+(:meth:`Settings.index_config`, the indexer's own type) is handed down.
 """
 
 from __future__ import annotations
@@ -23,16 +23,14 @@ from urllib.parse import urlsplit
 
 from indexer.anchors import AnchorStyle
 from indexer.build import IndexConfig
-from indexer.gitdates import GIT_TIMEOUT_S
 from indexer.segmenter import BACKENDS
 from indexer.site import AUTO, parse_generator
+from search.engine import RESULT_CACHE_SIZE
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = ".zhsearch-index"
-#: Result pages an engine keeps per generation (see ``search.engine.ResultCache``).
-DEFAULT_CACHE_SIZE = 1024
 
 
 def clean_base_url(value: object) -> str | None:
@@ -62,8 +60,6 @@ def clean_seconds(value: object) -> float:
     return seconds
 
 
-#: Analytics rows are kept this many days (``--analytics-days``).
-DEFAULT_ANALYTICS_DAYS = 90
 #: An admin token shorter than this is refused: it guards the readers' queries.
 MIN_ADMIN_TOKEN = 16
 
@@ -159,6 +155,10 @@ SOURCES: dict[str, tuple[str | None, str | None]] = {
     "synonyms": ("ZHSEARCH_SYNONYMS", "--synonyms"),
     "base_url": ("ZHSEARCH_BASE_URL", None),
     "cache_size": (None, "--cache-size"),
+    "host": (None, "--host"),
+    "port": (None, "--port"),
+    "threads": (None, "--threads"),
+    "workers": (None, "--workers"),
     "allow_origins": ("ZHSEARCH_ALLOW_ORIGINS", "--allow-origin"),
     "generator": ("ZHSEARCH_GENERATOR", "--generator"),
     "anchor_style": ("ZHSEARCH_ANCHOR_STYLE", "--anchor-style"),
@@ -175,10 +175,15 @@ SOURCES: dict[str, tuple[str | None, str | None]] = {
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the articles and the index are, and how the site behaves."""
+    """Where the articles and the index are, and how the site behaves.
 
-    corpus: Path
-    index: Path
+    The field defaults are the defaults, for the site and for every command's
+    flags (``Settings()`` is an installation configured by nothing); a default
+    that belongs to a layer below (the engine's result cache, the indexer's
+    segmenter) is taken from there."""
+
+    corpus: Path = Path(DEFAULT_CORPUS)
+    index: Path = Path(DEFAULT_INDEX)
     #: jieba user dictionary; None: ``CORPUS/userdict.txt`` when present
     userdict: Path | None = None
     #: synonyms file; None: ``synonyms.txt`` of the corpus the index was built from
@@ -186,14 +191,20 @@ class Settings:
     #: result links go to ``base_url + permalink`` instead of the built-in article page
     base_url: str | None = None
     #: result pages kept per process and generation (0: none)
-    cache_size: int = DEFAULT_CACHE_SIZE
+    cache_size: int = RESULT_CACHE_SIZE
+    #: where ``zhsearch serve`` listens, with how many WSGI threads per process
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    #: server processes sharing the port (0: one per core)
+    workers: int = 1
     #: load jieba and open the index in the background when the site starts
     warmup: bool = True
     #: origins (``https://site.example``) whose pages may call the JSON API; ``*``: any
     allow_origins: tuple[str, ...] = ()
     #: the site generator (``auto``: detected from the site's config; see
     #: ``indexer.site``): result URLs and ``#anchor`` ids are the ones it writes
-    generator: str = AUTO
+    generator: str = IndexConfig.generator
     #: the older ``--anchor-style``: names the generator by its id style (None: not given)
     anchor_style: AnchorStyle | None = None
     #: over the site config: the URL path the site is served under, and VitePress' cleanUrls
@@ -202,15 +213,15 @@ class Settings:
     #: path under which a reverse proxy serves the site (``/zhsearch``), or ""
     url_prefix: str = ""
     #: word segmenter of new indexes: "auto" (rjieba when installed), "rjieba" or "jieba"
-    segmenter: str = "auto"
+    segmenter: str = IndexConfig.segmenter
     #: seconds the git step of an index update may take (0: no git dates)
-    git_timeout: float = GIT_TIMEOUT_S
+    git_timeout: float = IndexConfig.git_timeout
     #: analytics (web.analytics): the SQLite file, None for the default beside the index
     analytics: Path | None = None
     #: record settled searches and clicks at all (``--no-analytics``)
     analytics_enabled: bool = True
     #: days analytics rows are kept
-    analytics_days: int = DEFAULT_ANALYTICS_DAYS
+    analytics_days: int = 90
     #: the /admin page's token; None: no admin page
     admin_token: str | None = field(default=None, repr=False)
 
@@ -227,14 +238,17 @@ class Settings:
     def load(cls, corpus: str | Path | None = None, index: str | Path | None = None,
              userdict: str | Path | None = None, synonyms: str | Path | None = None, *,
              base_url: str | None = None, cache_size: int | None = None,
-             warmup: bool = True, allow_origins: Iterable[str] | None = None,
+             host: str | None = None, port: int | None = None, threads: int | None = None,
+             workers: int | None = None,
+             warmup: bool | None = None, allow_origins: Iterable[str] | None = None,
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
              segmenter: str | None = None, generator: str | None = None,
              base_path: str | None = None, clean_urls: bool | None = None,
              git_timeout: float | None = None, analytics: str | Path | None = None,
-             analytics_enabled: bool = True, analytics_days: int | None = None,
+             analytics_enabled: bool | None = None, analytics_days: int | None = None,
              admin_token: str | None = None, uses: Iterable[str] | None = None) -> "Settings":
-        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then defaults.
+        """Explicit values first, then ``ZHSEARCH_*`` environment variables, then
+        the field defaults (None, "" or () for a value: not given).
 
         ``uses``: the settings the calling command uses (names of fields;
         None: all of them, as the web site does).  A setting not used keeps
@@ -247,12 +261,17 @@ class Settings:
         unknown = used - set(SOURCES)
         if unknown:
             raise TypeError(f"unknown settings {sorted(unknown)}")
+        defaults = cls()
 
-        def pick(name: str, explicit: object, clean, default):
+        def given(value: object) -> bool:
+            return value is not None and value != "" and value != ()
+
+        def pick(name: str, explicit: object, clean):
+            default = getattr(defaults, name)
             if name not in used:
                 return default
             env_name, flag = SOURCES[name]
-            if explicit is not None and explicit != "" and explicit != ():
+            if given(explicit):
                 raw, source = explicit, flag or name
             elif env_name and os.environ.get(env_name, "").strip():
                 raw, source = os.environ[env_name], env_name
@@ -272,33 +291,38 @@ class Settings:
                 log.warning("ignoring ZHSEARCH_BASE_URL %r: it must start with http:// or https://", raw)
             return value
 
-        recorded = pick("analytics", analytics, str, None)  # a file, or "off"
+        recorded = pick("analytics", analytics, str)  # a file, or "off"
+        enabled = defaults.analytics_enabled if analytics_enabled is None else analytics_enabled
         if str(recorded or "").strip().lower() == "off":
-            recorded, analytics_enabled = None, False
+            recorded, enabled = None, False
 
         return cls(
-            corpus=Path(pick("corpus", corpus, str, DEFAULT_CORPUS)),
-            index=Path(pick("index", index, str, DEFAULT_INDEX)),
-            userdict=pick("userdict", userdict, Path, None),
-            synonyms=pick("synonyms", synonyms, Path, None),
-            base_url=pick("base_url", base_url, base, None),
-            cache_size=pick("cache_size", cache_size, lambda v: max(0, int(v)), DEFAULT_CACHE_SIZE),
-            warmup=warmup,
-            allow_origins=pick("allow_origins", tuple(allow_origins or ()), origins, ()),
-            generator=pick("generator", generator, _generator, AUTO),
-            anchor_style=pick("anchor_style", anchor_style, AnchorStyle.parse, None),
-            base_path=pick("base_path", base_path, str, None),
-            clean_urls=pick("clean_urls", clean_urls, _flag, None),
-            url_prefix=pick("url_prefix", url_prefix, clean_url_prefix, ""),
-            segmenter=pick("segmenter", segmenter, clean_segmenter, "auto"),
-            git_timeout=pick("git_timeout", git_timeout, clean_seconds, GIT_TIMEOUT_S),
+            corpus=Path(pick("corpus", corpus, str)),
+            index=Path(pick("index", index, str)),
+            userdict=pick("userdict", userdict, Path),
+            synonyms=pick("synonyms", synonyms, Path),
+            base_url=pick("base_url", base_url, base),
+            cache_size=pick("cache_size", cache_size, lambda v: max(0, int(v))),
+            host=pick("host", host, str),
+            port=pick("port", port, int),
+            threads=pick("threads", threads, int),
+            workers=pick("workers", workers, int),
+            warmup=defaults.warmup if warmup is None else warmup,
+            allow_origins=pick("allow_origins", tuple(allow_origins or ()), origins),
+            generator=pick("generator", generator, _generator),
+            anchor_style=pick("anchor_style", anchor_style, AnchorStyle.parse),
+            base_path=pick("base_path", base_path, str),
+            clean_urls=pick("clean_urls", clean_urls, _flag),
+            url_prefix=pick("url_prefix", url_prefix, clean_url_prefix),
+            segmenter=pick("segmenter", segmenter, clean_segmenter),
+            git_timeout=pick("git_timeout", git_timeout, clean_seconds),
             analytics=Path(recorded) if recorded else None,
-            analytics_enabled=analytics_enabled,
-            analytics_days=pick("analytics_days", analytics_days, clean_days, DEFAULT_ANALYTICS_DAYS),
-            admin_token=pick("admin_token", admin_token, clean_admin_token, None),
+            analytics_enabled=enabled,
+            analytics_days=pick("analytics_days", analytics_days, clean_days),
+            admin_token=pick("admin_token", admin_token, clean_admin_token),
         )
 
-    def index_config(self, workers: int = 0) -> IndexConfig:
+    def index_config(self, workers: int = IndexConfig.workers) -> IndexConfig:
         """What the indexer needs of these settings."""
         return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
                            generator=self.generator, anchor_style=self.anchor_style,
@@ -310,10 +334,6 @@ def _generator(value: str | None) -> str:
     """``auto`` or a generator's name (``ValueError`` names the choices)."""
     gen = parse_generator(value)
     return gen.value if gen is not None else AUTO
-
-
-def _anchor_style(value: str | AnchorStyle | None) -> AnchorStyle | None:
-    return AnchorStyle.parse(value) if value else None
 
 
 def _flag(value: str | bool) -> bool:
