@@ -303,7 +303,6 @@ def field_mentions(ev, fieldname: str, spec: VersionSpec) -> _Mentions:
     exact = np.zeros(n)
     sibling = np.zeros(n)
     other = np.zeros(n)
-    best: tuple[int, str] | None = None
     for form in spec.forms:
         terms = ev.segment_memo(("prefix", fieldname, form), lambda f=form: _prefix_terms(ev.reader, fieldname, f))
         plain = bool(_PLAIN.fullmatch(form))
@@ -327,22 +326,33 @@ def field_mentions(ev, fieldname: str, spec: VersionSpec) -> _Mentions:
                     sibling[p.ids] += s * tf
                 if o:
                     other[p.ids] += o * tf
-            if e:
-                df = len(p.ids)
-                if best is None or df > best[0]:
-                    best = (df, term)
-    np.maximum(exact, 0, out=exact)
-    if best is None:
-        # no exact form here: the idf of any form that occurs stands in
-        for form in spec.forms:
-            for term in ev.segment_memo(("prefix", fieldname, form), lambda: []):
-                best = (0, term)
-                break
-            if best:
-                break
-    got = _Mentions(exact, sibling, other, best[1] if best else None)
+    got = _Mentions(exact, sibling, other, _idf_term(ev, fieldname, spec))
     ev.memo[key] = got
     return got
+
+
+def _idf_term(ev, fieldname: str, spec: VersionSpec) -> str | None:
+    """The term whose IDF scores the mentions of ``spec`` in ``fieldname``:
+    the exact form the most articles use, else any form that occurs.
+
+    Chosen over the whole index, not the segment: an article's score must
+    not depend on which segment a build happened to write it to (a choice
+    per segment gave an article two scores in two builds of one corpus)."""
+    key = ("version-idf", fieldname, spec)
+    got = ev.memo.get(key)
+    if got is None:
+        reader = ev.top.reader()
+        best: tuple[int, str] | None = None
+        fallback = None
+        for form in spec.forms:
+            for term in _prefix_terms(reader, fieldname, form):
+                fallback = fallback or term
+                if term == form or mentions(term, form, spec.has_minor)[0]:
+                    df = ev.top.doc_frequency(fieldname, term)
+                    if best is None or df > best[0]:
+                        best = (df, term)
+        got = ev.memo[key] = (best[1] if best else fallback,)
+    return got[0]
 
 
 def contains_version_query(q: Q.Query) -> bool:

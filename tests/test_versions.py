@@ -188,3 +188,33 @@ def test_a_title_that_says_it_as_typed_comes_first(tmp_path):
     assert paths(search(engine, "Spring AI 1.0 GA"))[0] == "spring-ai-ga.md"
     without = dataclasses.replace(DEFAULT_RANKING, title_phrase_weight=0)
     assert paths(search(engine, "Spring AI 1.0 GA", ranking=without))[0] == "saa-ga.md"  # before
+
+
+SEGMENTS = {  # qwen2-vl in one article; its 2B size, which also counts as Qwen2-VL, in three
+    "a.md": "# Qwen2-VL 微调\n\nQwen2-VL 的微调教程。\n",
+    "b.md": "# Qwen2-VL-2B 部署\n\nQwen2-VL-2B 的部署。\n",
+    "c.md": "# Qwen2-VL-2B 推理\n\nQwen2-VL-2B 的推理。\n",
+    "d.md": "# Qwen2-VL-2B 量化\n\nQwen2-VL-2B 的量化。\n",
+}
+
+
+def test_a_versions_score_does_not_depend_on_how_the_index_was_split_into_segments(tmp_path):
+    """The IDF a version's mentions score with is chosen over the whole index:
+    chosen per segment, an article written alone into its own segment scored
+    with another form's IDF, so two builds of one corpus ranked differently."""
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    for rel, text in SEGMENTS.items():
+        write_article(whole, rel, text)
+    build_index(whole, tmp_path / "ix-whole")
+    write_article(split, "a.md", SEGMENTS["a.md"])
+    build_index(split, tmp_path / "ix-split")
+    for rel, text in SEGMENTS.items():
+        write_article(split, rel, text)
+    build_index(split, tmp_path / "ix-split")  # the others arrive in a segment of their own
+    segments = Engine(tmp_path / "ix-split").generation().searcher().leaf_searchers()
+    assert len(segments) == 2, "the incremental update was expected to add a segment"
+
+    def scores(ix):
+        return {h.path: h.score for h in search(Engine(ix, cache_size=0), "Qwen2-VL", per_page=10).hits}
+
+    assert scores(tmp_path / "ix-split") == scores(tmp_path / "ix-whole")
