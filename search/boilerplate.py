@@ -25,13 +25,13 @@ from collections import Counter
 
 from indexer.stored import FoldFn, folded_text
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_BREAKS = "。！？；!?;\n"
-_SENTENCE = re.compile(f"[^{_BREAKS}]+")
-_NOT_HAN = re.compile(f"[^{_HAN}]+")
+from .chars import HAN_CLASS, SENTENCE_ENDS
+
+_SENTENCE = re.compile(f"[^{SENTENCE_ENDS}]+")
+_NOT_HAN = re.compile(f"[^{HAN_CLASS}]+")
 #: everything but Han characters and sentence breaks: one pass over a whole text
-_NOT_HAN_OR_BREAK = re.compile(f"[^{_HAN}{_BREAKS}]+")
-_BREAK = re.compile(f"[{_BREAKS}]")
+_NOT_HAN_OR_BREAK = re.compile(f"[^{HAN_CLASS}{SENTENCE_ENDS}]+")
+_BREAK = re.compile(f"[{SENTENCE_ENDS}]")
 #: Sentences of fewer Han characters are phrases ("输出结果如下"), which any
 #: articles may share without being copies of one another.
 MIN_CHARS = 8

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from .chars import COMMON_HAN_CLASS
+
 _VOCAB_FIELDS = ("title", "keywords", "headings", "body")
-_HAN_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_HAN_TERM = re.compile(f"^[{COMMON_HAN_CLASS}]{{2,6}}$")
 MIN_DF = 2
 
 SYLLABLES = frozenset("""
@@ -90,7 +92,7 @@ class PinyinIndex:
                 continue
             for leaf, _ in reader.leaf_readers():
                 # Han terms sort after all ASCII ones: start at the first CJK byte
-                for btext, info in leaf.iter_field(fieldname, "\u4e00"):
+                for btext, info in leaf.iter_field(fieldname, COMMON_HAN_CLASS[0]):
                     term = btext.decode("utf-8", "replace")
                     if _HAN_TERM.match(term):
                         df[term] += info.doc_frequency()

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
-from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of, is_han
+from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of
 
 from . import regions
+from .chars import all_han, has_han, is_han_char
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
 from .versions import VersionQuery, VersionSpec, specs_of
@@ -272,7 +273,7 @@ def phrase_query(text: str, fields: dict[str, float], analyzer: Analyzer,
     folded = analyzer.fold_query(text)
     han = "".join(ch for ch in folded if not ch.isspace())
     grams = bigrams_of(han)
-    if grams and all("\u3400" <= ch <= "\U0002ffff" for ch in han):
+    if grams and all_han(han):
         alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
     return UnionOr(alts)
 
@@ -476,14 +477,14 @@ def _weak(u: QueryUnit) -> bool:
 
 
 def _weak_text(text: str) -> bool:
-    return text in STOPWORDS or (len(text) == 1 and "\u3400" <= text <= "\U0002ffff")
+    return text in STOPWORDS or is_han_char(text)
 
 
 def _unit_highlight(u: QueryUnit, analyzer: Analyzer) -> list[str]:
     terms = [u.text] + [analyzer.fold_query(a) for a in u.alts]
     if u.kind == UnitKind.PHRASE:
         joined = "".join(u.parts)
-        if is_han(joined):  # 负载均衡 is written without the space the cut put in it
+        if has_han(joined):  # 负载均衡 is written without the space the cut put in it
             return [joined] + terms
         return terms + [joined]
     if u.kind == UnitKind.COMPOUND:

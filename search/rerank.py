@@ -36,9 +36,11 @@ from dataclasses import dataclass
 from indexer.stored import FoldFn
 
 from .boilerplate import sentence_keys
+from .chars import SENTENCE_ENDS
 from .snippets import Joined, Prepared, find_folded
 
-_SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
+#: in running text a Latin full stop before a space ends a sentence too
+_SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS)}]|\\.(?=\\s)")
 _PATH_SEP = re.compile(r"[/_\-.]+")
 
 
