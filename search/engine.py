@@ -15,7 +15,6 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from indexer.stored import FoldFn
 from . import boilerplate, bounds, glossary, rerank, syntax, vector
 from . import query as qbuild
 from .curation import NOTHING, Curation, CurationFile
+from .lru import LRU
 from .models import Facets, FacetValue, Filters, Hit, Listing, ResultPage, SectionHit, TitleRecord
 from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import Prepared, highlight, make_snippets
@@ -47,49 +47,12 @@ TIME_LIMIT_S = 5.0
 TIMED_OUT_NOTE = "查询耗时过长，只显示了部分结果。"
 #: Matching sections listed per hit (``Hit.sections``), the best first.
 SECTIONS_PER_HIT = 3
-#: Result pages an engine keeps per generation (see :class:`ResultCache`).
+#: Result pages an engine keeps per generation (see :func:`search`).
 RESULT_CACHE_SIZE = 1024
-#: Decoded posting lists kept per generation and process (``vector.PostingsCache``).
+#: Decoded posting lists kept per generation and process (``vector.postings_cache``).
 POSTINGS_CACHE_MB = 64
 #: Unpickled stored fields kept per generation and process (``StoredCache``).
 STORED_CACHE_MB = 32
-
-
-class ResultCache:
-    """Recently served result pages of one generation, least recently used
-    dropped first.
-
-    Searches on a site repeat: the same popular queries, the same page
-    reloaded, the next page of the same query.  A page depends only on the
-    generation, the request and the synonyms in force, so it is kept on the
-    generation (a new generation starts empty) and keyed by the synonyms
-    object (a reloaded synonyms file makes new keys).  Pages cut short by
-    the time limit are not kept.  Benchmarks of the engine itself turn it
-    off (``Engine(cache_size=0)``).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._pages: OrderedDict[tuple, tuple[object, ResultPage]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> ResultPage | None:
-        with self._lock:
-            entry = self._pages.get(key)
-            if entry is None:
-                return None
-            self._pages.move_to_end(key)
-        return copy.deepcopy(entry[1])  # callers may change what they get
-
-    def put(self, key: tuple, keep_alive: object, page: ResultPage) -> None:
-        if self.size <= 0:
-            return
-        page = copy.deepcopy(page)
-        with self._lock:
-            self._pages[key] = (keep_alive, page)  # keep_alive: ids in the key stay unique
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
 
 
 class StoredCache:
@@ -104,31 +67,14 @@ class StoredCache:
     not change what they get.  A new generation starts with a new cache."""
 
     def __init__(self, max_bytes: int, fold: FoldFn) -> None:
-        self.max_bytes = max_bytes
         self.fold = fold  # the generation's analyzer's
-        self.bytes = 0
-        self._items: OrderedDict[int, list] = OrderedDict()  # docnum -> [fields, size, DocText]
-        self._lock = threading.Lock()
+        self._items: LRU[int, list] = LRU(max_bytes, size=lambda entry: entry[1])  # docnum -> [fields, size, DocText]
 
     def _entry(self, searcher, docnum: int) -> list:
-        with self._lock:
-            got = self._items.get(docnum)
-            if got is not None:
-                self._items.move_to_end(docnum)
-                return got
-        fields = searcher.stored_fields(docnum)
-        size = 512 + 4 * sum(len(s[2]) + len(s[0]) for s in fields.get("sections") or ())
-        entry = [fields, size, None]
-        if self.max_bytes <= 0:
-            return entry
-        with self._lock:
-            entry = self._items.setdefault(docnum, entry)
-            if entry[0] is fields:
-                self.bytes += size
-                while self.bytes > self.max_bytes and len(self._items) > 1:
-                    _k, old = self._items.popitem(last=False)
-                    self.bytes -= old[1]
-        return entry
+        def read() -> list:
+            fields = searcher.stored_fields(docnum)
+            return [fields, 512 + 4 * sum(len(s[2]) + len(s[0]) for s in fields.get("sections") or ()), None]
+        return self._items.get_or_make(docnum, read)
 
     def get(self, searcher, docnum: int) -> dict:
         """The article's stored fields."""
@@ -175,11 +121,12 @@ class _Generation:
     _vocab: Vocabulary | None = None
     _pinyin: PinyinIndex | None = None
     _repeated: dict | None = None
-    _df: dict = field(default_factory=dict)
+    _df: LRU[str, int] = field(default_factory=lambda: LRU(Lexicon.MAX_WORDS))
     lock: threading.Lock = field(default_factory=threading.Lock)
-    results: ResultCache = field(default_factory=lambda: ResultCache(RESULT_CACHE_SIZE))
+    #: result pages (see :func:`search`): (what keeps their key's ids unique, page)
+    results: LRU[tuple, tuple[object, ResultPage]] = field(default_factory=lambda: LRU(RESULT_CACHE_SIZE))
     _arrays: dict = field(default_factory=dict)
-    postings: vector.PostingsCache = field(default_factory=lambda: vector.PostingsCache(POSTINGS_CACHE_MB << 20))
+    postings: LRU = field(default_factory=lambda: vector.postings_cache(POSTINGS_CACHE_MB << 20))
     #: the spelling vocabulary and pinyin index of the generation this one
     #: replaced, answered from while this one's are built in the background
     #: (seconds on a large index: with ``--watch`` a generation may live
@@ -328,21 +275,18 @@ class Lexicon:
 
     MAX_WORDS = 50_000
 
-    def __init__(self, reader, cache: dict[str, int]) -> None:
+    def __init__(self, reader, cache: LRU[str, int]) -> None:
         self._reader = reader
         self._cache = cache
 
     def df(self, word: str) -> int:
-        got = self._cache.get(word)
-        if got is None:
-            try:
-                got = self._reader.doc_frequency("body", word)
-            except (KeyError, ValueError):
-                got = 0
-            if len(self._cache) >= self.MAX_WORDS:
-                self._cache.clear()  # a dict's single operations are atomic: no lock needed
-            self._cache[word] = got
-        return got
+        return self._cache.get_or_make(word, lambda: self._df(word))
+
+    def _df(self, word: str) -> int:
+        try:
+            return self._reader.doc_frequency("body", word)
+        except (KeyError, ValueError):
+            return 0
 
 
 class Engine:
@@ -425,8 +369,8 @@ class Engine:
                         value = getattr(old, attr) or old.previous.get(attr)
                         if value is not None:
                             previous[attr] = value
-                self._gen = _Generation(cur.name, ix, cur.meta, analyzer, results=ResultCache(self.cache_size),
-                                        postings=vector.PostingsCache(self.postings_cache_mb << 20),
+                self._gen = _Generation(cur.name, ix, cur.meta, analyzer, results=LRU(self.cache_size),
+                                        postings=vector.postings_cache(self.postings_cache_mb << 20),
                                         previous=previous)
             return self._gen
 
@@ -491,15 +435,17 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     synonyms = engine.synonyms(gen)
     curation = engine.curation(gen)
     key = None
-    if ranking is qbuild.DEFAULT_RANKING and gen.results.size > 0:
+    if ranking is qbuild.DEFAULT_RANKING and gen.results.limit > 0:
         key = (query, page, per_page, sort, id(synonyms), id(curation), filters or Filters())
         cached = gen.results.get(key)
         if cached is not None:
-            cached.took_ms = _ms(t0)
-            return cached
+            page_copy = copy.deepcopy(cached[1])  # callers may change what they get
+            page_copy.took_ms = _ms(t0)
+            return page_copy
     result = _search(gen, synonyms, query, page, per_page, filters, sort, ranking, t0, curation)
     if key is not None and TIMED_OUT_NOTE not in (result.note or ""):
-        gen.results.put(key, (synonyms, curation), result)
+        # (synonyms, curation): the objects whose ids are in the key stay alive, so the ids stay unique
+        gen.results.put(key, ((synonyms, curation), copy.deepcopy(result)))
     return result
 
 

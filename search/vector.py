@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,8 @@ from whoosh import query as Q
 
 from indexer import whoosh_compat
 from indexer.postings import Decoded
+
+from .lru import LRU
 
 _MISSING = object()
 
@@ -142,7 +143,7 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     return None if d is None else Postings(d, reader.schema[fieldname].format)
 
 
-class PostingsCache:
+def postings_cache(max_bytes: int) -> LRU[tuple, Postings | None]:
     """Decoded posting lists of one generation, least recently used dropped
     first once their estimated size passes ``max_bytes``.
 
@@ -153,31 +154,7 @@ class PostingsCache:
     for repeat (a Zipf law), so their decoded lists are kept.  Entries never
     change once made; a new generation starts with a new cache.
     """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[tuple, tuple[Postings | None, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, load):
-        if self.max_bytes <= 0:
-            return load()
-        with self._lock:
-            got = self._items.get(key)
-            if got is not None:
-                self._items.move_to_end(key)
-                return got[0]
-        p = load()
-        size = 64 if p is None else 200 + p.decoded.nbytes
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = (p, size)
-                self.bytes += size
-                while self.bytes > self.max_bytes and self._items:
-                    _k, (_p, s) = self._items.popitem(last=False)
-                    self.bytes -= s
-        return p
+    return LRU(max_bytes, size=lambda p: 64 if p is None else 200 + p.decoded.nbytes)
 
 
 @dataclass
@@ -190,7 +167,7 @@ class SegmentEvaluator:
     """Evaluates query trees against one segment (one leaf searcher)."""
 
     def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float,
-                 cache: PostingsCache | None = None, segment_key: object = None) -> None:
+                 cache: LRU[tuple, Postings | None] | None = None, segment_key: object = None) -> None:
         self.top = top_searcher
         self.leaf = leaf_searcher
         self.reader = leaf_searcher.reader()
@@ -228,8 +205,8 @@ class SegmentEvaluator:
                     if self._cache is None:
                         p = read_postings(self.reader, fieldname, btext)
                     else:
-                        p = self._cache.get((self._segment_key, fieldname, btext),
-                                            lambda: read_postings(self.reader, fieldname, btext))
+                        p = self._cache.get_or_make((self._segment_key, fieldname, btext),
+                                                    lambda: read_postings(self.reader, fieldname, btext))
             self._postings[key] = p
         return self._postings[key]
 
