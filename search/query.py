@@ -11,17 +11,20 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
-from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of
+from indexer.analysis import Analyzer, Role, UnitKind, bigrams_of
 
 from . import regions
 from .chars import all_han, has_han, is_han_char
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
+from .units import Unit, analyse
 from .versions import VersionQuery, VersionSpec, specs_of
+from .weights import ArticleCounts
 
 
 class UnionOr(Q.Or):
@@ -150,8 +153,9 @@ def _term_any(text: str, fields: dict[str, float], boost: float = 1.0) -> Q.Quer
     return UnionOr([Q.Term(f, text, boost=wt * boost) for f, wt in fields.items()])
 
 
-def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
+def _phrase_any(words: Sequence[str], fields: dict[str, float], boost: float = 1.0,
                 slop: int = 1) -> Q.Query:
+    words = list(words)
     subs = [Q.Phrase(f, words, slop=slop, boost=wt * boost)
             for f, wt in fields.items() if f != "code"]
     if "code" in fields:
@@ -159,25 +163,25 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
     return UnionOr(subs)
 
 
-def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
-               r: Ranking = DEFAULT_RANKING, spec: VersionSpec | None = None) -> Q.Query:
+def unit_query(unit: Unit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING,
+               spec: VersionSpec | None = None) -> Q.Query:
     """All the ways one unit may match, exact ways scoring highest.  ``spec``:
     the version the unit asks for (``search.versions``), if any."""
     if spec is not None and r.version_aware:
         q: Q.Query = version_query(spec, fields, r)
     else:
-        q = _unit_forms(unit, fields, r, analyzer)
+        q = _unit_forms(unit, fields, r)
     if not unit.alts:
         return q
     alts = [q]
     for alt in unit.alts:
-        if alt in unit.builtin_alts and r.glossary_exact:
+        if alt.builtin and r.glossary_exact:
             few = {f: w for f, w in fields.items() if f in GLOSSARY_FIELDS} or fields
-            sub = [_term_any(u.text, few) for u in _alt_units(analyzer, alt)]
+            sub = [_term_any(u.text, few) for u in alt.units]
         else:
-            sub = [_unit_forms(u, fields, r) for u in _alt_units(analyzer, alt)]
+            sub = [_unit_forms(u, fields, r) for u in alt.units]
         if sub:
-            weight = r.glossary_weight if alt in unit.builtin_alts else r.synonym_weight
+            weight = r.glossary_weight if alt.builtin else r.synonym_weight
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(weight))
     if len(alts) == 1:
         return q
@@ -191,33 +195,19 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
 GLOSSARY_FIELDS = frozenset({"title", "headings", "body"})
 
 
-def _alt_units(analyzer: Analyzer, alt: str) -> list[QueryUnit]:
-    """``analyzer.query_units(alt)``, kept with the analyzer: the same
-    synonyms and glossary terms come back query after query."""
-    memo = analyzer.derived("alt_units", dict)
-    got = memo.get(alt)
-    if got is None:
-        if len(memo) > 20_000:
-            memo.clear()
-        got = memo[alt] = analyzer.query_units(alt)
-    return got
-
-
 def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:
     return VersionQuery(spec, fields, exact_boost=r.version_weight, sibling_weight=r.version_sibling_weight,
                         other_weight=r.version_other_weight, loose_weight=r.loose_weight)
 
 
-def _phrase_unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
-                       analyzer: Analyzer | None) -> Q.Query:
+def _phrase_unit_forms(unit: Unit, fields: dict[str, float], r: Ranking) -> Q.Query:
     """The words of a multi-word synonym term as typed, matched exactly as
     they would be without the synonym: each informative word required, a
     single character or a stop word only adding score (the query's proximity
     boost counts them written together).  So ``负载均衡`` (cut 负载 / 均衡)
     or ``大模型`` (大 / 模型) rank as before a glossary named them, and only
     their synonyms are new."""
-    parts = [QueryUnit(p, UnitKind.HAN, []) for p in unit.parts] if analyzer is None else \
-        [u for p in unit.parts for u in analyzer.query_units(p)]
+    parts = unit.words
     strong = [_unit_forms(p, fields, r) for p in parts if not _weak(p)]
     if not strong:  # only weak words (的 是): the phrase itself
         return _phrase_any(unit.parts, fields)
@@ -228,10 +218,9 @@ def _phrase_unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
     return Q.AndMaybe(main, UnionOr(weak) if len(weak) > 1 else weak[0])
 
 
-def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
-                analyzer: Analyzer | None = None) -> Q.Query:
+def _unit_forms(unit: Unit, fields: dict[str, float], r: Ranking) -> Q.Query:
     if unit.kind == UnitKind.PHRASE:  # several words typed that are one synonym term
-        return _phrase_unit_forms(unit, fields, r, analyzer)
+        return _phrase_unit_forms(unit, fields, r)
     if unit.kind == UnitKind.COMPOUND:
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -267,8 +256,8 @@ def phrase_query(text: str, fields: dict[str, float], analyzer: Analyzer,
     if not words:
         return None
     if len(words) == 1:
-        only = analyzer.query_units(text)
-        return unit_query(only[0], fields, analyzer, r) if only else None
+        only = analyse(analyzer, text)
+        return unit_query(regions.quoted(only[0], analyzer), fields, r) if only else None
     alts = [_phrase_any(words, fields, 1.0, slop=1)]
     folded = analyzer.fold_query(text)
     han = "".join(ch for ch in folded if not ch.isspace())
@@ -308,20 +297,17 @@ class BuiltQuery:
     highlight_words: list[str] = field(default_factory=list)
 
 
-Lexicon = regions.Lexicon  # what query building may ask of the index
-
-
-def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking = DEFAULT_RANKING,
-          synonyms: Synonyms | None = None, lexicon: Lexicon | None = None) -> BuiltQuery:
+def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None,
+          counts: ArticleCounts) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both, by the index's ``analyzer``.
-    With a ``lexicon`` (the engine passes the index's), a region word is read
-    as the corpus writes it (:func:`search.regions.resolve`)."""
+    The query text is segmented once for both, by the index's ``analyzer``;
+    ``counts`` (the index's document frequencies) read a region word as the
+    corpus writes it (:func:`search.regions.resolve`)."""
     clauses = [c for g in pq.groups for c in g if not c.phrase]
-    clause_units = {id(c): regions.rejoin(analyzer.query_units(c.text), analyzer) for c in clauses}
+    clause_units = {id(c): regions.rejoin(analyse(analyzer, c.text), analyzer) for c in clauses}
     taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
                                   any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
-    clause_units = {k: regions.resolve(units, lexicon, analyzer, taiwanese) for k, units in clause_units.items()}
+    clause_units = {k: regions.resolve(units, counts, analyzer, taiwanese) for k, units in clause_units.items()}
     # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
     # text: synonyms and the typed-words form make new unit objects
     ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
@@ -336,7 +322,7 @@ def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking = DEFAULT_RANKING,
 
 
 def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
-           clause_units: dict[int, list[QueryUnit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
+           clause_units: dict[int, list[Unit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
     required: list[Q.Query] = []
     optional: list[Q.Query] = []
     highlight: list[list[str]] = []
@@ -382,10 +368,11 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                     synonyms = synonyms.site_only(phrases=True)
                 units = synonyms.expand(units)
             if not with_alts:
-                units = [replace(u, alts=[]) for u in units]
+                units = [replace(u, alts=()) for u in units]
             # glossary terms rank below the typed words by their weight alone
             # (Ranking.glossary_tier): no typed-words form to tier them by
-            has_alts = has_alts or any(len(u.alts) > (0 if r.glossary_tier else len(u.builtin_alts)) for u in units)
+            has_alts = has_alts or any(len(u.alts) > (0 if r.glossary_tier else sum(a.builtin for a in u.alts))
+                                       for u in units)
             strong = [u for u in units if not _weak(u) and u.text not in frame]
             # A chunk of only weak words is kept required: measured better on the
             # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
@@ -393,12 +380,12 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                 strong, weak = units, []
             else:
                 weak = [u for u in units if _weak(u) or u.text in frame]
-            subs = [unit_query(u, fields, analyzer, r, specs.get(u.text)) for u in strong]
+            subs = [unit_query(u, fields, r, specs.get(u.text)) for u in strong]
             if r.version_aware and len(group) == 1:
                 versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
             typed_word = analyzer.fold_query(clause.text).strip()
             for u in strong:
-                highlight.append(_unit_highlight(u, analyzer))
+                highlight.append(_unit_highlight(u))
                 highlight_words.append(typed_word)
                 if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
                     prox_words += [p for p in u.parts if not _weak_text(p)]
@@ -415,7 +402,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                     optional.append(UnionOr([Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued])
                                     if len(glued) > 1 else Q.Phrase("bigram", bigrams_of(glued[0]), boost=r.glue_weight))
                 else:
-                    optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
+                    optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
             if subs and len(group) == 1:
                 required.extend(subs)  # one clause per unit: "most words" can relax them
                 unit_texts.extend(u.text for u in strong)
@@ -457,7 +444,7 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
                       highlight_words=highlight_words)
 
 
-def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:
+def _glued(u: Unit, units: list[Unit]) -> list[str]:
     """A single Han character that is not a function word (慢 of 慢查询, 大 of
     大模型, 写 of 写古诗), joined to the Han words typed right before and after
     it: jieba cut it off a word its dictionary lacks, and the character alone
@@ -472,7 +459,7 @@ def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:
     return out
 
 
-def _weak(u: QueryUnit) -> bool:
+def _weak(u: Unit) -> bool:
     return u.kind != UnitKind.PHRASE and _weak_text(u.text)
 
 
@@ -480,8 +467,8 @@ def _weak_text(text: str) -> bool:
     return text in STOPWORDS or is_han_char(text)
 
 
-def _unit_highlight(u: QueryUnit, analyzer: Analyzer) -> list[str]:
-    terms = [u.text] + [analyzer.fold_query(a) for a in u.alts]
+def _unit_highlight(u: Unit) -> list[str]:
+    terms = [u.text] + [a.folded for a in u.alts]
     if u.kind == UnitKind.PHRASE:
         joined = "".join(u.parts)
         if has_han(joined):  # 负载均衡 is written without the space the cut put in it
@@ -515,14 +502,14 @@ def _exclusions(pq: ParsedQuery, analyzer: Analyzer, r: Ranking) -> Q.Query | No
         if clause.phrase:
             q = phrase_query(clause.text, fields, analyzer, r)
         else:
-            units = analyzer.query_units(clause.text)
+            units = analyse(analyzer, clause.text)
             q = Q.And([_exclude_unit(u, fields) for u in units]) if units else None
         if q is not None:
             subs.append(q)
     return UnionOr(subs) if subs else None
 
 
-def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
+def _exclude_unit(u: Unit, fields: dict[str, float]) -> Q.Query:
     """Exclusion matches the word as written (and as a substring for Han)."""
     alts = [_term_any(u.text, fields)]
     grams = bigrams_of(u.text) if u.kind == UnitKind.HAN else []

@@ -29,6 +29,7 @@ exact terms.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
@@ -37,6 +38,8 @@ import numpy as np
 from whoosh import query as Q
 
 from indexer.analysis import QueryUnit
+
+from .units import Unit
 
 
 class Version(IntEnum):
@@ -75,7 +78,7 @@ class VersionSpec:
     has_minor: bool  # "8.5": a patch (8.5.1) is the same version
 
 
-def spec_of(unit: QueryUnit, after_latin: bool = False) -> VersionSpec | None:
+def spec_of(unit: Unit | QueryUnit, after_latin: bool = False) -> VersionSpec | None:
     """The version a query unit asks for, or None if it is not versioned.
 
     A Latin token or compound with letters and digits (``gpt-4``, ``qwen2``,
@@ -107,7 +110,7 @@ def spec_of(unit: QueryUnit, after_latin: bool = False) -> VersionSpec | None:
     return VersionSpec(text, tuple(dict.fromkeys(forms)), spaced, has_minor)
 
 
-def specs_of(units: list[QueryUnit]) -> list[VersionSpec | None]:
+def specs_of(units: Sequence[Unit | QueryUnit]) -> list[VersionSpec | None]:
     """:func:`spec_of` for each unit of a query, in the order typed."""
     out: list[VersionSpec | None] = []
     prev_latin = False

@@ -55,7 +55,8 @@ PLAIN_RANKING = dataclasses.replace(qbuild.DEFAULT_RANKING, version_aware=False,
 
 
 def _queries_of(engine: Engine, text: str) -> list[Q.Query]:
-    built = qbuild.build(syntax.parse(text), engine.analyzer, PLAIN_RANKING, engine.synonyms())
+    gen = engine.generation()
+    built = qbuild.build(syntax.parse(text), gen.analyzer, PLAIN_RANKING, engine.synonyms(gen), gen.lexicon(gen.searcher()))
     return [q for q in (built.query, built.relaxed, built.exclude) if q is not None]
 
 
