@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import re
 import threading
 import time
@@ -36,6 +35,7 @@ from .pinyin import PinyinIndex, looks_like_pinyin
 from .snippets import Prepared, highlight, make_snippets
 from .spelling import Vocabulary
 from .synonyms import SynonymFile, Synonyms
+from .weights import unit_weights
 
 log = logging.getLogger(__name__)
 
@@ -516,8 +516,7 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
             ranked += [d for d in _by_date(gen, pool.mask) if d not in seen]
         scores = pool.score
     else:
-        lexicon = gen.lexicon(searcher)
-        weights = _unit_weights(built, lexicon, searcher.doc_count())
+        weights = unit_weights(built.unit_dfs, searcher.doc_count())
         cover, typed_cover = _coverage(evs, built, restrict, weights)
         scores = pool.score
         partial = None
@@ -531,14 +530,14 @@ def _search(gen: _Generation, synonyms: Synonyms, query: str, page: int, per_pag
         if ranking.rerank_depth and ranked:
             repeated = gen.repeated(searcher) if ranking.repeated_docs else None
             ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d, repeated), ranked, scores, tiers,
-                                           built.highlight_terms, rerank.unit_weights(searcher, built.highlight_terms),
+                                           built.prepared, unit_weights(built.term_dfs, searcher.doc_count()),
                                            ranking, ranking.rerank_depth)
         ranked, total, facet_mask = curated.pin(ranked, total, facet_mask, sizes, restrict)
     if any(ev.cut for ev in evs) and TIMED_OUT_NOTE not in notes:
         notes.append(TIMED_OUT_NOTE)
 
     result.total = total
-    terms = Prepared(built.highlight_terms, built.highlight_words)
+    terms = built.prepared
     for docnum in ranked[(page - 1) * per_page:limit]:
         result.hits.append(_make_hit(searcher, docnum, float(scores[docnum]), terms, gen,
                                      gen.stored.get(searcher, docnum)))
@@ -608,22 +607,6 @@ def _restriction(evs: list[vector.SegmentEvaluator], built) -> list[np.ndarray |
             keep = ~drop if keep is None else keep & ~drop
         out.append(keep)
     return out
-
-
-def _unit_weights(built, lexicon, n: int) -> list[float]:
-    """How informative each required clause is: the IDF of its word in the
-    body (a clause without one word, ``a OR b``, weighs the mean)."""
-    out: list[float | None] = []
-    for text in built.unit_texts:
-        if text is None:
-            out.append(None)
-            continue
-        # a multi-word synonym term (负载 均衡): as informative as its rarest word
-        df = min(lexicon.df(w) for w in text.split(" ")) if " " in text else lexicon.df(text)
-        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
-    known = [w for w in out if w is not None]
-    mean = sum(known) / len(known) if known else 1.0
-    return [mean if w is None else w for w in out]
 
 
 def _coverage(evs: list[vector.SegmentEvaluator], built, restrict: list[np.ndarray | None],

@@ -20,11 +20,12 @@ from indexer.analysis import Analyzer, Role, UnitKind, bigrams_of
 
 from . import regions
 from .chars import all_han, has_han, is_han_char
+from .snippets import Prepared
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
 from .units import Unit, analyse
 from .versions import VersionQuery, VersionSpec, specs_of
-from .weights import ArticleCounts
+from .weights import ArticleCounts, forms_df, words_df
 
 
 class UnionOr(Q.Or):
@@ -295,153 +296,216 @@ class BuiltQuery:
     #: it comes from, so the marks of one typed word that jieba splits can be
     #: shown as one (``search.snippets.Prepared``); never used for ranking
     highlight_words: list[str] = field(default_factory=list)
+    #: ``highlight_terms`` prepared for searching text, once per query: what
+    #: passage evidence, snippets and titles look for
+    prepared: Prepared | None = None
+    #: for each required clause (``units``): how many articles have its word
+    #: (``search.weights.words_df``); None for a group such as ``a OR b``
+    unit_dfs: list[int | None] = field(default_factory=list)
+    #: for each entry of ``highlight_terms``: how many articles have its
+    #: terms (``search.weights.forms_df``), what passage evidence weighs it by
+    term_dfs: list[int] = field(default_factory=list)
 
 
 def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None,
           counts: ArticleCounts) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both, by the index's ``analyzer``;
+    Each clause is analysed once for both, by the index's ``analyzer``;
     ``counts`` (the index's document frequencies) read a region word as the
-    corpus writes it (:func:`search.regions.resolve`)."""
-    clauses = [c for g in pq.groups for c in g if not c.phrase]
-    clause_units = {id(c): regions.rejoin(analyse(analyzer, c.text), analyzer) for c in clauses}
-    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
-                                  any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
-    clause_units = {k: regions.resolve(units, counts, analyzer, taiwanese) for k, units in clause_units.items()}
+    corpus writes it (:func:`search.regions.resolve`) and say how
+    informative each word is (``search.weights``)."""
+    clause_units = _clause_units(pq, analyzer, counts)
+    phrases = {id(c): phrase_query(c.text, _word_fields(c.field, r), analyzer, r)
+               for g in pq.groups for c in g if c.phrase}
     # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
     # text: synonyms and the typed-words form make new unit objects
     ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
     specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered)) if sp is not None}
-    built = _build(pq, analyzer, r, synonyms, True, clause_units, specs)
+    built = _build(pq, analyzer, r, synonyms, True, _Analysed(clause_units, phrases, specs))
     if built.has_alts:
-        typed = _build(pq, analyzer, r, None, False, clause_units, specs)
+        typed = _build(pq, analyzer, r, None, False, _Analysed(clause_units, phrases, specs))
         built.typed = typed.query
         if typed.unit_texts == built.unit_texts:  # a multi-word synonym merges units
             built.typed_units = typed.units
+    built.prepared = Prepared(built.highlight_terms, built.highlight_words)
+    built.unit_dfs = [None if text is None else words_df(text, counts) for text in built.unit_texts]
+    built.term_dfs = [forms_df(forms, counts) for forms in built.highlight_terms]
     return built
 
 
-def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
-           clause_units: dict[int, list[Unit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
-    required: list[Q.Query] = []
-    optional: list[Q.Query] = []
-    highlight: list[list[str]] = []
-    highlight_words: list[str] = []
-    latin: list[str] = []
-    has_alts = False
-    prox_words: list[str] = []
-    seq_words: list[str] = []  # prox_words with compounds as their parts
-    seen_units: set[str] = set()
-    capped = False
-    versions: list[VersionQuery] = []
-    unit_texts: list[str | None] = []
-    question = any(u.text in QUESTION_WORDS for units in clause_units.values() for u in units) \
-        or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
-    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
+def _clause_units(pq: ParsedQuery, analyzer: Analyzer, counts: ArticleCounts) -> dict[int, list[Unit]]:
+    """Each word clause's units (by the clause's ``id``), region words read
+    in the corpus's vocabulary: the one analysis of each clause."""
+    clauses = [c for g in pq.groups for c in g if not c.phrase]
+    clause_units = {id(c): regions.rejoin(analyse(analyzer, c.text), analyzer) for c in clauses}
+    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
+                                  any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
+    return {k: regions.resolve(units, counts, analyzer, taiwanese) for k, units in clause_units.items()}
 
+
+@dataclass
+class _Analysed:
+    """What :func:`build` analysed once for both forms of the query."""
+
+    units: dict[int, list[Unit]]  # word clause (its id) → its units
+    phrases: dict[int, Q.Query | None]  # quoted clause (its id) → its query
+    specs: dict[str, VersionSpec]  # unit text → the version it asks for
+
+
+@dataclass
+class _Gathered:
+    """What :func:`_build` gathers clause by clause."""
+
+    question: bool
+    required: list[Q.Query] = field(default_factory=list)
+    unit_texts: list[str | None] = field(default_factory=list)  # for each required clause
+    optional: list[Q.Query] = field(default_factory=list)
+    highlight: list[list[str]] = field(default_factory=list)
+    highlight_words: list[str] = field(default_factory=list)
+    latin: list[str] = field(default_factory=list)
+    versions: list[VersionQuery] = field(default_factory=list)
+    prox_words: list[str] = field(default_factory=list)
+    seq_words: list[str] = field(default_factory=list)  # prox_words with compounds as their parts
+    has_alts: bool = False
+    seen: set[str] = field(default_factory=set)
+    capped: bool = False
+
+    def admit(self, units: list[Unit]) -> list[Unit]:
+        """``units`` without those already asked for (a repeated word adds
+        cost, not meaning), up to :data:`MAX_QUERY_UNITS` in all."""
+        out = []
+        for u in units:
+            if u.text in self.seen:
+                continue
+            if len(self.seen) >= MAX_QUERY_UNITS:
+                self.capped = True
+                break
+            self.seen.add(u.text)
+            out.append(u)
+        return out
+
+    def mark(self, strong: list[Unit], typed_word: str) -> None:
+        """Record what the required units of one clause mark and how they
+        stand together (the proximity and title-phrase boosts)."""
+        for u in strong:
+            self.highlight.append(_unit_highlight(u))
+            self.highlight_words.append(typed_word)
+            if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
+                self.prox_words += [p for p in u.parts if not _weak_text(p)]
+                self.seq_words += [p for p in u.parts if not _weak_text(p)]
+            elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
+                self.prox_words.append(u.text)
+                # a compound's parts stand one after another (1.0 is 1, 0)
+                self.seq_words += u.parts if u.kind == UnitKind.COMPOUND and u.parts else [u.text]
+            if u.kind == UnitKind.LATIN:
+                self.latin.append(u.text)
+
+
+def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
+           analysed: _Analysed) -> BuiltQuery:
+    """One form of the query: with the alternatives (``with_alts``), or of
+    the typed words only."""
+    question = any(u.text in QUESTION_WORDS for units in analysed.units.values() for u in units) \
+        or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
+    got = _Gathered(question)
+    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
+    if synonyms is not None and with_alts:
+        synonyms = synonyms.site_only() if r.glossary_weight <= 0 else \
+            synonyms if r.glossary_phrases else synonyms.site_only(phrases=True)
     for group in pq.groups:
         alts: list[Q.Query] = []
-        group_optional = True
         for clause in group:
-            fields = _word_fields(clause.field, r)
             if clause.phrase:
-                q = phrase_query(clause.text, fields, analyzer, r)
+                q = analysed.phrases[id(clause)]
                 if q is not None:
                     alts.append(q)
-                    group_optional = False
-                    highlight.append([analyzer.fold_query(clause.text).strip()])
-                    highlight_words.append(highlight[-1][0])
+                    got.highlight.append([analyzer.fold_query(clause.text).strip()])
+                    got.highlight_words.append(got.highlight[-1][0])
                 continue
-            units = []
-            for u in clause_units[id(clause)]:
-                if u.text in seen_units:
-                    continue  # a repeated word adds cost, not meaning
-                if len(seen_units) >= MAX_QUERY_UNITS:
-                    capped = True
-                    break
-                seen_units.add(u.text)
-                units.append(u)
-            if synonyms is not None and with_alts:
-                if r.glossary_weight <= 0:
-                    synonyms = synonyms.site_only()
-                elif not r.glossary_phrases:
-                    synonyms = synonyms.site_only(phrases=True)
-                units = synonyms.expand(units)
-            if not with_alts:
-                units = [replace(u, alts=()) for u in units]
-            # glossary terms rank below the typed words by their weight alone
-            # (Ranking.glossary_tier): no typed-words form to tier them by
-            has_alts = has_alts or any(len(u.alts) > (0 if r.glossary_tier else sum(a.builtin for a in u.alts))
-                                       for u in units)
-            strong = [u for u in units if not _weak(u) and u.text not in frame]
-            # A chunk of only weak words is kept required: measured better on the
-            # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
-            if not strong:
-                strong, weak = units, []
-            else:
-                weak = [u for u in units if _weak(u) or u.text in frame]
-            subs = [unit_query(u, fields, r, specs.get(u.text)) for u in strong]
-            if r.version_aware and len(group) == 1:
-                versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
-            typed_word = analyzer.fold_query(clause.text).strip()
-            for u in strong:
-                highlight.append(_unit_highlight(u))
-                highlight_words.append(typed_word)
-                if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
-                    prox_words += [p for p in u.parts if not _weak_text(p)]
-                    seq_words += [p for p in u.parts if not _weak_text(p)]
-                elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
-                    prox_words.append(u.text)
-                    # a compound's parts stand one after another (1.0 is 1, 0)
-                    seq_words += u.parts if u.kind == UnitKind.COMPOUND and u.parts else [u.text]
-                if u.kind == UnitKind.LATIN:
-                    latin.append(u.text)
-            for u in weak if r.optional_weight > 0 else ():
-                glued = _glued(u, units) if r.glue_weight > 0 else []
-                if glued:  # 慢 of 慢查询: the word it was cut from, not 慢 anywhere
-                    optional.append(UnionOr([Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued])
-                                    if len(glued) > 1 else Q.Phrase("bigram", bigrams_of(glued[0]), boost=r.glue_weight))
-                else:
-                    optional.append(unit_query(u, fields, r).with_boost(r.optional_weight))
+            subs, texts = _word_clause(got, clause, analysed, analyzer, r, synonyms if with_alts else None,
+                                       with_alts, frame, alone=len(group) == 1)
             if subs and len(group) == 1:
-                required.extend(subs)  # one clause per unit: "most words" can relax them
-                unit_texts.extend(u.text for u in strong)
-                group_optional = None
+                got.required.extend(subs)  # one clause per unit: "most words" can relax them
+                got.unit_texts.extend(texts)
             elif subs:
                 alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
-                group_optional = False
-        if not alts:
-            continue
-        node = UnionOr(alts) if len(alts) > 1 else alts[0]
-        (optional if group_optional else required).append(node)
-        if not group_optional:
-            unit_texts.append(None)
-
-    if capped and with_alts:
+        if alts:  # a group such as ``a OR b``, or a quoted phrase: one required clause
+            got.required.append(UnionOr(alts) if len(alts) > 1 else alts[0])
+            got.unit_texts.append(None)
+    if got.capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
     # filters and exclusions are the main query's (the typed-words form is only ranked within it)
     filt, excl = (_filters(pq, analyzer), _exclusions(pq, analyzer, r)) if with_alts else (None, None)
-    if not required:
-        return BuiltQuery(None, None, filt, excl, highlight, latin, highlight_words=highlight_words)
-    if len(prox_words) >= 2 and r.proximity_weight > 0:
+    return _assemble(got, filt, excl, r)
+
+
+def _word_clause(got: _Gathered, clause, analysed: _Analysed, analyzer: Analyzer, r: Ranking,
+                 synonyms: Synonyms | None, with_alts: bool, frame: frozenset[str],
+                 alone: bool) -> tuple[list[Q.Query], list[str]]:
+    """The required queries of one word clause and the words they stand
+    for; its weak words (single characters, stop words, a question's frame)
+    go to ``got.optional``."""
+    fields = _word_fields(clause.field, r)
+    units = got.admit(analysed.units[id(clause)])
+    if synonyms is not None:
+        units = synonyms.expand(units)
+    if not with_alts:
+        units = [replace(u, alts=()) for u in units]
+    # glossary terms rank below the typed words by their weight alone
+    # (Ranking.glossary_tier): no typed-words form to tier them by
+    got.has_alts = got.has_alts or any(len(u.alts) > (0 if r.glossary_tier else sum(a.builtin for a in u.alts))
+                                       for u in units)
+    strong = [u for u in units if not _weak(u) and u.text not in frame]
+    # A chunk of only weak words is kept required: measured better on the
+    # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
+    if not strong:
+        strong, weak = units, []
+    else:
+        weak = [u for u in units if _weak(u) or u.text in frame]
+    subs = [unit_query(u, fields, r, analysed.specs.get(u.text)) for u in strong]
+    if r.version_aware and alone:
+        got.versions += [version_query(analysed.specs[u.text], fields, r) for u in strong if u.text in analysed.specs]
+    got.mark(strong, analyzer.fold_query(clause.text).strip())
+    for u in weak if r.optional_weight > 0 else ():
+        got.optional.append(_optional_unit(u, units, fields, r))
+    return subs, [u.text for u in strong]
+
+
+def _optional_unit(u: Unit, units: list[Unit], fields: dict[str, float], r: Ranking) -> Q.Query:
+    """A weak word of a clause, adding score only."""
+    glued = _glued(u, units) if r.glue_weight > 0 else []
+    if not glued:
+        return unit_query(u, fields, r).with_boost(r.optional_weight)
+    # 慢 of 慢查询: the word it was cut from, not 慢 anywhere
+    phrases = [Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued]
+    return UnionOr(phrases) if len(phrases) > 1 else phrases[0]
+
+
+def _assemble(got: _Gathered, filt: Q.Query | None, excl: Q.Query | None, r: Ranking) -> BuiltQuery:
+    """The query of what was gathered: every required clause, the optional
+    ones and the proximity boosts adding score; the "most words" form."""
+    if not got.required:
+        return BuiltQuery(None, None, filt, excl, got.highlight, got.latin, highlight_words=got.highlight_words)
+    optional = got.optional
+    if len(got.prox_words) >= 2 and r.proximity_weight > 0:
         optional.append(UnionOr([
-            Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
-            Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
+            Q.Phrase("body", got.prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
+            Q.Phrase("title", got.prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
         ]))
-    if len(prox_words) >= 2 and r.title_phrase_weight > 0:
+    if len(got.prox_words) >= 2 and r.title_phrase_weight > 0:
         # a title that says what was typed, as typed: "Spring AI 1.0 GA" is
         # not "Spring AI Alibaba 1.0 GA", though both have every word
-        optional.append(Q.Phrase("title", seq_words, slop=1, boost=r.title_phrase_weight))
-    main = Q.And(required) if len(required) > 1 else required[0]
-    relaxed = UnionOr(required) if len(required) > 1 else None
+        optional.append(Q.Phrase("title", got.seq_words, slop=1, boost=r.title_phrase_weight))
+    main = Q.And(got.required) if len(got.required) > 1 else got.required[0]
+    relaxed = UnionOr(got.required) if len(got.required) > 1 else None
     if optional:
         opt = UnionOr(optional)
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
-                      question=question, units=list(required), unit_texts=unit_texts,
-                      highlight_words=highlight_words)
+    return BuiltQuery(main, relaxed, filt, excl, got.highlight, got.latin, got.has_alts, versions=got.versions,
+                      question=got.question, units=list(got.required), unit_texts=got.unit_texts,
+                      highlight_words=got.highlight_words)
 
 
 def _glued(u: Unit, units: list[Unit]) -> list[str]:

@@ -61,8 +61,10 @@ class Synonyms:
     def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> "Synonyms":
         """Groups of equivalent terms (``[["k8s", "Kubernetes"], …]``)."""
         syn = cls()
+        analysed: dict[str, Alternative] = {}  # a term of several groups is analysed once
         for group in groups:
-            keyed = [(tuple(u.text for u in alt.units), alt) for alt in (alternative(analyzer, t) for t in group)]
+            alts = [analysed[t] if t in analysed else analysed.setdefault(t, alternative(analyzer, t)) for t in group]
+            keyed = [(tuple(u.text for u in alt.units), alt) for alt in alts]
             for key, _alt in keyed:
                 if not key:
                     continue

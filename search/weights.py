@@ -35,3 +35,20 @@ def unit_weights(dfs: Sequence[int | None], n: int) -> list[float]:
     known = [w for w in out if w is not None]
     mean = sum(known) / len(known) if known else 1.0
     return [mean if w is None else w for w in out]
+
+
+def words_df(text: str, counts: ArticleCounts) -> int:
+    """Articles that have a required clause's word; for a multi-word synonym
+    term (``负载 均衡``) its rarest word's count, as informative as that."""
+    return min(counts.df(w) for w in text.split(" ")) if " " in text else counts.df(text)
+
+
+def forms_df(forms: Sequence[str], counts: ArticleCounts) -> int:
+    """Articles that have a unit's terms as passage evidence looks for them
+    (its first form, then its other forms, best first): the most that use
+    its first form or one of its next two single-word forms, so a word whose
+    usual synonym is common does not pass for rare."""
+    df = 0
+    for form in list(forms[:1]) + [a for a in forms[1:] if " " not in a][:2]:
+        df = max(df, counts.df(form))
+    return df

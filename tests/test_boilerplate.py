@@ -16,8 +16,9 @@ import pytest
 from indexer.analysis import Analyzer
 from search import DEFAULT_RANKING, Engine, search
 from search.boilerplate import document_counts, sentence_keys
-from search.rerank import DocText, evidence, unit_weights
+from search.rerank import DocText, evidence
 from search.snippets import Prepared
+from search.weights import forms_df, unit_weights
 from tests.conftest import build_index
 
 MODELS = ["Qwen2-7B", "GLM-4-9B", "Yi-6B", "Gemma-2B", "Phi-3-mini", "InternLM2-7B"]
@@ -97,7 +98,8 @@ def test_the_copied_sentence_is_no_evidence(site):
     gen = site.generation()
     searcher = gen.searcher()
     terms = [["pip"], ["安装"]]
-    prepared, weights = Prepared(terms), unit_weights(searcher, terms)
+    counts = gen.lexicon(searcher)
+    prepared, weights = Prepared(terms), unit_weights([forms_df(t, counts) for t in terms], searcher.doc_count())
     repeated = gen.repeated(searcher)
     for docnum in searcher.reader().all_doc_ids():
         path = searcher.stored_fields(docnum)["path"]
