@@ -14,7 +14,7 @@ leaves it out.
 The counts are made per index generation from the stored sections (one pass
 over them: ~0.3 s per 500 articles, 1–2 s for the 2,690 of the development
 corpus on a loaded 2-core machine) and kept with the generation
-(``engine._Generation.repeated``).
+(``generation.Generation.repeated``).
 """
 
 from __future__ import annotations

@@ -88,6 +88,9 @@ class ResultPage:
     facets: Facets = field(default_factory=Facets)
     note: str | None = None  # set when the engine relaxed or cut the query
     suggestion: str | None = None  # "did you mean"
+    #: cut short by the time limit: partial, and not kept in the result cache
+    #: (not in the JSON: the note tells a reader)
+    timed_out: bool = False
 
     @property
     def pages(self) -> int:

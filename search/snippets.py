@@ -278,7 +278,7 @@ class Joined(NamedTuple):
     (title first): one string to search instead of one per section, and
     sections stored as written (``indexer.stored``) folded once.
     ``search.rerank.DocText`` has these fields; the engine keeps one per
-    article (``engine.StoredCache``) and passes it."""
+    article (``generation.StoredArticles``) and passes it."""
 
     joined: str
     starts: tuple[int, ...]

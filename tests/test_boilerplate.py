@@ -98,7 +98,7 @@ def test_the_copied_sentence_is_no_evidence(site):
     gen = site.generation()
     searcher = gen.searcher()
     terms = [["pip"], ["安装"]]
-    counts = gen.lexicon(searcher)
+    counts = gen.counts(searcher)
     prepared, weights = Prepared(terms), unit_weights([forms_df(t, counts) for t in terms], searcher.doc_count())
     repeated = gen.repeated(searcher)
     for docnum in searcher.reader().all_doc_ids():
@@ -151,11 +151,11 @@ def test_a_new_generation_ranks_with_the_last_counts_while_its_own_are_made(tmp_
     build_index(corpus, tmp_path / "ix")
     engine = Engine(tmp_path / "ix", cache_size=0)
     search(engine, "pip 安装")  # counts this generation's sentences
-    old = engine.generation()._repeated
+    old = engine.generation().tables.repeated.value
     (corpus / "00-Qwen2-7B.md").unlink()
     build_index(corpus, tmp_path / "ix")
     gen = engine.generation()
-    assert gen.previous["_repeated"] is old
+    assert gen.tables.repeated.previous is old
     assert search(engine, "pip 安装").total == len(MODELS) - 1  # answered with the old counts
-    wait_for(lambda: gen._repeated is not None, what="the new counts")
-    assert sorted(gen._repeated.values())[-1] == len(MODELS) - 1 == sorted(old.values())[-1] - 1
+    wait_for(lambda: gen.tables.repeated.value is not None, what="the new counts")
+    assert sorted(gen.tables.repeated.value.values())[-1] == len(MODELS) - 1 == sorted(old.values())[-1] - 1

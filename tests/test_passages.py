@@ -54,7 +54,7 @@ def test_the_words_meet_in_one_sentence_of_the_seed_only(tutorials):
     gen = tutorials.generation()
     searcher = gen.searcher()
     terms = [["gpt-4", "gpt4"], ["参数"]]
-    counts = gen.lexicon(searcher)
+    counts = gen.counts(searcher)
     prepared, weights = Prepared(terms), unit_weights([forms_df(t, counts) for t in terms], searcher.doc_count())
     together = {}
     for docnum in searcher.reader().all_doc_ids():

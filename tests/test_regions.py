@@ -44,7 +44,7 @@ def _units(engine, text):
     an = gen.analyzer
     units = regions.rejoin(analyse(an, text), an)
     tw = regions.taiwanese(units, regions.written_traditional(text, an), an)
-    return [(u.text, [a.text for a in u.alts]) for u in regions.resolve(units, gen.lexicon(gen.searcher()), an, tw)]
+    return [(u.text, [a.text for a in u.alts]) for u in regions.resolve(units, gen.counts(gen.searcher()), an, tw)]
 
 
 def test_a_word_both_regions_use_is_read_as_taiwanese_only_in_a_taiwanese_query(zh_engine):

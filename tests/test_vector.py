@@ -56,7 +56,7 @@ PLAIN_RANKING = dataclasses.replace(qbuild.DEFAULT_RANKING, version_aware=False,
 
 def _queries_of(engine: Engine, text: str) -> list[Q.Query]:
     gen = engine.generation()
-    built = qbuild.build(syntax.parse(text), gen.analyzer, PLAIN_RANKING, engine.synonyms(gen), gen.lexicon(gen.searcher()))
+    built = qbuild.build(syntax.parse(text), gen.analyzer, PLAIN_RANKING, engine.synonyms(gen), gen.counts(gen.searcher()))
     return [q for q in (built.query, built.relaxed, built.exclude) if q is not None]
 
 
@@ -110,12 +110,15 @@ def test_a_passed_deadline_cuts_optional_work_with_a_note(engine, monkeypatch):
     """The time limit is checked between phrase candidates and before optional
     clauses: with no time at all, a query still answers, marked as partial."""
     import search.engine as engine_mod
+    from search.pipeline import TIMED_OUT_NOTE
 
     monkeypatch.setattr(engine_mod, "TIME_LIMIT_S", 0.0)
-    cold = Engine(engine.index_dir, cache_size=0)
+    cold = Engine(engine.index_dir)
     res = search(cold, "OpenAI 发布 了 什么 模型")
-    assert res.note and engine_mod.TIMED_OUT_NOTE in res.note
+    assert res.timed_out and res.note and TIMED_OUT_NOTE in res.note
     assert res.total > 0
+    assert "timed_out" not in res.to_dict()  # the note tells a reader
+    assert len(cold.generation().results) == 0  # a partial page is not kept
 
 
 def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
