@@ -1,4 +1,4 @@
-"""Sentences a site repeats across many of its articles (issue 20, points 4 and 5).
+"""Sentences a site repeats across many of its articles.
 
 Tutorial sites copy the same sentences into every article: "首先 pip 换源加速
 下载并安装依赖包", "梯度累加，如果你的显存比较小……", a "MySQL 兼容性" note under

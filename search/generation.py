@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Generic, TypeVar
 
 from indexer.analysis import Analyzer
@@ -202,31 +202,35 @@ class _NoValues:
 _NO_VALUES = _NoValues()
 
 
+@dataclass(eq=False)
 class Generation:
     """One generation of the index and what is derived from it (see the
-    module docstring).  ``results``, ``postings``: its result-page and
-    posting-list caches; ``stored_bytes``: the budget of its stored
-    articles; ``previous``: the generation it replaces, whose derived tables
-    answer until its own are built."""
+    module docstring).  ``stored_bytes``: the budget of its stored articles;
+    ``previous``: the generation it replaces, whose derived tables answer
+    until its own are built."""
 
-    def __init__(self, name: str, ix, meta: dict, analyzer: Analyzer, *, results: LRU, postings: LRU,
-                 stored_bytes: int, previous: Generation | None = None) -> None:
-        self.name = name
-        self.ix = ix
-        self.meta = meta
-        self.analyzer = analyzer
-        self.results = results
-        self.postings = postings
-        self.stored = StoredArticles(stored_bytes, analyzer.fold)
-        self.tables = DerivedTables.after(previous.tables if previous is not None else None, analyzer.fold)
-        #: guards the facet labels, the segments' arrays and the derived tables
-        self.lock = threading.Lock()
-        #: held while a derived table is built in the foreground
-        self.derive_lock = threading.Lock()
-        self._local = threading.local()  # this thread's searcher and column readers
-        self._labels: dict[str, dict[str, tuple[str, int]]] | None = None
-        self._arrays: dict[object, vector.SegmentArrays] = {}
-        self._counts: LRU[str, int] = LRU(COUNTED_WORDS)
+    name: str
+    ix: object  # the Whoosh index
+    meta: dict  # the generation's record (``indexer.store``)
+    analyzer: Analyzer
+    results: LRU  # result pages (``search.engine.search``)
+    postings: LRU  # decoded posting lists (``vector.postings_cache``)
+    stored_bytes: InitVar[int]
+    previous: InitVar[Generation | None] = None
+    stored: StoredArticles = field(init=False)
+    tables: DerivedTables = field(init=False)
+    #: guards the facet labels, the segments' arrays and the derived tables
+    lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    #: held while a derived table is built in the foreground
+    derive_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _local: threading.local = field(init=False, default_factory=threading.local)  # this thread's searcher, columns
+    _labels: dict[str, dict[str, tuple[str, int]]] | None = field(init=False, default=None)
+    _arrays: dict[object, vector.SegmentArrays] = field(init=False, default_factory=dict)
+    _counts: LRU[str, int] = field(init=False, default_factory=lambda: LRU(COUNTED_WORDS))
+
+    def __post_init__(self, stored_bytes: int, previous: Generation | None) -> None:
+        self.stored = StoredArticles(stored_bytes, self.analyzer.fold)
+        self.tables = DerivedTables.after(previous.tables if previous is not None else None, self.analyzer.fold)
 
     def searcher(self):
         """This thread's Whoosh searcher of the generation."""

@@ -60,7 +60,7 @@ class Ranking:
     proximity_weight: float = 1.0
     proximity_slop: int = 8
     #: the typed words in the typed order, next to each other, in the title
-    #: (a version then belongs to the name typed before it: issue 20, point 6)
+    #: (a version then belongs to the name typed before it)
     title_phrase_weight: float = 1.0
     optional_weight: float = 0.3  # single Han characters and stop words
     #: a single character cut off a word (慢 of 慢查询) adds the score of the
@@ -512,7 +512,7 @@ def _glued(u: Unit, units: list[Unit]) -> list[str]:
     """A single Han character that is not a function word (慢 of 慢查询, 大 of
     大模型, 写 of 写古诗), joined to the Han words typed right before and after
     it: jieba cut it off a word its dictionary lacks, and the character alone
-    would match it scattered anywhere in an article (issue 20, point 2)."""
+    would match it scattered anywhere in an article."""
     if u.kind != UnitKind.HAN or len(u.text) != 1 or u.text in STOPWORDS:
         return []
     i = next((k for k, v in enumerate(units) if v is u), -1)

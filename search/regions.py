@@ -41,7 +41,7 @@ from functools import cached_property
 
 from indexer.analysis import Analyzer, UnitKind
 
-from .units import Alternative, Unit, alternative
+from .units import Alternative, Unit, alternative, replace_runs
 from .weights import ArticleCounts
 
 #: Computing words that Taiwan (and Hong Kong) write differently and OpenCC's
@@ -165,20 +165,14 @@ def taiwan_only(tw: str, cn: str, t: Tables) -> bool:
 def rejoin(units: list[Unit] | tuple[Unit, ...], analyzer: Analyzer) -> list[Unit]:
     """Put back together a Taiwan word jieba cut (快取 → 快 / 取)."""
     forward = tables(analyzer).forward
-    out: list[Unit] = []
-    i = 0
-    while i < len(units):
-        for n in range(min(MAX_PIECES, len(units) - i), 1, -1):
-            span = units[i:i + n]
-            word = "".join(u.text for u in span)
-            if all(u.kind == UnitKind.HAN for u in span) and word in forward:
-                out.append(Unit(word, UnitKind.HAN, tuple(u.text for u in span)))
-                i += n
-                break
-        else:
-            out.append(units[i])
-            i += 1
-    return out
+
+    def join(span: tuple[Unit, ...]) -> Unit | None:
+        word = "".join(u.text for u in span)
+        if all(u.kind == UnitKind.HAN for u in span) and word in forward:
+            return Unit(word, UnitKind.HAN, tuple(u.text for u in span))
+        return None
+
+    return replace_runs(units, MAX_PIECES, 2, join)
 
 
 def taiwanese(units: list[Unit], traditional: bool, analyzer: Analyzer) -> bool:

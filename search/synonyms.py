@@ -23,7 +23,7 @@ from pathlib import Path
 from indexer.analysis import Analyzer, UnitKind
 
 from .corpusfile import CorpusFile
-from .units import Alternative, Unit, alternative
+from .units import Alternative, Unit, alternative, replace_runs
 
 log = logging.getLogger(__name__)
 
@@ -119,25 +119,17 @@ class Synonyms:
         """Attach synonyms to the units; a multi-unit match becomes one phrase unit."""
         if not self.table:
             return units
-        out: list[Unit] = []
-        i = 0
-        while i < len(units):
-            for n in range(min(self.longest, len(units) - i), 0, -1):
-                key = tuple(u.text for u in units[i:i + n])
-                alts = self.table.get(key)
-                if alts is None:
-                    continue
-                if n == 1:
-                    u = units[i]
-                    out.append(replace(u, alts=u.alts + tuple(_new(alts, u.alts))))
-                else:
-                    out.append(Unit(" ".join(key), UnitKind.PHRASE, key, tuple(alts), tuple(units[i:i + n])))
-                i += n
-                break
-            else:
-                out.append(units[i])
-                i += 1
-        return out
+        return replace_runs(units, self.longest, 1, self._attach)
+
+    def _attach(self, run: tuple[Unit, ...]) -> Unit | None:
+        """The run with its synonyms attached, or None if it has none."""
+        key = tuple(u.text for u in run)
+        alts = self.table.get(key)
+        if alts is None:
+            return None
+        if len(run) == 1:
+            return replace(run[0], alts=run[0].alts + tuple(_new(alts, run[0].alts)))
+        return Unit(" ".join(key), UnitKind.PHRASE, key, tuple(alts), run)
 
 
 def _new(alts: list[Alternative], have: list[Alternative] | tuple[Alternative, ...]) -> list[Alternative]:

@@ -16,6 +16,7 @@ text again: one query costs one analysis per clause.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.analysis import Analyzer, QueryUnit, UnitKind
@@ -63,3 +64,23 @@ def analyse(analyzer: Analyzer, text: str) -> tuple[Unit, ...]:
 def alternative(analyzer: Analyzer, text: str, builtin: bool = False) -> Alternative:
     """``text`` as an alternative, analysed."""
     return Alternative(text, analyzer.fold_query(text), analyse(analyzer, text), builtin)
+
+
+def replace_runs(units: list[Unit] | tuple[Unit, ...], longest: int, shortest: int,
+                 join: Callable[[tuple[Unit, ...]], Unit | None]) -> list[Unit]:
+    """``units`` with runs of ``shortest`` to ``longest`` of them replaced by
+    one unit, leftmost first and the longest run at each place:
+    ``join(run)`` is what replaces a run, or None when it is not one."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        for n in range(min(longest, len(units) - i), shortest - 1, -1):
+            joined = join(tuple(units[i:i + n]))
+            if joined is not None:
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(units[i])
+            i += 1
+    return out
