@@ -31,6 +31,9 @@ HAN_RUN_RE = re.compile(f"[{HAN_CLASS}]+")
 #: Latin ``.`` is left out: it is a decimal point, a version's or a file
 #: name's dot as often as a full stop.)
 SENTENCE_ENDS = "。！？；!?;\n"
+#: Those of :data:`SENTENCE_ENDS` that close a sentence for good: a passage
+#: cut after one needs no "…".
+FULL_STOPS = "。！？!?"
 
 
 def is_han_char(ch: str) -> bool:

@@ -208,7 +208,7 @@ def _phrase_unit_forms(unit: Unit, fields: dict[str, float], r: Ranking) -> Q.Qu
     boost counts them written together).  So ``负载均衡`` (cut 负载 / 均衡)
     or ``大模型`` (大 / 模型) rank as before a glossary named them, and only
     their synonyms are new."""
-    parts = unit.words
+    parts = unit.words  # the typed units it joins, as the clause was cut
     strong = [_unit_forms(p, fields, r) for p in parts if not _weak(p)]
     if not strong:  # only weak words (的 是): the phrase itself
         return _phrase_any(unit.parts, fields)

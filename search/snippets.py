@@ -30,7 +30,7 @@ from typing import NamedTuple
 from indexer.stored import FoldFn, folded_text, original_slice
 
 from . import bounds
-from .chars import HAN_CLASS, SENTENCE_ENDS
+from .chars import FULL_STOPS, HAN_CLASS, SENTENCE_ENDS
 
 SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
 SNIPPET_MAX = 160
@@ -244,7 +244,7 @@ def _render(text: str, start: int, end: int, matches: list[Match], n: int | None
         end -= 1
     body = mark(text, matches, start, end).replace("\n", " ")
     prefix = "…" if start > 0 or before else ""
-    suffix = "…" if end < (len(text) if n is None else n) and text[end - 1] not in "。！？!?" else ""
+    suffix = "…" if end < (len(text) if n is None else n) and text[end - 1] not in FULL_STOPS else ""
     return prefix + body + suffix
 
 
