@@ -83,6 +83,12 @@ class LRU(Generic[K, V]):
             self._add(key, value, cost)
         return value
 
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._items.clear()
+            self.total = 0
+
     def _cost(self, value: V) -> int:
         return 1 if self._size is None else self._size(value)
 

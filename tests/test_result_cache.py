@@ -105,6 +105,8 @@ def test_a_cache_by_bytes_drops_the_oldest_until_within_its_limit():
     # replacing a value counts its new size
     cache.put("d", "ddddd")
     assert cache.total == 5 and cache.get("d") == "ddddd"
+    cache.clear()
+    assert len(cache) == cache.total == 0 and cache.get("d") is None
     off = LRU(0, size=len)
     assert off.get_or_make("a", make("made")) == "made" and off.get_or_make("a", make("again")) == "again"
     assert len(off) == 0
