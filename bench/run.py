@@ -215,7 +215,7 @@ def bench_queries(corpus: Path, index: Path, passes: int, skip_peer: bool, out_d
     if p.returncode != 0:
         raise SystemExit(f"latency.py failed:\n{p.stderr[-3000:]}")
     print(p.stdout, flush=True)
-    # The engine keeps decoded posting lists (search.vector.PostingsCache); the
+    # The engine keeps decoded posting lists (search.vector.postings_cache); the
     # warm passes above reuse them.  The same queries with that cache off show
     # what decoding every list on every query costs.
     from search import DEFAULT_RANKING, Engine

@@ -58,7 +58,7 @@ def main() -> int:
     for q in load_judged(args.queries) + TRADITIONAL:
         page = search(engine, q)
         built = qbuild.build(syntax.parse(q), gen.analyzer, qbuild.DEFAULT_RANKING, engine.synonyms(),
-                             gen.lexicon(searcher))
+                             gen.counts(searcher))
         prepared = Prepared(built.highlight_terms, built.highlight_words)
         for h in page.hits:
             docnum = searcher.document_number(path=h.path)

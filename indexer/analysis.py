@@ -38,7 +38,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -124,10 +124,6 @@ class QueryUnit:
     text: str
     kind: UnitKind
     parts: list[str]
-    alts: list[str] = field(default_factory=list)  # synonyms / region words
-    #: those of ``alts`` that come from the built-in glossary (``search.glossary``),
-    #: which rank below the site's own synonyms
-    builtin_alts: frozenset[str] = frozenset()
 
 
 def userdict_fingerprint(userdict: Path | None) -> str:
@@ -210,9 +206,6 @@ class Analyzer:
 
     def fold_label(self, label: str) -> str:
         return self.folding.fold_label(label)
-
-    def region_alternatives(self, word: str) -> list[str]:
-        return self.folding.region_alternatives(word)
 
     # -- token streams ---------------------------------------------------
 
@@ -417,8 +410,7 @@ class Analyzer:
                 followers.append(toks[j])
                 j += 1
             if tok.role == Role.MAIN:
-                units.append(QueryUnit(tok.text, UnitKind.HAN, _cover(tok.text, [f.text for f in followers]),
-                                       self.region_alternatives(tok.text)))
+                units.append(QueryUnit(tok.text, UnitKind.HAN, _cover(tok.text, [f.text for f in followers])))
             elif tok.role == Role.COMPOUND:
                 units.append(QueryUnit(tok.text, UnitKind.COMPOUND, [f.text for f in followers if f.role == Role.PART]))
             else:

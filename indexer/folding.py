@@ -173,16 +173,3 @@ class Folding:
                 if key != value and len(key) >= 2 and _HAN_ANY_RE.search(key):
                     table.setdefault(key, value)
         return table
-
-    @cached_property
-    def _region_reverse(self) -> dict[str, list[str]]:
-        rev: dict[str, list[str]] = {}
-        for k, v in self.region_table.items():
-            rev.setdefault(v, []).append(k)
-        return rev
-
-    def region_alternatives(self, word: str) -> list[str]:
-        """Other regions' words for a folded word, both ways (软体 ↔ 软件)."""
-        table = self.region_table
-        out = [table[word]] if word in table else []
-        return out + [w for w in self._region_reverse.get(word, ()) if w not in out]

@@ -1,4 +1,4 @@
-"""Sentences a site repeats across many of its articles (issue 20, points 4 and 5).
+"""Sentences a site repeats across many of its articles.
 
 Tutorial sites copy the same sentences into every article: "首先 pip 换源加速
 下载并安装依赖包", "梯度累加，如果你的显存比较小……", a "MySQL 兼容性" note under
@@ -14,7 +14,7 @@ leaves it out.
 The counts are made per index generation from the stored sections (one pass
 over them: ~0.3 s per 500 articles, 1–2 s for the 2,690 of the development
 corpus on a loaded 2-core machine) and kept with the generation
-(``engine._Generation.repeated``).
+(``generation.Generation.repeated``).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from collections import Counter
 
 from indexer.stored import FoldFn, folded_text
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_BREAKS = "。！？；!?;\n"
-_SENTENCE = re.compile(f"[^{_BREAKS}]+")
-_NOT_HAN = re.compile(f"[^{_HAN}]+")
+from .chars import HAN_CLASS, SENTENCE_ENDS
+
+_SENTENCE = re.compile(f"[^{SENTENCE_ENDS}]+")
+_NOT_HAN = re.compile(f"[^{HAN_CLASS}]+")
 #: everything but Han characters and sentence breaks: one pass over a whole text
-_NOT_HAN_OR_BREAK = re.compile(f"[^{_HAN}{_BREAKS}]+")
-_BREAK = re.compile(f"[{_BREAKS}]")
+_NOT_HAN_OR_BREAK = re.compile(f"[^{HAN_CLASS}{SENTENCE_ENDS}]+")
+_BREAK = re.compile(f"[{SENTENCE_ENDS}]")
 #: Sentences of fewer Han characters are phrases ("输出结果如下"), which any
 #: articles may share without being copies of one another.
 MIN_CHARS = 8

@@ -269,7 +269,7 @@ def _load(text: str, path: Path) -> dict:
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"not valid TOML: {exc}") from None
     else:
-        import yaml
+        import yaml  # on first use: a TOML file (or none) never needs it
 
         try:
             data = yaml.safe_load(text)

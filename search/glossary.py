@@ -1,4 +1,4 @@
-"""The built-in starter glossary (issue 20, point 3).
+"""The built-in starter glossary.
 
 A site rarely ships a synonyms file, so until this existed a user's site got
 no bridge between the words people type and the words its articles use

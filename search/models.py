@@ -59,7 +59,7 @@ class Hit:
     snippet_html: str
     section: str | None  # heading of the section the snippet came from
     anchor: str | None  # that heading's anchor slug
-    #: the best matching sections, best first (at most ``SECTIONS_PER_HIT``):
+    #: the best matching sections, best first (at most ``hits.SECTIONS_PER_HIT``):
     #: the first is the one ``snippet_html`` comes from; empty when only the
     #: title or the tags match
     sections: list[SectionHit] = field(default_factory=list)
@@ -88,6 +88,9 @@ class ResultPage:
     facets: Facets = field(default_factory=Facets)
     note: str | None = None  # set when the engine relaxed or cut the query
     suggestion: str | None = None  # "did you mean"
+    #: cut short by the time limit: partial, and not kept in the result cache
+    #: (not in the JSON: the note tells a reader)
+    timed_out: bool = False
 
     @property
     def pages(self) -> int:

@@ -25,13 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .chars import HAN_RUN_RE
 from .engine import Engine
 from .pinyin import looks_like_pinyin
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
 _NUMERONYM = re.compile(r"^([a-z])(\d{1,2})([a-z])$")
 _ACRONYM = re.compile(r"^[a-z]{2,6}$")
-_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 #: Below this Dice similarity a title is not worth offering.
 MIN_TITLE_SIMILARITY = 0.2
@@ -66,7 +66,7 @@ class OfferFinder:
     def offers(self, query: str) -> Offers:
         folded = self.fold(query or "").strip()
         words = _LATIN_WORD.findall(folded)
-        latin_only = bool(words) and not _HAN_RUN.search(folded)
+        latin_only = bool(words) and not HAN_RUN_RE.search(folded)
         out = Offers()
         if latin_only and looks_like_pinyin(" ".join(words)):
             if self._pinyin is None:
@@ -143,7 +143,7 @@ def grams(folded: str) -> set[str]:
     """Character n-grams of folded text: each Han character and pair of
     neighbours, the trigrams of each Latin word (with its ends marked)."""
     out: set[str] = set()
-    for run in _HAN_RUN.findall(folded):
+    for run in HAN_RUN_RE.findall(folded):
         out.update(run)
         out.update(run[i:i + 2] for i in range(len(run) - 1))
     for w in _LATIN_WORD.findall(folded):

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import islice, product
+
+from .chars import COMMON_HAN_CLASS
+from .spelling import term_counts
 
 _VOCAB_FIELDS = ("title", "keywords", "headings", "body")
-_HAN_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_HAN_TERM = re.compile(f"^[{COMMON_HAN_CLASS}]{{2,6}}$")
 MIN_DF = 2
 
 SYLLABLES = frozenset("""
@@ -72,8 +76,9 @@ def looks_like_pinyin(query: str) -> bool:
 
 def _readings(term: str, limit: int = 8) -> list[str]:
     """Every toneless reading of ``term`` (polyphones: 微调 → weitiao, weidiao)."""
-    from itertools import islice, product
-
+    # imported on first use: loading pypinyin's dictionaries takes ~0.2 s, and
+    # only a process that builds a pinyin index (on a query that finds
+    # little) needs them
     from pypinyin import Style, pinyin
 
     per_char = pinyin(term, style=Style.NORMAL, heteronym=True, errors="ignore")
@@ -86,14 +91,9 @@ class PinyinIndex:
     def __init__(self, reader) -> None:
         df: dict[str, int] = defaultdict(int)
         for fieldname in _VOCAB_FIELDS:
-            if fieldname not in reader.schema:
-                continue
-            for leaf, _ in reader.leaf_readers():
-                # Han terms sort after all ASCII ones: start at the first CJK byte
-                for btext, info in leaf.iter_field(fieldname, "\u4e00"):
-                    term = btext.decode("utf-8", "replace")
-                    if _HAN_TERM.match(term):
-                        df[term] += info.doc_frequency()
+            # Han terms sort after all ASCII ones: start at the first of the block
+            for term, n in term_counts(reader, fieldname, _HAN_TERM, start=COMMON_HAN_CLASS[0]).items():
+                df[term] += n
         self.by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for term, n in df.items():
             if n >= MIN_DF:

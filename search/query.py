@@ -11,16 +11,21 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
 
-from indexer.analysis import Analyzer, QueryUnit, Role, UnitKind, bigrams_of, is_han
+from indexer.analysis import Analyzer, Role, UnitKind, bigrams_of
 
 from . import regions
+from .chars import all_han, has_han, is_han_char
+from .snippets import Prepared
 from .synonyms import Synonyms
 from .syntax import ParsedQuery
+from .units import Unit, analyse
 from .versions import VersionQuery, VersionSpec, specs_of
+from .weights import ArticleCounts, forms_df, words_df
 
 
 class UnionOr(Q.Or):
@@ -55,7 +60,7 @@ class Ranking:
     proximity_weight: float = 1.0
     proximity_slop: int = 8
     #: the typed words in the typed order, next to each other, in the title
-    #: (a version then belongs to the name typed before it: issue 20, point 6)
+    #: (a version then belongs to the name typed before it)
     title_phrase_weight: float = 1.0
     optional_weight: float = 0.3  # single Han characters and stop words
     #: a single character cut off a word (慢 of 慢查询) adds the score of the
@@ -149,8 +154,9 @@ def _term_any(text: str, fields: dict[str, float], boost: float = 1.0) -> Q.Quer
     return UnionOr([Q.Term(f, text, boost=wt * boost) for f, wt in fields.items()])
 
 
-def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
+def _phrase_any(words: Sequence[str], fields: dict[str, float], boost: float = 1.0,
                 slop: int = 1) -> Q.Query:
+    words = list(words)
     subs = [Q.Phrase(f, words, slop=slop, boost=wt * boost)
             for f, wt in fields.items() if f != "code"]
     if "code" in fields:
@@ -158,25 +164,25 @@ def _phrase_any(words: list[str], fields: dict[str, float], boost: float = 1.0,
     return UnionOr(subs)
 
 
-def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
-               r: Ranking = DEFAULT_RANKING, spec: VersionSpec | None = None) -> Q.Query:
+def unit_query(unit: Unit, fields: dict[str, float], r: Ranking = DEFAULT_RANKING,
+               spec: VersionSpec | None = None) -> Q.Query:
     """All the ways one unit may match, exact ways scoring highest.  ``spec``:
     the version the unit asks for (``search.versions``), if any."""
     if spec is not None and r.version_aware:
         q: Q.Query = version_query(spec, fields, r)
     else:
-        q = _unit_forms(unit, fields, r, analyzer)
+        q = _unit_forms(unit, fields, r)
     if not unit.alts:
         return q
     alts = [q]
     for alt in unit.alts:
-        if alt in unit.builtin_alts and r.glossary_exact:
+        if alt.builtin and r.glossary_exact:
             few = {f: w for f, w in fields.items() if f in GLOSSARY_FIELDS} or fields
-            sub = [_term_any(u.text, few) for u in _alt_units(analyzer, alt)]
+            sub = [_term_any(u.text, few) for u in alt.units]
         else:
-            sub = [_unit_forms(u, fields, r) for u in _alt_units(analyzer, alt)]
+            sub = [_unit_forms(u, fields, r) for u in alt.units]
         if sub:
-            weight = r.glossary_weight if alt in unit.builtin_alts else r.synonym_weight
+            weight = r.glossary_weight if alt.builtin else r.synonym_weight
             alts.append((Q.And(sub) if len(sub) > 1 else sub[0]).with_boost(weight))
     if len(alts) == 1:
         return q
@@ -190,33 +196,19 @@ def unit_query(unit: QueryUnit, fields: dict[str, float], analyzer: Analyzer,
 GLOSSARY_FIELDS = frozenset({"title", "headings", "body"})
 
 
-def _alt_units(analyzer: Analyzer, alt: str) -> list[QueryUnit]:
-    """``analyzer.query_units(alt)``, kept with the analyzer: the same
-    synonyms and glossary terms come back query after query."""
-    memo = analyzer.derived("alt_units", dict)
-    got = memo.get(alt)
-    if got is None:
-        if len(memo) > 20_000:
-            memo.clear()
-        got = memo[alt] = analyzer.query_units(alt)
-    return got
-
-
 def version_query(spec: VersionSpec, fields: dict[str, float], r: Ranking) -> VersionQuery:
     return VersionQuery(spec, fields, exact_boost=r.version_weight, sibling_weight=r.version_sibling_weight,
                         other_weight=r.version_other_weight, loose_weight=r.loose_weight)
 
 
-def _phrase_unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
-                       analyzer: Analyzer | None) -> Q.Query:
+def _phrase_unit_forms(unit: Unit, fields: dict[str, float], r: Ranking) -> Q.Query:
     """The words of a multi-word synonym term as typed, matched exactly as
     they would be without the synonym: each informative word required, a
     single character or a stop word only adding score (the query's proximity
     boost counts them written together).  So ``负载均衡`` (cut 负载 / 均衡)
     or ``大模型`` (大 / 模型) rank as before a glossary named them, and only
     their synonyms are new."""
-    parts = [QueryUnit(p, UnitKind.HAN, []) for p in unit.parts] if analyzer is None else \
-        [u for p in unit.parts for u in analyzer.query_units(p)]
+    parts = unit.words  # the typed units it joins, as the clause was cut
     strong = [_unit_forms(p, fields, r) for p in parts if not _weak(p)]
     if not strong:  # only weak words (的 是): the phrase itself
         return _phrase_any(unit.parts, fields)
@@ -227,10 +219,9 @@ def _phrase_unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
     return Q.AndMaybe(main, UnionOr(weak) if len(weak) > 1 else weak[0])
 
 
-def _unit_forms(unit: QueryUnit, fields: dict[str, float], r: Ranking,
-                analyzer: Analyzer | None = None) -> Q.Query:
+def _unit_forms(unit: Unit, fields: dict[str, float], r: Ranking) -> Q.Query:
     if unit.kind == UnitKind.PHRASE:  # several words typed that are one synonym term
-        return _phrase_unit_forms(unit, fields, r, analyzer)
+        return _phrase_unit_forms(unit, fields, r)
     if unit.kind == UnitKind.COMPOUND:
         alts = [_term_any(unit.text, fields, r.compound_bonus)]
         if unit.parts:
@@ -266,13 +257,13 @@ def phrase_query(text: str, fields: dict[str, float], analyzer: Analyzer,
     if not words:
         return None
     if len(words) == 1:
-        only = analyzer.query_units(text)
-        return unit_query(only[0], fields, analyzer, r) if only else None
+        only = analyse(analyzer, text)
+        return unit_query(regions.quoted(only[0], analyzer), fields, r) if only else None
     alts = [_phrase_any(words, fields, 1.0, slop=1)]
     folded = analyzer.fold_query(text)
     han = "".join(ch for ch in folded if not ch.isspace())
     grams = bigrams_of(han)
-    if grams and all("\u3400" <= ch <= "\U0002ffff" for ch in han):
+    if grams and all_han(han):
         alts.append(Q.Phrase("bigram", grams, boost=r.bigram_weight))
     return UnionOr(alts)
 
@@ -305,162 +296,223 @@ class BuiltQuery:
     #: it comes from, so the marks of one typed word that jieba splits can be
     #: shown as one (``search.snippets.Prepared``); never used for ranking
     highlight_words: list[str] = field(default_factory=list)
+    #: ``highlight_terms`` prepared for searching text, once per query: what
+    #: passage evidence, snippets and titles look for
+    prepared: Prepared | None = None
+    #: for each required clause (``units``): how many articles have its word
+    #: (``search.weights.words_df``); None for a group such as ``a OR b``
+    unit_dfs: list[int | None] = field(default_factory=list)
+    #: for each entry of ``highlight_terms``: how many articles have its
+    #: terms (``search.weights.forms_df``), what passage evidence weighs it by
+    term_dfs: list[int] = field(default_factory=list)
 
 
-Lexicon = regions.Lexicon  # what query building may ask of the index
-
-
-def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking = DEFAULT_RANKING,
-          synonyms: Synonyms | None = None, lexicon: Lexicon | None = None) -> BuiltQuery:
+def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None,
+          counts: ArticleCounts) -> BuiltQuery:
     """The query for ``pq``, and its typed-words-only form when they differ.
-    The query text is segmented once for both, by the index's ``analyzer``.
-    With a ``lexicon`` (the engine passes the index's), a region word is read
-    as the corpus writes it (:func:`search.regions.resolve`)."""
-    clauses = [c for g in pq.groups for c in g if not c.phrase]
-    clause_units = {id(c): regions.rejoin(analyzer.query_units(c.text), analyzer) for c in clauses}
-    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
-                                  any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
-    clause_units = {k: regions.resolve(units, lexicon, analyzer, taiwanese) for k, units in clause_units.items()}
+    Each clause is analysed once for both, by the index's ``analyzer``;
+    ``counts`` (the index's document frequencies) read a region word as the
+    corpus writes it (:func:`search.regions.resolve`) and say how
+    informative each word is (``search.weights``)."""
+    clause_units = _clause_units(pq, analyzer, counts)
+    phrases = {id(c): phrase_query(c.text, _word_fields(c.field, r), analyzer, r)
+               for g in pq.groups for c in g if c.phrase}
     # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
     # text: synonyms and the typed-words form make new unit objects
     ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
     specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered)) if sp is not None}
-    built = _build(pq, analyzer, r, synonyms, True, clause_units, specs)
+    built = _build(pq, analyzer, r, synonyms, True, _Analysed(clause_units, phrases, specs))
     if built.has_alts:
-        typed = _build(pq, analyzer, r, None, False, clause_units, specs)
+        typed = _build(pq, analyzer, r, None, False, _Analysed(clause_units, phrases, specs))
         built.typed = typed.query
         if typed.unit_texts == built.unit_texts:  # a multi-word synonym merges units
             built.typed_units = typed.units
+    built.prepared = Prepared(built.highlight_terms, built.highlight_words)
+    built.unit_dfs = [None if text is None else words_df(text, counts) for text in built.unit_texts]
+    built.term_dfs = [forms_df(forms, counts) for forms in built.highlight_terms]
     return built
 
 
-def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
-           clause_units: dict[int, list[QueryUnit]], specs: dict[str, VersionSpec]) -> BuiltQuery:
-    required: list[Q.Query] = []
-    optional: list[Q.Query] = []
-    highlight: list[list[str]] = []
-    highlight_words: list[str] = []
-    latin: list[str] = []
-    has_alts = False
-    prox_words: list[str] = []
-    seq_words: list[str] = []  # prox_words with compounds as their parts
-    seen_units: set[str] = set()
-    capped = False
-    versions: list[VersionQuery] = []
-    unit_texts: list[str | None] = []
-    question = any(u.text in QUESTION_WORDS for units in clause_units.values() for u in units) \
-        or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
-    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
+def _clause_units(pq: ParsedQuery, analyzer: Analyzer, counts: ArticleCounts) -> dict[int, list[Unit]]:
+    """Each word clause's units (by the clause's ``id``), region words read
+    in the corpus's vocabulary: the one analysis of each clause."""
+    clauses = [c for g in pq.groups for c in g if not c.phrase]
+    clause_units = {id(c): regions.rejoin(analyse(analyzer, c.text), analyzer) for c in clauses}
+    taiwanese = regions.taiwanese([u for units in clause_units.values() for u in units],
+                                  any(regions.written_traditional(c.text, analyzer) for c in clauses), analyzer)
+    return {k: regions.resolve(units, counts, analyzer, taiwanese) for k, units in clause_units.items()}
 
+
+@dataclass
+class _Analysed:
+    """What :func:`build` analysed once for both forms of the query."""
+
+    units: dict[int, list[Unit]]  # word clause (its id) → its units
+    phrases: dict[int, Q.Query | None]  # quoted clause (its id) → its query
+    specs: dict[str, VersionSpec]  # unit text → the version it asks for
+
+
+@dataclass
+class _Gathered:
+    """What :func:`_build` gathers clause by clause."""
+
+    question: bool
+    required: list[Q.Query] = field(default_factory=list)
+    unit_texts: list[str | None] = field(default_factory=list)  # for each required clause
+    optional: list[Q.Query] = field(default_factory=list)
+    highlight: list[list[str]] = field(default_factory=list)
+    highlight_words: list[str] = field(default_factory=list)
+    latin: list[str] = field(default_factory=list)
+    versions: list[VersionQuery] = field(default_factory=list)
+    prox_words: list[str] = field(default_factory=list)
+    seq_words: list[str] = field(default_factory=list)  # prox_words with compounds as their parts
+    has_alts: bool = False
+    seen: set[str] = field(default_factory=set)
+    capped: bool = False
+
+    def admit(self, units: list[Unit]) -> list[Unit]:
+        """``units`` without those already asked for (a repeated word adds
+        cost, not meaning), up to :data:`MAX_QUERY_UNITS` in all."""
+        out = []
+        for u in units:
+            if u.text in self.seen:
+                continue
+            if len(self.seen) >= MAX_QUERY_UNITS:
+                self.capped = True
+                break
+            self.seen.add(u.text)
+            out.append(u)
+        return out
+
+    def mark(self, strong: list[Unit], typed_word: str) -> None:
+        """Record what the required units of one clause mark and how they
+        stand together (the proximity and title-phrase boosts)."""
+        for u in strong:
+            self.highlight.append(_unit_highlight(u))
+            self.highlight_words.append(typed_word)
+            if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
+                self.prox_words += [p for p in u.parts if not _weak_text(p)]
+                self.seq_words += [p for p in u.parts if not _weak_text(p)]
+            elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
+                self.prox_words.append(u.text)
+                # a compound's parts stand one after another (1.0 is 1, 0)
+                self.seq_words += u.parts if u.kind == UnitKind.COMPOUND and u.parts else [u.text]
+            if u.kind == UnitKind.LATIN:
+                self.latin.append(u.text)
+
+
+def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | None, with_alts: bool,
+           analysed: _Analysed) -> BuiltQuery:
+    """One form of the query: with the alternatives (``with_alts``), or of
+    the typed words only."""
+    question = any(u.text in QUESTION_WORDS for units in analysed.units.values() for u in units) \
+        or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
+    got = _Gathered(question)
+    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
+    if synonyms is not None and with_alts:
+        synonyms = synonyms.site_only() if r.glossary_weight <= 0 else \
+            synonyms if r.glossary_phrases else synonyms.site_only(phrases=True)
     for group in pq.groups:
         alts: list[Q.Query] = []
-        group_optional = True
         for clause in group:
-            fields = _word_fields(clause.field, r)
             if clause.phrase:
-                q = phrase_query(clause.text, fields, analyzer, r)
+                q = analysed.phrases[id(clause)]
                 if q is not None:
                     alts.append(q)
-                    group_optional = False
-                    highlight.append([analyzer.fold_query(clause.text).strip()])
-                    highlight_words.append(highlight[-1][0])
+                    got.highlight.append([analyzer.fold_query(clause.text).strip()])
+                    got.highlight_words.append(got.highlight[-1][0])
                 continue
-            units = []
-            for u in clause_units[id(clause)]:
-                if u.text in seen_units:
-                    continue  # a repeated word adds cost, not meaning
-                if len(seen_units) >= MAX_QUERY_UNITS:
-                    capped = True
-                    break
-                seen_units.add(u.text)
-                units.append(u)
-            if synonyms is not None and with_alts:
-                if r.glossary_weight <= 0:
-                    synonyms = synonyms.site_only()
-                elif not r.glossary_phrases:
-                    synonyms = synonyms.site_only(phrases=True)
-                units = synonyms.expand(units)
-            if not with_alts:
-                units = [replace(u, alts=[]) for u in units]
-            # glossary terms rank below the typed words by their weight alone
-            # (Ranking.glossary_tier): no typed-words form to tier them by
-            has_alts = has_alts or any(len(u.alts) > (0 if r.glossary_tier else len(u.builtin_alts)) for u in units)
-            strong = [u for u in units if not _weak(u) and u.text not in frame]
-            # A chunk of only weak words is kept required: measured better on the
-            # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
-            if not strong:
-                strong, weak = units, []
-            else:
-                weak = [u for u in units if _weak(u) or u.text in frame]
-            subs = [unit_query(u, fields, analyzer, r, specs.get(u.text)) for u in strong]
-            if r.version_aware and len(group) == 1:
-                versions += [version_query(specs[u.text], fields, r) for u in strong if u.text in specs]
-            typed_word = analyzer.fold_query(clause.text).strip()
-            for u in strong:
-                highlight.append(_unit_highlight(u, analyzer))
-                highlight_words.append(typed_word)
-                if u.kind == UnitKind.PHRASE:  # its words, as they would be without the synonym
-                    prox_words += [p for p in u.parts if not _weak_text(p)]
-                    seq_words += [p for p in u.parts if not _weak_text(p)]
-                elif not _weak(u):  # "的" near anything says nothing, and its positions are costly
-                    prox_words.append(u.text)
-                    # a compound's parts stand one after another (1.0 is 1, 0)
-                    seq_words += u.parts if u.kind == UnitKind.COMPOUND and u.parts else [u.text]
-                if u.kind == UnitKind.LATIN:
-                    latin.append(u.text)
-            for u in weak if r.optional_weight > 0 else ():
-                glued = _glued(u, units) if r.glue_weight > 0 else []
-                if glued:  # 慢 of 慢查询: the word it was cut from, not 慢 anywhere
-                    optional.append(UnionOr([Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued])
-                                    if len(glued) > 1 else Q.Phrase("bigram", bigrams_of(glued[0]), boost=r.glue_weight))
-                else:
-                    optional.append(unit_query(u, fields, analyzer, r).with_boost(r.optional_weight))
+            subs, texts = _word_clause(got, clause, analysed, analyzer, r, synonyms if with_alts else None,
+                                       with_alts, frame, alone=len(group) == 1)
             if subs and len(group) == 1:
-                required.extend(subs)  # one clause per unit: "most words" can relax them
-                unit_texts.extend(u.text for u in strong)
-                group_optional = None
+                got.required.extend(subs)  # one clause per unit: "most words" can relax them
+                got.unit_texts.extend(texts)
             elif subs:
                 alts.append(Q.And(subs) if len(subs) > 1 else subs[0])
-                group_optional = False
-        if not alts:
-            continue
-        node = UnionOr(alts) if len(alts) > 1 else alts[0]
-        (optional if group_optional else required).append(node)
-        if not group_optional:
-            unit_texts.append(None)
-
-    if capped and with_alts:
+        if alts:  # a group such as ``a OR b``, or a quoted phrase: one required clause
+            got.required.append(UnionOr(alts) if len(alts) > 1 else alts[0])
+            got.unit_texts.append(None)
+    if got.capped and with_alts:
         pq.notes.append(f"查询词太多，只使用了前 {MAX_QUERY_UNITS} 个词。")
     # filters and exclusions are the main query's (the typed-words form is only ranked within it)
     filt, excl = (_filters(pq, analyzer), _exclusions(pq, analyzer, r)) if with_alts else (None, None)
-    if not required:
-        return BuiltQuery(None, None, filt, excl, highlight, latin, highlight_words=highlight_words)
-    if len(prox_words) >= 2 and r.proximity_weight > 0:
+    return _assemble(got, filt, excl, r)
+
+
+def _word_clause(got: _Gathered, clause, analysed: _Analysed, analyzer: Analyzer, r: Ranking,
+                 synonyms: Synonyms | None, with_alts: bool, frame: frozenset[str],
+                 alone: bool) -> tuple[list[Q.Query], list[str]]:
+    """The required queries of one word clause and the words they stand
+    for; its weak words (single characters, stop words, a question's frame)
+    go to ``got.optional``."""
+    fields = _word_fields(clause.field, r)
+    units = got.admit(analysed.units[id(clause)])
+    if synonyms is not None:
+        units = synonyms.expand(units)
+    if not with_alts:
+        units = [replace(u, alts=()) for u in units]
+    # glossary terms rank below the typed words by their weight alone
+    # (Ranking.glossary_tier): no typed-words form to tier them by
+    got.has_alts = got.has_alts or any(len(u.alts) > (0 if r.glossary_tier else sum(a.builtin for a in u.alts))
+                                       for u in units)
+    strong = [u for u in units if not _weak(u) and u.text not in frame]
+    # A chunk of only weak words is kept required: measured better on the
+    # judged questions ("Redis 为什么这么快" needs 快) than making it optional.
+    if not strong:
+        strong, weak = units, []
+    else:
+        weak = [u for u in units if _weak(u) or u.text in frame]
+    subs = [unit_query(u, fields, r, analysed.specs.get(u.text)) for u in strong]
+    if r.version_aware and alone:
+        got.versions += [version_query(analysed.specs[u.text], fields, r) for u in strong if u.text in analysed.specs]
+    got.mark(strong, analyzer.fold_query(clause.text).strip())
+    for u in weak if r.optional_weight > 0 else ():
+        got.optional.append(_optional_unit(u, units, fields, r))
+    return subs, [u.text for u in strong]
+
+
+def _optional_unit(u: Unit, units: list[Unit], fields: dict[str, float], r: Ranking) -> Q.Query:
+    """A weak word of a clause, adding score only."""
+    glued = _glued(u, units) if r.glue_weight > 0 else []
+    if not glued:
+        return unit_query(u, fields, r).with_boost(r.optional_weight)
+    # 慢 of 慢查询: the word it was cut from, not 慢 anywhere
+    phrases = [Q.Phrase("bigram", bigrams_of(g), boost=r.glue_weight) for g in glued]
+    return UnionOr(phrases) if len(phrases) > 1 else phrases[0]
+
+
+def _assemble(got: _Gathered, filt: Q.Query | None, excl: Q.Query | None, r: Ranking) -> BuiltQuery:
+    """The query of what was gathered: every required clause, the optional
+    ones and the proximity boosts adding score; the "most words" form."""
+    if not got.required:
+        return BuiltQuery(None, None, filt, excl, got.highlight, got.latin, highlight_words=got.highlight_words)
+    optional = got.optional
+    if len(got.prox_words) >= 2 and r.proximity_weight > 0:
         optional.append(UnionOr([
-            Q.Phrase("body", prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
-            Q.Phrase("title", prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
+            Q.Phrase("body", got.prox_words, slop=r.proximity_slop, boost=r.proximity_weight),
+            Q.Phrase("title", got.prox_words, slop=r.proximity_slop, boost=r.proximity_weight * 2),
         ]))
-    if len(prox_words) >= 2 and r.title_phrase_weight > 0:
+    if len(got.prox_words) >= 2 and r.title_phrase_weight > 0:
         # a title that says what was typed, as typed: "Spring AI 1.0 GA" is
         # not "Spring AI Alibaba 1.0 GA", though both have every word
-        optional.append(Q.Phrase("title", seq_words, slop=1, boost=r.title_phrase_weight))
-    main = Q.And(required) if len(required) > 1 else required[0]
-    relaxed = UnionOr(required) if len(required) > 1 else None
+        optional.append(Q.Phrase("title", got.seq_words, slop=1, boost=r.title_phrase_weight))
+    main = Q.And(got.required) if len(got.required) > 1 else got.required[0]
+    relaxed = UnionOr(got.required) if len(got.required) > 1 else None
     if optional:
         opt = UnionOr(optional)
         main = Q.AndMaybe(main, opt)
         if relaxed is not None:
             relaxed = Q.AndMaybe(relaxed, opt)
-    return BuiltQuery(main, relaxed, filt, excl, highlight, latin, has_alts, versions=versions,
-                      question=question, units=list(required), unit_texts=unit_texts,
-                      highlight_words=highlight_words)
+    return BuiltQuery(main, relaxed, filt, excl, got.highlight, got.latin, got.has_alts, versions=got.versions,
+                      question=got.question, units=list(got.required), unit_texts=got.unit_texts,
+                      highlight_words=got.highlight_words)
 
 
-def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:
+def _glued(u: Unit, units: list[Unit]) -> list[str]:
     """A single Han character that is not a function word (慢 of 慢查询, 大 of
     大模型, 写 of 写古诗), joined to the Han words typed right before and after
     it: jieba cut it off a word its dictionary lacks, and the character alone
-    would match it scattered anywhere in an article (issue 20, point 2)."""
+    would match it scattered anywhere in an article."""
     if u.kind != UnitKind.HAN or len(u.text) != 1 or u.text in STOPWORDS:
         return []
     i = next((k for k, v in enumerate(units) if v is u), -1)
@@ -471,19 +523,19 @@ def _glued(u: QueryUnit, units: list[QueryUnit]) -> list[str]:
     return out
 
 
-def _weak(u: QueryUnit) -> bool:
+def _weak(u: Unit) -> bool:
     return u.kind != UnitKind.PHRASE and _weak_text(u.text)
 
 
 def _weak_text(text: str) -> bool:
-    return text in STOPWORDS or (len(text) == 1 and "\u3400" <= text <= "\U0002ffff")
+    return text in STOPWORDS or is_han_char(text)
 
 
-def _unit_highlight(u: QueryUnit, analyzer: Analyzer) -> list[str]:
-    terms = [u.text] + [analyzer.fold_query(a) for a in u.alts]
+def _unit_highlight(u: Unit) -> list[str]:
+    terms = [u.text] + [a.folded for a in u.alts]
     if u.kind == UnitKind.PHRASE:
         joined = "".join(u.parts)
-        if is_han(joined):  # 负载均衡 is written without the space the cut put in it
+        if has_han(joined):  # 负载均衡 is written without the space the cut put in it
             return [joined] + terms
         return terms + [joined]
     if u.kind == UnitKind.COMPOUND:
@@ -514,14 +566,14 @@ def _exclusions(pq: ParsedQuery, analyzer: Analyzer, r: Ranking) -> Q.Query | No
         if clause.phrase:
             q = phrase_query(clause.text, fields, analyzer, r)
         else:
-            units = analyzer.query_units(clause.text)
+            units = analyse(analyzer, clause.text)
             q = Q.And([_exclude_unit(u, fields) for u in units]) if units else None
         if q is not None:
             subs.append(q)
     return UnionOr(subs) if subs else None
 
 
-def _exclude_unit(u: QueryUnit, fields: dict[str, float]) -> Q.Query:
+def _exclude_unit(u: Unit, fields: dict[str, float]) -> Q.Query:
     """Exclusion matches the word as written (and as a substring for Han)."""
     alts = [_term_any(u.text, fields)]
     grams = bigrams_of(u.text) if u.kind == UnitKind.HAN else []

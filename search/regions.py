@@ -1,12 +1,16 @@
-"""Region vocabulary: a query is read in the words the corpus uses (issue 12, point 6).
+"""Region vocabulary: a query is read in the words the corpus uses.
 
 Characters are folded to simplified at analysis (``Analyzer.fold``:
 參數 ≡ 参数), but Taiwan and Hong Kong write many technical words with other
 *words*: 記憶體 for 内存, 伺服器 for 服务器, 分散式 for 分布式, 執行緒 for 线程,
-交易 for 事务.  OpenCC's phrase tables (``Folding.region_table``) know most;
-:data:`IT_WORDS` adds the computing vocabulary they lack.  Every function
-reads words with the index's :class:`~indexer.analysis.Analyzer`, which also
-keeps the tables built from it.
+交易 for 事务.  OpenCC's phrase tables (``Folding.region_table``, which the
+segmenter also reads so that it keeps these words whole) know most;
+:data:`IT_WORDS` adds the computing vocabulary they lack.  This module is
+the one owner of region words on the query side: it makes both directions
+of the table, analyses each region word the first time a query has it
+(:meth:`Tables.alternative`) and attaches them to query units.  Every
+function reads words with the index's :class:`~indexer.analysis.Analyzer`,
+which also keeps the tables built from it.
 
 How a query word is read (:func:`resolve`):
 
@@ -34,9 +38,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Callable, Iterable, Protocol
 
-from indexer.analysis import Analyzer, QueryUnit, UnitKind
+from indexer.analysis import Analyzer, UnitKind
+
+from .units import Alternative, Unit, alternative, replace_runs
+from .weights import ArticleCounts
 
 #: Computing words that Taiwan (and Hong Kong) write differently and OpenCC's
 #: TWPhrasesRev does not list: Taiwan form, then mainland form(s).
@@ -90,12 +96,6 @@ RATIO = 10
 MAX_PIECES = 4
 
 
-class Lexicon(Protocol):
-    """How many articles of the index use a word."""
-
-    def df(self, word: str) -> int: ...
-
-
 @dataclass
 class Tables:
     """The region words of one analyzer, folded by it."""
@@ -104,8 +104,11 @@ class Tables:
     forward: dict[str, list[str]]
     #: mainland word → Taiwan/HK words
     backward: dict[str, list[str]]
-    #: ``Analyzer.frequencies``: read only when :attr:`frequency` is first needed
-    frequencies: Callable[[Iterable[str]], dict[str, int]] = field(repr=False)
+    analyzer: Analyzer = field(repr=False)
+    #: OpenCC's mainland word → Taiwan/HK words (:func:`quoted`)
+    opencc_backward: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: region word → itself as an alternative, analysed (filled as queries need them)
+    _analysed: dict[str, Alternative] = field(default_factory=dict, repr=False)
 
     @cached_property
     def frequency(self) -> dict[str, int]:
@@ -113,7 +116,16 @@ class Tables:
         dictionary.  Made on first need, by the first query that has a region
         word: reading jieba's dictionary takes 0.2 s, and every other query
         (and every ``zhsearch search`` run) would otherwise pay it."""
-        return self.frequencies(set(self.forward) | set(self.backward))
+        return self.analyzer.frequencies(set(self.forward) | set(self.backward))
+
+    def alternative(self, word: str) -> Alternative:
+        """A word of the tables as an alternative, analysed the first time
+        a query needs it (of a thousand region words a site's queries
+        use a few; analysing them all would cost every first query)."""
+        got = self._analysed.get(word)
+        if got is None:  # the same value whichever thread makes it
+            got = self._analysed[word] = alternative(self.analyzer, word)
+        return got
 
 
 def tables(analyzer: Analyzer) -> Tables:
@@ -133,7 +145,10 @@ def _tables(analyzer: Analyzer) -> Tables:
     for tw, cns in forward.items():
         for cn in cns:
             backward.setdefault(cn, []).append(tw)
-    return Tables(forward, backward, analyzer.frequencies)
+    opencc_backward: dict[str, list[str]] = {}
+    for tw, cn in analyzer.folding.region_table.items():
+        opencc_backward.setdefault(cn, []).append(tw)
+    return Tables(forward, backward, analyzer, opencc_backward)
 
 
 def written_traditional(text: str, analyzer: Analyzer) -> bool:
@@ -147,26 +162,20 @@ def taiwan_only(tw: str, cn: str, t: Tables) -> bool:
     return t.frequency.get(tw, 0) * RATIO <= t.frequency.get(cn, 0)
 
 
-def rejoin(units: list[QueryUnit], analyzer: Analyzer) -> list[QueryUnit]:
+def rejoin(units: list[Unit] | tuple[Unit, ...], analyzer: Analyzer) -> list[Unit]:
     """Put back together a Taiwan word jieba cut (快取 → 快 / 取)."""
     forward = tables(analyzer).forward
-    out: list[QueryUnit] = []
-    i = 0
-    while i < len(units):
-        for n in range(min(MAX_PIECES, len(units) - i), 1, -1):
-            span = units[i:i + n]
-            word = "".join(u.text for u in span)
-            if all(u.kind == UnitKind.HAN for u in span) and word in forward:
-                out.append(QueryUnit(word, UnitKind.HAN, [u.text for u in span]))
-                i += n
-                break
-        else:
-            out.append(units[i])
-            i += 1
-    return out
+
+    def join(span: tuple[Unit, ...]) -> Unit | None:
+        word = "".join(u.text for u in span)
+        if all(u.kind == UnitKind.HAN for u in span) and word in forward:
+            return Unit(word, UnitKind.HAN, tuple(u.text for u in span))
+        return None
+
+    return replace_runs(units, MAX_PIECES, 2, join)
 
 
-def taiwanese(units: list[QueryUnit], traditional: bool, analyzer: Analyzer) -> bool:
+def taiwanese(units: list[Unit], traditional: bool, analyzer: Analyzer) -> bool:
     """Does a query (all its units, :func:`rejoin`-ed) show it is written in
     Taiwan's words: traditional characters, or a word only Taiwan uses?"""
     t = tables(analyzer)
@@ -174,12 +183,10 @@ def taiwanese(units: list[QueryUnit], traditional: bool, analyzer: Analyzer) -> 
                               for u in units if u.kind == UnitKind.HAN)
 
 
-def resolve(units: list[QueryUnit], lexicon: Lexicon | None, analyzer: Analyzer,
-            taiwanese: bool = False) -> list[QueryUnit]:
+def resolve(units: list[Unit], counts: ArticleCounts, analyzer: Analyzer, taiwanese: bool = False) -> list[Unit]:
     """One clause's units (:func:`rejoin`-ed) read in the corpus's vocabulary
-    (see the module docstring); ``taiwanese``: see :func:`taiwanese`."""
-    if lexicon is None:
-        return units
+    (see the module docstring), their region forms attached as alternatives;
+    ``taiwanese``: see :func:`taiwanese`."""
     t = tables(analyzer)
     forward, backward = t.forward, t.backward
     out = []
@@ -187,43 +194,59 @@ def resolve(units: list[QueryUnit], lexicon: Lexicon | None, analyzer: Analyzer,
         if u.kind != UnitKind.HAN or (u.text not in forward and u.text not in backward):
             out.append(u)
             continue
-        typed_df = _df(lexicon, u, analyzer)
-        mainland = [(a, _df(lexicon, a, analyzer)) for a in forward.get(u.text, ())
-                    if taiwanese or taiwan_only(u.text, a, t)]
+        typed_df = _df(counts, u, t)
+        mainland = [(a, _df(counts, a, t)) for a in forward.get(u.text, ()) if taiwanese or taiwan_only(u.text, a, t)]
         mainland = [(a, df) for a, df in mainland if df > 0]
         best = max(mainland, key=lambda x: x[1], default=None)
-        if best is not None and best[1] > typed_df and (swapped := _one_unit(best[0], analyzer)) is not None:
+        if best is not None and best[1] > typed_df and (swapped := _one_unit(best[0], t)) is not None:
             rest = [a for a, _ in mainland if a != best[0]]
-            out.append(replace(swapped, alts=([u.text] if typed_df else []) + rest))
+            out.append(_with(swapped, ([u.text] if typed_df else []) + rest, t))
             continue
-        taiwan = [(a, _df(lexicon, a, analyzer)) for a in backward.get(u.text, ())]
+        taiwan = [(a, _df(counts, a, t)) for a in backward.get(u.text, ())]
         best = max(((a, df) for a, df in taiwan if df > 0), key=lambda x: x[1], default=None)
-        if best is not None and best[1] > RATIO * typed_df and (swapped := _one_unit(best[0], analyzer)) is not None:
-            out.append(replace(swapped, alts=[u.text] if typed_df else []))
+        if best is not None and best[1] > RATIO * typed_df and (swapped := _one_unit(best[0], t)) is not None:
+            out.append(_with(swapped, [u.text] if typed_df else [], t))
             continue
         # a mainland word keeps its Taiwanese form only where the corpus mixes both
         # (one 资料库 among 700 数据库 would only lift that one article)
         alts = [a for a, _ in mainland] + [a for a, df in taiwan if df and df * RATIO >= typed_df
                                            and taiwan_only(a, u.text, t)]
-        out.append(replace(u, alts=alts))
+        out.append(_with(u, alts, t))
     return out
 
 
-def _df(lexicon: Lexicon, word: QueryUnit | str, analyzer: Analyzer) -> int:
+def quoted(unit: Unit, analyzer: Analyzer) -> Unit:
+    """A word typed alone in quotes, with its region forms both ways in
+    OpenCC's tables (软体 ↔ 软件) as alternatives, whatever the corpus uses:
+    what a quoted word has always matched (typed words go through
+    :func:`resolve` instead)."""
+    t = tables(analyzer)
+    table = analyzer.folding.region_table
+    words = [table[unit.text]] if unit.text in table else []
+    words += [w for w in t.opencc_backward.get(unit.text, ()) if w not in words]
+    return _with(unit, words, t) if words else unit
+
+
+def _with(unit: Unit, words: list[str], t: Tables) -> Unit:
+    """``unit`` with the region ``words`` (and nothing else) as its alternatives."""
+    return replace(unit, alts=tuple(t.alternative(w) for w in words))
+
+
+def _df(counts: ArticleCounts, word: Unit | str, t: Tables) -> int:
     """Articles using ``word``; for a word the index keeps in pieces
     (数据库事务), the rarest piece's count: at most that many have them all."""
-    if isinstance(word, QueryUnit):
-        pieces = word.parts if word.parts and lexicon.df(word.text) == 0 else [word.text]
+    if isinstance(word, Unit):
+        pieces = word.parts if word.parts and counts.df(word.text) == 0 else (word.text,)
     else:
-        units = analyzer.query_units(word)
-        pieces = [u.text for u in units] if len(units) > 1 else [word]
-    return min((lexicon.df(p) for p in pieces), default=0)
+        units = t.alternative(word).units
+        pieces = tuple(u.text for u in units) if len(units) > 1 else (word,)
+    return min((counts.df(p) for p in pieces), default=0)
 
 
-def _one_unit(word: str, analyzer: Analyzer) -> QueryUnit | None:
-    got = analyzer.query_units(word)
+def _one_unit(word: str, t: Tables) -> Unit | None:
+    got = t.alternative(word).units
     if len(got) == 1:
         return got[0]
     if got and all(g.kind == UnitKind.HAN for g in got):
-        return QueryUnit(word, UnitKind.HAN, [g.text for g in got])
+        return Unit(word, UnitKind.HAN, tuple(g.text for g in got))
     return None

@@ -1,4 +1,4 @@
-"""Passage evidence: rank by where the query words meet (issue 12, point 1).
+"""Passage evidence: rank by where the query words meet.
 
 BM25 sees an article as a bag of words: a deployment tutorial that names
 GPT-4 once in its introduction and says 参数 twenty times in its setup steps
@@ -21,14 +21,15 @@ Sentences a site copies into many articles (a setup step in every
 tutorial) are left out of all of these (``search.boilerplate``).
 
 No jieba at query time: the query's folded terms (the same the snippets
-mark, version-aware) are found by substring search in the folded section
-texts.  The stored fields read here are kept per generation
-(``engine.StoredCache``), so the page's own snippets read them once.
+mark, version-aware, prepared once per query: ``BuiltQuery.prepared``) are
+found by substring search in the folded section texts, and weighed by how
+rare they are (``search.weights``).  The stored fields read here are kept
+per generation (``generation.StoredArticles``), so the page's own snippets
+read them once.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -36,9 +37,11 @@ from dataclasses import dataclass
 from indexer.stored import FoldFn
 
 from .boilerplate import sentence_keys
+from .chars import SENTENCE_ENDS
 from .snippets import Joined, Prepared, find_folded
 
-_SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
+#: in running text a Latin full stop before a space ends a sentence too
+_SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS)}]|\\.(?=\\s)")
 _PATH_SEP = re.compile(r"[/_\-.]+")
 
 
@@ -60,26 +63,6 @@ class Evidence:
     spread: float = 0.0
     present: float = 0.0
     path: float = 0.0
-
-
-def unit_weights(searcher, terms: list[list[str]]) -> list[float]:
-    """IDF of each informative unit (its first form) in the body, Robertson-style:
-    a unit the index has never seen counts as rare."""
-    n = max(1, searcher.doc_count())
-    out = []
-    for alternatives in terms:
-        word = alternatives[0] if alternatives else ""
-        df = 0
-        for form in alternatives[:1] + [a for a in alternatives[1:] if " " not in a][:2]:
-            try:
-                df = max(df, searcher.doc_frequency("body", form))
-            except (KeyError, ValueError):  # pragma: no cover - odd terms
-                pass
-        if not word:
-            out.append(0.0)
-            continue
-        out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
-    return out
 
 
 @dataclass(frozen=True)
@@ -205,19 +188,19 @@ def factor(ev: Evidence, r, name: str = "") -> float:
     return f * r.index_page_weight if name in INDEX_PAGES else f
 
 
-def rerank(load, ranked: list[int], scores, tiers, terms: list[list[str]], weights: list[float], r,
+def rerank(load, ranked: list[int], scores, tiers, prepared: Prepared, weights: list[float], r,
            depth: int):
     """Re-rank the first ``depth`` of ``ranked`` (best first, tiers kept) by
     their scores times the passage evidence factor.
 
-    ``load(docnum)`` gives an article's :class:`DocText`; ``weights``: each
-    term group's informativeness (:func:`unit_weights`).  Returns
-    ``(ranked, scores)``: the new order (the rest after the first ``depth``
-    unchanged) and the scores with the re-ranked ones replaced (a copy)."""
+    ``load(docnum)`` gives an article's :class:`DocText`; ``prepared``: the
+    query's terms; ``weights``: each term group's informativeness
+    (``search.weights``).  Returns ``(ranked, scores)``: the new order (the
+    rest after the first ``depth`` unchanged) and the scores with the
+    re-ranked ones replaced (a copy)."""
     head = ranked[:depth]
     new = scores.copy()
-    if terms:
-        prepared = Prepared(terms)
+    if weights:
         for d in head:
             doc = load(d)
             new[d] = scores[d] * factor(evidence(doc, prepared, weights, r.repeated_docs), r, doc.name)

@@ -30,15 +30,15 @@ from typing import NamedTuple
 from indexer.stored import FoldFn, folded_text, original_slice
 
 from . import bounds
+from .chars import FULL_STOPS, HAN_CLASS, SENTENCE_ENDS
 
 SNIPPET_TARGET = 120  # characters, within the 80–160 asked for
 SNIPPET_MAX = 160
 SNIPPET_MIN = 80
-_SENTENCE_END = "。！？；!?;\n"
 _SOFT_BREAK = "，、,：:）)"
 _LATIN_CHAR = re.compile(r"[a-z0-9]")
 _MINOR = re.compile(r"\d\.\d+$")
-_HAN_ONLY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]{2,}")
+_HAN_WORD = re.compile(f"[{HAN_CLASS}]{{2,}}")
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Prepared:
         self.regex = re.compile("|".join(patterns)) if patterns else None
         # Han words typed whole that are not a term themselves (jieba split
         # them): shown as one mark wherever they occur whole
-        whole = {w for w in self.word_of if isinstance(w, str) and w not in self.unit_of and _HAN_ONLY.fullmatch(w)}
+        whole = {w for w in self.word_of if isinstance(w, str) and w not in self.unit_of and _HAN_WORD.fullmatch(w)}
         self.whole_of = {w: self.word_of.index(w) for w in whole}  # word -> its first unit
         self.whole = (re.compile("|".join(re.escape(w) for w in sorted(whole, key=len, reverse=True)))
                       if whole else None)
@@ -211,7 +211,7 @@ def _expand(text: str, a: int, b: int) -> tuple[int, int]:
     lo = max(0, a - max(room // 2, 20))
     start = a
     for k in range(a - 1, lo - 1, -1):
-        if text[k] in _SENTENCE_END:
+        if text[k] in SENTENCE_ENDS:
             start = k + 1
             break
     else:
@@ -225,7 +225,7 @@ def _expand(text: str, a: int, b: int) -> tuple[int, int]:
     limit = min(n, start + SNIPPET_MAX)
     end = max(b, min(n, start + SNIPPET_TARGET))
     for k in range(b, limit):
-        if text[k] in _SENTENCE_END:
+        if text[k] in SENTENCE_ENDS:
             end = k + 1
             if end - start >= SNIPPET_MIN:
                 break
@@ -244,7 +244,7 @@ def _render(text: str, start: int, end: int, matches: list[Match], n: int | None
         end -= 1
     body = mark(text, matches, start, end).replace("\n", " ")
     prefix = "…" if start > 0 or before else ""
-    suffix = "…" if end < (len(text) if n is None else n) and text[end - 1] not in "。！？!?" else ""
+    suffix = "…" if end < (len(text) if n is None else n) and text[end - 1] not in FULL_STOPS else ""
     return prefix + body + suffix
 
 
@@ -278,7 +278,7 @@ class Joined(NamedTuple):
     (title first): one string to search instead of one per section, and
     sections stored as written (``indexer.stored``) folded once.
     ``search.rerank.DocText`` has these fields; the engine keeps one per
-    article (``engine.StoredCache``) and passes it."""
+    article (``generation.StoredArticles``) and passes it."""
 
     joined: str
     starts: tuple[int, ...]

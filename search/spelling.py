@@ -21,21 +21,9 @@ class Vocabulary:
 
     def __init__(self, reader) -> None:
         df: dict[str, int] = defaultdict(int)
-        # Per segment (a merged multi-segment lexicon costs a hash lookup per
-        # term); terms are sorted by their UTF-8 bytes, so Latin words come
-        # before all Han ones and iteration stops at the first non-ASCII term.
         for fieldname in _VOCAB_FIELDS:
-            if fieldname not in reader.schema:
-                continue
-            field_df: dict[str, int] = defaultdict(int)
-            for leaf, _offset in reader.leaf_readers():
-                for btext, info in leaf.iter_field(fieldname, "a"):
-                    if btext[:1] > b"z":
-                        break
-                    term = btext.decode("ascii", "replace")
-                    if _LATIN_TERM.match(term):
-                        field_df[term] += info.doc_frequency()
-            for term, n in field_df.items():
+            # terms are sorted by their UTF-8 bytes: Latin words come before all Han ones
+            for term, n in term_counts(reader, fieldname, _LATIN_TERM, start="a", last=b"z").items():
                 df[term] = max(df[term], n)
         self.df = dict(df)
         by_len: dict[int, list[str]] = defaultdict(list)
@@ -80,6 +68,24 @@ class Vocabulary:
                 if best is None or key < best:
                     best = key
         return best[2] if best else None
+
+
+def term_counts(reader, fieldname: str, keep: re.Pattern, start: str, last: bytes | None = None) -> dict[str, int]:
+    """The terms of a field that ``keep`` matches, from ``start`` on (and,
+    with ``last``, up to the first whose first byte comes after it), with
+    the number of articles that have each.  Read segment by segment: a
+    merged multi-segment term list costs a hash lookup per term."""
+    counts: dict[str, int] = defaultdict(int)
+    if fieldname not in reader.schema:
+        return counts
+    for leaf, _offset in reader.leaf_readers():
+        for btext, info in leaf.iter_field(fieldname, start):
+            if last is not None and btext[:1] > last:
+                break
+            term = btext.decode("utf-8", "replace")
+            if keep.match(term):
+                counts[term] += info.doc_frequency()
+    return counts
 
 
 _ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)

@@ -9,7 +9,8 @@ so case, width and script do not matter.
 Synonyms only widen what a query matches; the words the person typed are
 always ranked first (see ``Ranking.synonym_weight``).  Because they are
 applied to queries, editing the file needs no re-index: the engine reloads it
-when its modification time changes.
+when its modification time changes.  Every term is analysed when the file is
+loaded (:class:`search.units.Alternative`), never again per query.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.analysis import Analyzer, QueryUnit, UnitKind
+from indexer.analysis import Analyzer, UnitKind
 
 from .corpusfile import CorpusFile
+from .units import Alternative, Unit, alternative, replace_runs
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,14 @@ def parse_groups(text: str) -> list[list[str]]:
     return groups
 
 
-@dataclass
+@dataclass(eq=False)  # one object per loaded file: compared and hashed by identity (it keys cached pages)
 class Synonyms:
-    """Unit sequences (folded unit texts) → the other terms of their group."""
+    """Unit sequences (folded unit texts) → the other terms of their groups, analysed."""
 
-    table: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    table: dict[tuple[str, ...], list[Alternative]] = field(default_factory=dict)
     longest: int = 0
-    #: the keys whose terms come from the built-in glossary (``search.glossary``)
+    #: the keys whose terms come from the built-in glossary (``search.glossary``);
+    #: their alternatives are marked ``builtin``
     builtin: set[tuple[str, ...]] = field(default_factory=set)
 
     @classmethod
@@ -58,14 +61,15 @@ class Synonyms:
     def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> "Synonyms":
         """Groups of equivalent terms (``[["k8s", "Kubernetes"], …]``)."""
         syn = cls()
+        analysed: dict[str, Alternative] = {}  # a term of several groups is analysed once
         for group in groups:
-            keyed = [(tuple(u.text for u in analyzer.query_units(t)), t) for t in group]
-            for key, term in keyed:
+            alts = [analysed[t] if t in analysed else analysed.setdefault(t, alternative(analyzer, t)) for t in group]
+            keyed = [(tuple(u.text for u in alt.units), alt) for alt in alts]
+            for key, _alt in keyed:
                 if not key:
                     continue
-                others = [t for k, t in keyed if k != key and k]
-                syn.table.setdefault(key, [])
-                syn.table[key] += [o for o in others if o not in syn.table[key]]
+                mine = syn.table.setdefault(key, [])
+                mine += _new([a for k, a in keyed if k != key and k], mine)
                 syn.longest = max(syn.longest, len(key))
         return syn
 
@@ -78,7 +82,7 @@ class Synonyms:
         out = Synonyms(dict(self.table), self.longest, set(self.builtin))
         for key, alts in base.table.items():
             if key not in out.table:
-                out.table[key] = alts
+                out.table[key] = [replace(a, builtin=True) for a in alts]
                 out.builtin.add(key)
                 out.longest = max(out.longest, len(key))
         return out
@@ -108,34 +112,30 @@ class Synonyms:
                 out.builtin.discard(key)
                 out.table[key] = []
             mine = out.table.setdefault(key, [])
-            mine += [a for a in alts if a not in mine]
+            mine += _new(alts, mine)
         return out
 
-    def expand(self, units: list[QueryUnit]) -> list[QueryUnit]:
+    def expand(self, units: list[Unit]) -> list[Unit]:
         """Attach synonyms to the units; a multi-unit match becomes one phrase unit."""
         if not self.table:
             return units
-        out: list[QueryUnit] = []
-        i = 0
-        while i < len(units):
-            for n in range(min(self.longest, len(units) - i), 0, -1):
-                key = tuple(u.text for u in units[i:i + n])
-                alts = self.table.get(key)
-                if alts is None:
-                    continue
-                builtin = frozenset(alts) if key in self.builtin else frozenset()
-                if n == 1:
-                    u = units[i]
-                    new = [a for a in alts if a not in u.alts]
-                    out.append(replace(u, alts=u.alts + new, builtin_alts=u.builtin_alts | (builtin & set(new))))
-                else:
-                    out.append(QueryUnit(" ".join(key), UnitKind.PHRASE, list(key), list(alts), builtin))
-                i += n
-                break
-            else:
-                out.append(units[i])
-                i += 1
-        return out
+        return replace_runs(units, self.longest, 1, self._attach)
+
+    def _attach(self, run: tuple[Unit, ...]) -> Unit | None:
+        """The run with its synonyms attached, or None if it has none."""
+        key = tuple(u.text for u in run)
+        alts = self.table.get(key)
+        if alts is None:
+            return None
+        if len(run) == 1:
+            return replace(run[0], alts=run[0].alts + tuple(_new(alts, run[0].alts)))
+        return Unit(" ".join(key), UnitKind.PHRASE, key, tuple(alts), run)
+
+
+def _new(alts: list[Alternative], have: list[Alternative] | tuple[Alternative, ...]) -> list[Alternative]:
+    """Those of ``alts`` whose term ``have`` does not hold yet (as written)."""
+    written = {a.text for a in have}
+    return [a for a in alts if a.text not in written]
 
 
 class SynonymFile:

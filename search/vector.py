@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,8 @@ from whoosh import query as Q
 
 from indexer import whoosh_compat
 from indexer.postings import Decoded
+
+from .lru import LRU
 
 _MISSING = object()
 
@@ -142,7 +143,7 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
     return None if d is None else Postings(d, reader.schema[fieldname].format)
 
 
-class PostingsCache:
+def postings_cache(max_bytes: int) -> LRU[tuple, Postings | None]:
     """Decoded posting lists of one generation, least recently used dropped
     first once their estimated size passes ``max_bytes``.
 
@@ -153,35 +154,15 @@ class PostingsCache:
     for repeat (a Zipf law), so their decoded lists are kept.  Entries never
     change once made; a new generation starts with a new cache.
     """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[tuple, tuple[Postings | None, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, load):
-        if self.max_bytes <= 0:
-            return load()
-        with self._lock:
-            got = self._items.get(key)
-            if got is not None:
-                self._items.move_to_end(key)
-                return got[0]
-        p = load()
-        size = 64 if p is None else 200 + p.decoded.nbytes
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = (p, size)
-                self.bytes += size
-                while self.bytes > self.max_bytes and self._items:
-                    _k, (_p, s) = self._items.popitem(last=False)
-                    self.bytes -= s
-        return p
+    return LRU(max_bytes, size=lambda p: 64 if p is None else 200 + p.decoded.nbytes)
 
 
 @dataclass
-class _Node:
+class Node:
+    """A query node evaluated over one segment: which documents match, and
+    their scores.  A node of another module that evaluates itself
+    (``evaluate_vector``, as ``search.versions.VersionQuery``) returns one."""
+
     mask: np.ndarray
     score: np.ndarray | None  # zero outside ``mask``; None when only the mask was asked for
 
@@ -190,7 +171,7 @@ class SegmentEvaluator:
     """Evaluates query trees against one segment (one leaf searcher)."""
 
     def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float,
-                 cache: PostingsCache | None = None, segment_key: object = None) -> None:
+                 cache: LRU[tuple, Postings | None] | None = None, segment_key: object = None) -> None:
         self.top = top_searcher
         self.leaf = leaf_searcher
         self.reader = leaf_searcher.reader()
@@ -202,7 +183,7 @@ class SegmentEvaluator:
         self._segment_key = segment_key
         self._bm25f = whoosh_compat.bm25f_parameters(top_searcher.weighting)
         self._postings: dict[tuple[str, str], Postings | None] = {}
-        self._term_scores: dict[tuple[str, str], _Node] = {}
+        self._term_scores: dict[tuple[str, str], Node] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
         #: per-request scratch space of query nodes that evaluate themselves
         #: (``evaluate_vector``, e.g. ``search.versions.VersionQuery``)
@@ -228,15 +209,15 @@ class SegmentEvaluator:
                     if self._cache is None:
                         p = read_postings(self.reader, fieldname, btext)
                     else:
-                        p = self._cache.get((self._segment_key, fieldname, btext),
-                                            lambda: read_postings(self.reader, fieldname, btext))
+                        p = self._cache.get_or_make((self._segment_key, fieldname, btext),
+                                                    lambda: read_postings(self.reader, fieldname, btext))
             self._postings[key] = p
         return self._postings[key]
 
-    def _empty(self, need_score: bool) -> _Node:
-        return _Node(np.zeros(self.n, dtype=bool), np.zeros(self.n) if need_score else None)
+    def _empty(self, need_score: bool) -> Node:
+        return Node(np.zeros(self.n, dtype=bool), np.zeros(self.n) if need_score else None)
 
-    def term(self, fieldname: str, text: str, need_score: bool) -> _Node:
+    def term(self, fieldname: str, text: str, need_score: bool) -> Node:
         key = (fieldname, text)
         node = self._term_scores.get(key)
         if node is not None and (node.score is not None or not need_score):
@@ -253,7 +234,7 @@ class SegmentEvaluator:
                 score[p.ids] = self._bm25(fieldname, text, p)
             else:
                 score[p.ids] = p.weights
-        node = _Node(mask, score)
+        node = Node(mask, score)
         self._term_scores[key] = node
         return node
 
@@ -268,7 +249,7 @@ class SegmentEvaluator:
         fl = self.arrays.lengths(self.reader, fieldname)[ids]
         return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
 
-    def phrase(self, q: Q.Phrase, need_score: bool) -> _Node:
+    def phrase(self, q: Q.Phrase, need_score: bool) -> Node:
         words = list(q.words)
         fieldname = q.fieldname
         terms = [self.term(fieldname, w, need_score) for w in words]
@@ -279,9 +260,9 @@ class SegmentEvaluator:
             for t in terms:
                 score += t.score
             score *= mask
-        return _Node(mask, score)
+        return Node(mask, score)
 
-    def _phrase_mask(self, fieldname: str, words: list[str], slop: int, terms: list[_Node]) -> np.ndarray:
+    def _phrase_mask(self, fieldname: str, words: list[str], slop: int, terms: list[Node]) -> np.ndarray:
         key = (fieldname, tuple(words), slop)
         got = self._phrases.get(key)
         if got is not None:
@@ -300,7 +281,7 @@ class SegmentEvaluator:
         self._phrases[key] = mask
         return mask
 
-    def generic(self, q: Q.Query, need_score: bool) -> _Node:
+    def generic(self, q: Q.Query, need_score: bool) -> Node:
         """Any other query, through its Whoosh matcher."""
         node = self._empty(need_score)
         m = q.matcher(self.leaf, self.leaf.context())
@@ -317,57 +298,22 @@ class SegmentEvaluator:
 
     # -- the tree --------------------------------------------------------
 
-    def evaluate(self, q: Q.Query | None, need_score: bool = True) -> _Node:
+    def evaluate(self, q: Q.Query | None, need_score: bool = True) -> Node:
         if q is None or whoosh_compat.is_null_query(q):
             return self._empty(need_score)
         node = self._eval(q, need_score)
         mask = node.mask & self.arrays.live
         score = node.score * mask if need_score else None
-        return _Node(mask, score)
+        return Node(mask, score)
 
-    def _eval(self, q: Q.Query, need_score: bool) -> _Node:
+    def _eval(self, q: Q.Query, need_score: bool) -> Node:
         if isinstance(q, Q.Term):
             node = self.term(q.fieldname, q.text, need_score)
             return self._boosted(node, q.boost, need_score)
         if isinstance(q, Q.Phrase):
             return self._boosted(self.phrase(q, need_score), q.boost, need_score)
-        if isinstance(q, Q.DisjunctionMax):  # the best sub-score (Whoosh's matcher ignores tiebreak)
-            subs = q.subqueries
-            if not subs:
-                return self._empty(need_score)
-            if len(subs) == 1:
-                return self._eval(subs[0], need_score)
-            nodes = [self._eval(sub, need_score) for sub in subs]
-            mask = nodes[0].mask.copy()
-            for nd in nodes[1:]:
-                mask |= nd.mask
-            score = None
-            if need_score:
-                score = nodes[0].score.copy()
-                for nd in nodes[1:]:
-                    np.maximum(score, nd.score, out=score)
-            return self._boosted(_Node(mask, score), q.boost, need_score)
-        if _is_sum_compound(q):
-            subs = q.subqueries
-            if not subs:
-                return self._empty(need_score)
-            if len(subs) == 1:  # Whoosh returns the child's matcher: the boost is lost
-                return self._eval(subs[0], need_score)
-            nodes = [self._eval(s, need_score) for s in subs]
-            if isinstance(q, Q.And):
-                mask = nodes[0].mask.copy()
-                for nd in nodes[1:]:
-                    mask &= nd.mask
-            else:
-                mask = nodes[0].mask.copy()
-                for nd in nodes[1:]:
-                    mask |= nd.mask
-            score = None
-            if need_score:
-                score = _tree_sum([nd.score for nd in nodes])
-                if isinstance(q, Q.And):
-                    score *= mask
-            return self._boosted(_Node(mask, score), q.boost, need_score)
+        if isinstance(q, Q.DisjunctionMax) or _is_sum_compound(q):
+            return self._compound(q, need_score)
         if isinstance(q, Q.AndMaybe):
             a = self._eval(q.a, need_score)
             if not need_score:
@@ -377,29 +323,56 @@ class SegmentEvaluator:
                 return a
             b = self._eval(q.b, True)
             score = a.score + b.score * a.mask
-            return self._boosted(_Node(a.mask, score), q.boost, need_score)
+            return self._boosted(Node(a.mask, score), q.boost, need_score)
         if isinstance(q, Q.AndNot):
             a = self._eval(q.a, need_score)
             b = self._eval(q.b, False)
             mask = a.mask & ~b.mask
             score = a.score * mask if need_score else None
-            return self._boosted(_Node(mask, score), q.boost, need_score)
+            return self._boosted(Node(mask, score), q.boost, need_score)
         if isinstance(q, Q.ConstantScoreQuery):
             child = self._eval(q.child, False)
             score = child.mask * float(q.score) if need_score else None
-            return _Node(child.mask, score)
+            return Node(child.mask, score)
         if isinstance(q, Q.Every):
             mask = self.arrays.live.copy()
-            return _Node(mask, mask.astype(np.float64) if need_score else None)
+            return Node(mask, mask.astype(np.float64) if need_score else None)
         own = getattr(q, "evaluate_vector", None)
         if own is not None:  # a node of ours that knows how to evaluate itself
             return self._boosted(own(self, need_score), q.boost, need_score)
         return self.generic(q, need_score)
 
+    def _compound(self, q: Q.Query, need_score: bool) -> Node:
+        """``And`` and ``Or`` (scores add up) and ``DisjunctionMax`` (the best
+        sub-score: Whoosh's matcher ignores its tiebreak)."""
+        subs = q.subqueries
+        if not subs:
+            return self._empty(need_score)
+        if len(subs) == 1:  # Whoosh returns the child's matcher: the boost is lost
+            return self._eval(subs[0], need_score)
+        nodes = [self._eval(s, need_score) for s in subs]
+        both = isinstance(q, Q.And)
+        mask = nodes[0].mask.copy()
+        for nd in nodes[1:]:
+            if both:
+                mask &= nd.mask
+            else:
+                mask |= nd.mask
+        score = None
+        if need_score and isinstance(q, Q.DisjunctionMax):
+            score = nodes[0].score.copy()
+            for nd in nodes[1:]:
+                np.maximum(score, nd.score, out=score)
+        elif need_score:
+            score = _tree_sum([nd.score for nd in nodes])
+            if both:
+                score *= mask
+        return self._boosted(Node(mask, score), q.boost, need_score)
+
     @staticmethod
-    def _boosted(node: _Node, boost: float, need_score: bool) -> _Node:
+    def _boosted(node: Node, boost: float, need_score: bool) -> Node:
         if need_score and boost != 1.0:
-            return _Node(node.mask, node.score * boost)
+            return Node(node.mask, node.score * boost)
         return node
 
 

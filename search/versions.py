@@ -1,4 +1,4 @@
-"""Versioned tokens mean that version (issue 12, point 2).
+"""Versioned tokens mean that version.
 
 ``GPT-4``, ``Qwen2``, ``TiDB 8.5`` and ``Spring AI 1.0`` ask for one version
 of a product.  The index cannot tell that by itself: the analyzer emits a
@@ -29,6 +29,7 @@ exact terms.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
@@ -37,6 +38,9 @@ import numpy as np
 from whoosh import query as Q
 
 from indexer.analysis import QueryUnit
+
+from .units import Unit
+from .vector import Node
 
 
 class Version(IntEnum):
@@ -75,7 +79,7 @@ class VersionSpec:
     has_minor: bool  # "8.5": a patch (8.5.1) is the same version
 
 
-def spec_of(unit: QueryUnit, after_latin: bool = False) -> VersionSpec | None:
+def spec_of(unit: Unit | QueryUnit, after_latin: bool = False) -> VersionSpec | None:
     """The version a query unit asks for, or None if it is not versioned.
 
     A Latin token or compound with letters and digits (``gpt-4``, ``qwen2``,
@@ -107,7 +111,7 @@ def spec_of(unit: QueryUnit, after_latin: bool = False) -> VersionSpec | None:
     return VersionSpec(text, tuple(dict.fromkeys(forms)), spaced, has_minor)
 
 
-def specs_of(units: list[QueryUnit]) -> list[VersionSpec | None]:
+def specs_of(units: Sequence[Unit | QueryUnit]) -> list[VersionSpec | None]:
     """:func:`spec_of` for each unit of a query, in the order typed."""
     out: list[VersionSpec | None] = []
     prev_latin = False
@@ -228,8 +232,6 @@ class VersionQuery(Q.Query):
     def evaluate_vector(self, ev, need_score: bool):
         """(mask, score) of this node over one segment; ``ev`` is a
         :class:`search.vector.SegmentEvaluator`."""
-        from .vector import _Node  # noqa: PLC0415  (vector imports nothing from here)
-
         per_field = {f: field_mentions(ev, f, self.spec) for f in self.fields}
         n = ev.n
         exact = np.zeros(n, dtype=bool)
@@ -248,7 +250,7 @@ class VersionQuery(Q.Query):
             anyv |= loose
         mask = {"exact": exact, "near": near}.get(self.want, anyv)
         if not need_score:
-            return _Node(mask, None)
+            return Node(mask, None)
         score = np.zeros(n)
         if self.want == "any":
             for f, w in self.fields.items():
@@ -265,7 +267,7 @@ class VersionQuery(Q.Query):
                 score += self._spaced_score(ev) * loose * self.loose_weight
         else:
             score = mask.astype(np.float64)
-        return _Node(mask, score * mask)
+        return Node(mask, score * mask)
 
     def _spaced_phrases(self) -> Q.Query:
         return Q.Or([Q.Phrase(f, list(self.spec.spaced), slop=1, boost=w)

@@ -301,17 +301,9 @@ def test_query_units_han_sub_word_cover():
     assert u.parts == []
 
 
-def test_query_units_region_alternatives():
+def test_query_units_fold_region_script():
     (u,) = query_units("記憶體")
-    assert u.text == "记忆体"
-    assert u.alts == ["内存"]
-    units = query_units("執行緒")
-    assert units[0].alts == ["线程"]
-    # and back: a mainland word also matches the Taiwan wording (記憶體)
-    (u,) = query_units("内存")
-    assert u.alts == ["记忆体"]
-    (u,) = query_units("模型")
-    assert u.alts == []
+    assert u.text == "记忆体"  # its region words are the query side's (tests/test_regions.py)
 
 
 def test_query_units_mixed():

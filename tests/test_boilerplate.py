@@ -16,8 +16,9 @@ import pytest
 from indexer.analysis import Analyzer
 from search import DEFAULT_RANKING, Engine, search
 from search.boilerplate import document_counts, sentence_keys
-from search.rerank import DocText, evidence, unit_weights
+from search.rerank import DocText, evidence
 from search.snippets import Prepared
+from search.weights import forms_df, unit_weights
 from tests.conftest import build_index
 
 MODELS = ["Qwen2-7B", "GLM-4-9B", "Yi-6B", "Gemma-2B", "Phi-3-mini", "InternLM2-7B"]
@@ -97,7 +98,8 @@ def test_the_copied_sentence_is_no_evidence(site):
     gen = site.generation()
     searcher = gen.searcher()
     terms = [["pip"], ["安装"]]
-    prepared, weights = Prepared(terms), unit_weights(searcher, terms)
+    counts = gen.counts(searcher)
+    prepared, weights = Prepared(terms), unit_weights([forms_df(t, counts) for t in terms], searcher.doc_count())
     repeated = gen.repeated(searcher)
     for docnum in searcher.reader().all_doc_ids():
         path = searcher.stored_fields(docnum)["path"]
@@ -149,11 +151,11 @@ def test_a_new_generation_ranks_with_the_last_counts_while_its_own_are_made(tmp_
     build_index(corpus, tmp_path / "ix")
     engine = Engine(tmp_path / "ix", cache_size=0)
     search(engine, "pip 安装")  # counts this generation's sentences
-    old = engine.generation()._repeated
+    old = engine.generation().tables.repeated.value
     (corpus / "00-Qwen2-7B.md").unlink()
     build_index(corpus, tmp_path / "ix")
     gen = engine.generation()
-    assert gen.previous["_repeated"] is old
+    assert gen.tables.repeated.previous is old
     assert search(engine, "pip 安装").total == len(MODELS) - 1  # answered with the old counts
-    wait_for(lambda: gen._repeated is not None, what="the new counts")
-    assert sorted(gen._repeated.values())[-1] == len(MODELS) - 1 == sorted(old.values())[-1] - 1
+    wait_for(lambda: gen.tables.repeated.value is not None, what="the new counts")
+    assert sorted(gen.tables.repeated.value.values())[-1] == len(MODELS) - 1 == sorted(old.values())[-1] - 1

@@ -19,8 +19,9 @@ import pytest
 
 from indexer.analysis import Analyzer
 from search import Engine, search
-from search.rerank import DocText, evidence, unit_weights
+from search.rerank import DocText, evidence
 from search.snippets import Prepared
+from search.weights import forms_df, unit_weights
 from tests.conftest import build_index
 
 GPT4 = Path(__file__).resolve().parent / "fixtures" / "gpt4"
@@ -53,7 +54,8 @@ def test_the_words_meet_in_one_sentence_of_the_seed_only(tutorials):
     gen = tutorials.generation()
     searcher = gen.searcher()
     terms = [["gpt-4", "gpt4"], ["参数"]]
-    prepared, weights = Prepared(terms), unit_weights(searcher, terms)
+    counts = gen.counts(searcher)
+    prepared, weights = Prepared(terms), unit_weights([forms_df(t, counts) for t in terms], searcher.doc_count())
     together = {}
     for docnum in searcher.reader().all_doc_ids():
         doc = gen.stored.text(searcher, docnum)

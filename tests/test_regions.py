@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from search import regions, search
+from search.units import Unit, analyse
 
 
 def paths(page) -> list[str]:
@@ -41,9 +42,9 @@ def _units(engine, text):
     """(unit, alternatives) of a query as the engine reads it."""
     gen = engine.generation()
     an = gen.analyzer
-    units = regions.rejoin(an.query_units(text), an)
+    units = regions.rejoin(analyse(an, text), an)
     tw = regions.taiwanese(units, regions.written_traditional(text, an), an)
-    return [(u.text, u.alts) for u in regions.resolve(units, gen.lexicon(gen.searcher()), an, tw)]
+    return [(u.text, [a.text for a in u.alts]) for u in regions.resolve(units, gen.counts(gen.searcher()), an, tw)]
 
 
 def test_a_word_both_regions_use_is_read_as_taiwanese_only_in_a_taiwanese_query(zh_engine):
@@ -59,4 +60,30 @@ def test_mainland_words_get_no_taiwanese_words_of_other_meanings(zh_engine):
 
 def test_a_taiwan_word_jieba_cuts_is_put_back_together(zh_engine):
     an = zh_engine.analyzer
-    assert [u.text for u in regions.rejoin(an.query_units("快取"), an)] == ["快取"]
+    assert [u.text for u in regions.rejoin(analyse(an, "快取"), an)] == ["快取"]
+
+
+def test_region_tables_go_both_ways(zh_engine):
+    t = regions.tables(zh_engine.analyzer)
+    assert "内存" in t.forward["记忆体"] and "线程" in t.forward["执行绪"]
+    assert "记忆体" in t.backward["内存"]  # and back: a mainland word knows the Taiwan wording
+    assert "模型" not in t.forward and "模型" not in t.backward
+
+
+def test_the_analyzer_attaches_no_region_words_this_module_does(zh_engine):
+    """Region words have one owner on the query side: a unit as the analyzer
+    cuts it has none, and each region word is analysed once, when a query
+    first needs it."""
+    an = zh_engine.analyzer
+    assert [u.alts for u in analyse(an, "記憶體 執行緒")] == [(), ()]
+    t = regions.tables(an)
+    alt = t.alternative("记忆体")
+    assert alt is t.alternative("记忆体") and alt.folded == "记忆体" and not alt.builtin
+    assert [u.text for u in alt.units] == [u.text for u in an.query_units("记忆体")]
+
+
+def test_a_quoted_word_matches_its_region_forms_both_ways(zh_engine):
+    an = zh_engine.analyzer
+    assert [a.text for a in regions.quoted(Unit("记忆体", "han"), an).alts] == ["内存"]
+    assert [a.text for a in regions.quoted(Unit("内存", "han"), an).alts] == ["记忆体"]
+    assert regions.quoted(Unit("模型", "han"), an).alts == ()

@@ -55,7 +55,8 @@ PLAIN_RANKING = dataclasses.replace(qbuild.DEFAULT_RANKING, version_aware=False,
 
 
 def _queries_of(engine: Engine, text: str) -> list[Q.Query]:
-    built = qbuild.build(syntax.parse(text), engine.analyzer, PLAIN_RANKING, engine.synonyms())
+    gen = engine.generation()
+    built = qbuild.build(syntax.parse(text), gen.analyzer, PLAIN_RANKING, engine.synonyms(gen), gen.counts(gen.searcher()))
     return [q for q in (built.query, built.relaxed, built.exclude) if q is not None]
 
 
@@ -109,12 +110,15 @@ def test_a_passed_deadline_cuts_optional_work_with_a_note(engine, monkeypatch):
     """The time limit is checked between phrase candidates and before optional
     clauses: with no time at all, a query still answers, marked as partial."""
     import search.engine as engine_mod
+    from search.pipeline import TIMED_OUT_NOTE
 
     monkeypatch.setattr(engine_mod, "TIME_LIMIT_S", 0.0)
-    cold = Engine(engine.index_dir, cache_size=0)
+    cold = Engine(engine.index_dir)
     res = search(cold, "OpenAI 发布 了 什么 模型")
-    assert res.note and engine_mod.TIMED_OUT_NOTE in res.note
+    assert res.timed_out and res.note and TIMED_OUT_NOTE in res.note
     assert res.total > 0
+    assert "timed_out" not in res.to_dict()  # the note tells a reader
+    assert len(cold.generation().results) == 0  # a partial page is not kept
 
 
 def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
@@ -124,11 +128,11 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
     leaf = max((s for s, _ in searcher.leaf_searchers()), key=lambda s: s.doc_count_all())
     reader = leaf.reader()
     words = ("模型", "训练", "数据", "参数", "语言", "问题", "方法", "使用")
-    sizing = vector.PostingsCache(max_bytes=1 << 30)
+    sizing = vector.postings_cache(1 << 30)
     for w in words:
-        sizing.get(("s", "body", w), lambda w=w: vector.read_postings(reader, "body", w.encode()))
-    budget = sizing.bytes - 1  # all eight lists do not fit: the oldest must go
-    cache = vector.PostingsCache(max_bytes=budget)
+        sizing.get_or_make(("s", "body", w), lambda w=w: vector.read_postings(reader, "body", w.encode()))
+    budget = sizing.total - 1  # all eight lists do not fit: the oldest must go
+    cache = vector.postings_cache(budget)
     loads = []
 
     def loader(word):
@@ -137,11 +141,11 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
             return vector.read_postings(reader, "body", word.encode())
         return load
 
-    first = cache.get(("s", "body", "模型"), loader("模型"))
-    assert cache.get(("s", "body", "模型"), loader("模型")) is first and loads == ["模型"]
+    first = cache.get_or_make(("s", "body", "模型"), loader("模型"))
+    assert cache.get_or_make(("s", "body", "模型"), loader("模型")) is first and loads == ["模型"]
     for w in words[1:]:
-        cache.get(("s", "body", w), loader(w))
-    assert cache.bytes <= budget and ("s", "body", "模型") not in cache._items
+        cache.get_or_make(("s", "body", w), loader(w))
+    assert cache.total <= budget and ("s", "body", "模型") not in cache
 
     off = Engine(engine.index_dir, cache_size=0, postings_cache_mb=0)
     on = Engine(engine.index_dir, cache_size=0)
@@ -151,7 +155,7 @@ def test_postings_cache_keeps_decoded_lists_within_its_budget(engine):
         c = search(on, q)
         assert [h.path for h in a.hits] == [h.path for h in b.hits] == [h.path for h in c.hits]
         assert a.total == b.total == c.total
-    assert off.generation().postings.bytes == 0 and on.generation().postings.bytes > 0
+    assert off.generation().postings.total == 0 and on.generation().postings.total > 0
 
 
 @pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not

@@ -206,14 +206,14 @@ def test_a_new_generation_suggests_from_the_last_one_while_its_own_vocabulary_bu
     build_index(corpus, index)
     engine = Engine(index, cache_size=0)
     assert search(engine, "kafkaa").suggestion == "kafka"  # builds the vocabulary
-    old = engine.generation()._vocab
+    old = engine.generation().tables.vocabulary.value
     write_article(corpus, "zk.md", article("ZooKeeper 协调", "zookeeper 负责集群协调。"))
     build_index(corpus, index)
     gen = engine.generation()
-    assert gen.previous["_vocab"] is old
+    assert gen.tables.vocabulary.previous is old
     assert search(engine, "kafkaa").suggestion == "kafka"  # answered at once, from the old vocabulary
-    wait_for(lambda: gen._vocab is not None, what="the new vocabulary")
-    assert "zookeeper" in gen._vocab.df and "zookeeper" not in old.df
+    wait_for(lambda: gen.tables.vocabulary.value is not None, what="the new vocabulary")
+    assert "zookeeper" in gen.tables.vocabulary.value.df and "zookeeper" not in old.df
     assert search(engine, "zookeepr").suggestion == "zookeeper"
 
 

@@ -13,8 +13,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -29,6 +27,7 @@ from indexer.folding import strip_bidi
 from indexer.site import join_url
 from search import ResultPage, bounds, search
 from search import highlight_terms as search_highlight_terms
+from search.lru import LRU
 from search.snippets import highlight_title
 from search.syntax import MAX_QUERY_CHARS
 
@@ -368,9 +367,8 @@ def _strip_bidi_text(html: str) -> str:
     return "".join(part if part.startswith("<") else strip_bidi(part) for part in _TAG_RE.split(html))
 
 
-_render_cache: OrderedDict[tuple, tuple] = OrderedDict()
-_render_lock = threading.Lock()
 RENDER_CACHE_SIZE = 64
+_render_cache: LRU[tuple, tuple] = LRU(RENDER_CACHE_SIZE)
 
 
 def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle = DEFAULT_STYLE):
@@ -383,23 +381,16 @@ def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle
     """
     raw = file.read_bytes()
     key = (generation, path, hashlib.sha1(raw).hexdigest(), anchors)
-    with _render_lock:
-        hit = _render_cache.get(key)
-        if hit is not None:
-            _render_cache.move_to_end(key)
-            return hit
+    hit = _render_cache.get(key)
+    if hit is not None:
+        return hit
     art = parse_article(raw, filenames.article_name(path), mtime_ns=file.stat().st_mtime_ns, anchors=anchors)
     art.path = path
     meta, body = render.split_article(raw)
     rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),
                                       indexed=[(s.heading, s.anchor) for s in art.sections if s.heading])
-    value = (art, meta, rendered)
-    with _render_lock:
-        _render_cache[key] = value
-        while len(_render_cache) > RENDER_CACHE_SIZE:
-            _render_cache.popitem(last=False)
-    return value
+    return _render_cache.put(key, (art, meta, rendered))
 
 
 def _resolve_link(article_path: str, href: str) -> str | None:
