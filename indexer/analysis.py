@@ -29,6 +29,10 @@ identity) and passed to whatever analyses text — the writer, the query
 builder, snippets, synonyms, word discovery — so two indexes with different
 dictionaries can be served from one process.  Nothing here is module-level
 mutable state.
+
+What a Han character is (:mod:`indexer.han`: ``HAN_RANGES``, ``HAN_CLASS``,
+``HAN_RUN_RE``, :func:`has_han`) is defined once and exported from here, for
+every module that tells Han text from the rest.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from .folding import Folding
+from .han import HAN_CLASS, HAN_RANGES, HAN_RUN_RE, has_han
 from .segmenter import Segmenter, load_segmenter, resolve_backend
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,6 @@ ANALYSIS_VERSION = 10  # 9: numbered compounds yield themselves without the ordi
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48
 
-HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # Chinese numeral units glued to a number: 5000亿, 1.17亿, 10万.
 _UNITS = "万亿千百"
 _TOKEN_RE = re.compile(
@@ -65,8 +69,6 @@ _TOKEN_RE = re.compile(
     r"|(?P<latin>(?:(?<![a-z0-9])\.(?=[a-z]))?[a-z0-9](?:[a-z0-9]|[-._+/](?=[a-z0-9]))*(?:\+\+|#(?![a-z0-9]))?)"
     rf"|(?P<han>[{HAN_CLASS}]+)"
 )
-HAN_RUN_RE = re.compile(rf"[{HAN_CLASS}]+")
-_HAN_RE = re.compile(rf"[{HAN_CLASS}]")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
 
@@ -471,7 +473,7 @@ def bigram_positions(folded: str) -> TermPositions:
     if len(cps) < 2:
         return _EMPTY_POSITIONS
     han = np.zeros(len(cps), dtype=bool)
-    for lo, hi in _HAN_RANGES:
+    for lo, hi in HAN_RANGES:
         han |= (cps >= lo) & (cps <= hi)
     pair = han[:-1] & han[1:]  # a bigram starts at i
     starts = np.flatnonzero(pair)
@@ -495,9 +497,6 @@ def bigram_positions(folded: str) -> TermPositions:
     text = chars.tobytes().decode("utf-32-le")
     terms = [text[i:i + 2] for i in range(0, len(text), 2)]
     return TermPositions(terms, first.tolist() + [len(keys)], positions)
-
-
-_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF))
 
 
 def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]:
@@ -573,5 +572,5 @@ def bigrams_of(word: str) -> list[str]:
     return [word[i:i + 2] for i in range(len(word) - 1)]
 
 
-def is_han(word: str) -> bool:
-    return bool(_HAN_RE.search(word))
+#: The former name of :func:`has_han`, which ``search.query`` imports.
+is_han = has_han

@@ -43,9 +43,11 @@ log = logging.getLogger(__name__)
 #: Which backend: "auto" (rjieba when installed), "rjieba" or "jieba".
 BACKENDS = ("auto", "rjieba", "jieba")
 
-#: jieba's own idea of a Han character (``jieba.re_han_default``); anything
-#: else in a run is a word of its own.
-_JIEBA_BLOCK_RE = re.compile("[\u4e00-\u9fd5]+|.", re.S)
+#: jieba's own idea of a Han character (``jieba.re_han_default``), narrower
+#: than zhsearch's (:mod:`indexer.han`); anything else in a run is a word of
+#: its own.
+_JIEBA_FIRST, _JIEBA_LAST = "\u4e00", "\u9fd5"
+_JIEBA_BLOCK_RE = re.compile(f"[{_JIEBA_FIRST}-{_JIEBA_LAST}]+|.", re.S)
 
 #: Frequency given to Taiwan/Hong Kong words added to the dictionary: rare in
 #: simplified text, so they only win where nothing else fits (記憶體 stays a word).
@@ -215,7 +217,7 @@ def _jieba_dictionary_lines() -> Iterator[str]:
 
 def _plain_block(run: str) -> bool:
     """Every character in jieba's Han block range (the common case)."""
-    return max(run) <= "\u9fd5" and min(run) >= "\u4e00"
+    return max(run) <= _JIEBA_LAST and min(run) >= _JIEBA_FIRST
 
 
 def _rjieba():
