@@ -11,7 +11,7 @@ index (bench/README.md, "Index size").  Here a list is:
   bytes as the largest needs;
 * the weights: nothing when all are 1, else 1- or 2-byte integers, else
   doubles;
-* the values (a posting's encoded positions, see ``codec.CompactPositions``):
+* the values (a posting's encoded positions, see ``positions.CompactPositions``):
   nothing when all are empty, else their lengths (1, 2 or 4 bytes each) and
   then the values one after the other.
 

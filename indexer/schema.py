@@ -16,7 +16,8 @@ from whoosh import columns
 from whoosh.analysis import Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .codec import CompactPositions, InterningText
+from .positions import CompactPositions
+from .textfield import InterningText
 
 #: Bump when fields change; together with the analyzer's identity it decides
 #: whether an existing index can be updated in place.
