@@ -74,7 +74,7 @@ def _write_jobs(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
     from .build import parse_job
 
     segments = []
-    writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+    writer = GroupedSegmentWriter(ix, locked=False, **writer_args)
     for batch in iter(jobs.get, None):
         for job in batch:
             item = parse_job(job, analyzer)
@@ -90,7 +90,7 @@ def _write_jobs(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
             outcomes.put((item.path, item.warnings, None))
         if writer.pool.size > limit_bytes:
             segments.append(writer.finish_segment())
-            writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+            writer = GroupedSegmentWriter(ix, locked=False, **writer_args)
     segments.append(writer.finish_segment())
     outcomes.put((_SEGMENTS, [s for s in segments if s is not None], None))
 
