@@ -6,11 +6,12 @@ re-indexed.  Every run that changes anything writes a new generation (see
 ``indexer.store``) so readers never see a half-written index.
 
 An article is read, parsed, analysed and filed into a Whoosh segment by one
-process: a full build uses every core through :class:`indexer.mpwrite.ArticleWriter`,
+process: a full build uses every core through :class:`indexer.mpwrite.ParallelWriter`,
 whose worker processes each do all of that for their share of the articles
 (only file bytes cross a process boundary); a small update does it in the
-calling process.  The :class:`~indexer.analysis.Analyzer` is the index's
-own, made from the configuration and loaded once before workers fork.
+calling process.  Either way an article becomes its fields in
+:mod:`indexer.document`.  The :class:`~indexer.analysis.Analyzer` is the
+index's own, made from the configuration and loaded once before workers fork.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from typing import Callable, Iterator
 from whoosh import index as whoosh_index
 from whoosh.util.numeric import typecode_max
 
-from . import filenames, gitdates, store, stored, whoosh_compat
+from . import filenames, gitdates, store, whoosh_compat
 from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
-from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
+from .article import MAX_ARTICLE_BYTES, ArticleError, is_markdown
 from .codec import ZhCodec
-from .folding import strip_bidi
+from .document import ParseJob, Skipped, parse_job
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
@@ -56,10 +57,9 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 256
 
 ProgressFn = Callable[[int, int], None]
-#: What a parse worker gets: (path, bytes, mtime_ns); the date git knows and
-#: the site (generator and settings) ride along in a :data:`ParseJob`.
+#: A file the diff read: (path, bytes, mtime_ns); the date git knows and the
+#: site (generator and settings) ride along in a ``document.ParseJob``.
 ReadJob = tuple[str, bytes, int]
-ParseJob = tuple[str, bytes, int, "dt.datetime | None", SiteConfig]
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -206,75 +206,6 @@ def _rel(path: Path, root: Path) -> str:
         return filenames.key(path.as_posix())
 
 
-# --------------------------------------------------------------- parsing
-
-@dataclass
-class _Parsed:
-    """An article already turned into index fields, in a parse worker:
-    folding its sections for storage is per-character work that belongs in
-    parallel, not in the process feeding the writer."""
-
-    path: str
-    warnings: list[str]
-    fields: dict
-
-
-def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
-    """An article file → its index fields, or ``(path, why it was skipped)``."""
-    rel, raw, mtime_ns, git_date, site = job
-    try:
-        # a GBK name is parsed under its readable decoding (its fallback title), filed under its key
-        a = parse_article(raw, filenames.article_name(rel), mtime_ns=mtime_ns, site=site, fallback_date=git_date)
-        a.path = rel
-        if a.unpublished:  # the generator builds no page for it: a result could only be a 404
-            return rel, f"not published: {a.unpublished}"
-        return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
-    except ArticleError as exc:
-        return rel, str(exc)
-    except Exception as exc:  # never lose the corpus over one file
-        log.exception("unexpected error parsing %s", rel)
-        return rel, f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def article_fields(a: Article, analyzer: Analyzer) -> dict:
-    """An article as Whoosh field values: text fields as ``analyzer``'s tokens.
-
-    Every piece of text is folded once: the body is its sections' folded
-    texts (stored folded for snippets too), and the bigram field reuses the
-    folded title, headings, description and body."""
-    fold = analyzer.fold
-    # what is shown (titles, snippets) never carries a bidi override that would reorder it
-    texts = [strip_bidi(s.text) for s in a.sections]
-    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts)]
-    body = "\n".join(f for s, _, (f, _) in sections if s.text)  # Article.body, folded
-    title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
-    shown_title = strip_bidi(a.title)
-    words = analyzer.indexed_words
-    return dict(
-        path=a.path,
-        hash=a.content_hash.encode("ascii"),
-        mtime_ns=a.mtime_ns,
-        size=a.size,
-        title=words(title),
-        keywords=words(fold("\n".join(a.keywords + a.tags))[0]),
-        headings=words(headings),
-        description=words(description),
-        body=words(body),
-        code=analyzer.code_words(a.code),
-        bigram=analyzer.indexed_bigrams("\n".join((title, headings, description, body))),
-        tag=",".join(analyzer.fold_label(t) for t in a.tags),
-        category=",".join(analyzer.fold_label(c) for c in a.categories),
-        date=a.date,
-        title_text=shown_title,
-        url=a.permalink,
-        description_text=strip_bidi(a.description),
-        tags=[strip_bidi(t) for t in a.tags],
-        categories=[strip_bidi(c) for c in a.categories],
-        display=(shown_title, a.permalink),
-        sections=[stored.encode(strip_bidi(s.heading), s.anchor, text, folded) for s, text, folded in sections],
-    )
-
-
 # ----------------------------------------------------------------- update
 
 def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DEFAULT_STYLE) -> dict:
@@ -410,7 +341,7 @@ def _with_dates(corpus: Path, reads: list[ReadJob], site: SiteConfig,
     for all of them, within ``timeout`` seconds; used when the front matter
     has no date), and what git said."""
     dates = gitdates.collect(corpus, [rel for rel, _, _ in reads], timeout=timeout) if reads else None
-    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, site)
+    return [ParseJob(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, site)
             for rel, raw, mtime in reads], dates
 
 
@@ -576,9 +507,9 @@ def _feed(writer, jobs: list[ParseJob], report: IndexReport, analyzer: Analyzer,
             writer.delete_by_term("path", rel)
         for done, job in enumerate(jobs, 1):
             item = parse_job(job, analyzer)
-            if isinstance(item, tuple):
-                report.skipped.append(item)
-                failed.add(item[0])
+            if isinstance(item, Skipped):
+                report.skipped.append((item.path, item.reason))
+                failed.add(item.path)
             else:
                 report.warnings.extend((item.path, w) for w in item.warnings)
                 if item.path in updating:  # a failed re-parse keeps the old version
@@ -609,14 +540,14 @@ def _feed_parallel(writer, jobs: list[ParseJob], report: IndexReport, progress: 
         outcomes = writer.wait_for_jobs(len(jobs), progress)
         updating = set(report.updated)
         failed: set[str] = set()
-        for rel, warnings, why in outcomes:
-            if why is not None:
-                report.skipped.append((rel, why))
-                failed.add(rel)
+        for out in outcomes:
+            if out.reason is not None:
+                report.skipped.append((out.path, out.reason))
+                failed.add(out.path)
                 continue
-            report.warnings.extend((rel, w) for w in warnings)
-            if rel in updating:
-                writer.delete_by_term("path", rel)  # the old version: the new one is in a new segment
+            report.warnings.extend((out.path, w) for w in out.warnings)
+            if out.path in updating:
+                writer.delete_by_term("path", out.path)  # the old version: the new one is in a new segment
         writer.commit()
     except BaseException:
         writer.abort()

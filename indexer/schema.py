@@ -5,7 +5,7 @@ tuned without re-indexing; the schema only decides what can be matched.
 
 The text fields take tokens, not text: the index's
 :class:`indexer.analysis.Analyzer` analyses an article once
-(``indexer.build.article_fields``) and Whoosh only files the postings.  So
+(``indexer.document.article_fields``) and Whoosh only files the postings.  So
 the schema that Whoosh pickles into every index holds no analysis state,
 and the analyzer is always the index's own, passed explicitly.
 """

@@ -49,7 +49,7 @@ class InterningText(TEXT):
         for every posting the indexer writes."""
         if isinstance(value, str):
             raise TypeError(f"{type(self).__name__} indexes the tokens of an indexer.analysis.Analyzer, "
-                            "not text (see indexer.build.article_fields)")
+                            "not text (see indexer.document.article_fields)")
         shared = self.__dict__.get("_shared")
         if shared is None:
             shared = self.__dict__["_shared"] = (_TermBytes(), {})
