@@ -58,7 +58,7 @@ from typing import Callable, Iterable
 from . import store
 from .analysis import Analyzer
 from .article import is_markdown
-from .build import SKIP_DIRS, IndexConfig, IndexReport, corpus_dirs, update_index
+from .build import IndexConfig, IndexReport, corpus_dirs, skips_folder, update_index
 from .filenames import display
 from .watchstate import WatchState, WatchStatus
 
@@ -218,18 +218,18 @@ class _Target:
             parts = p.relative_to(self.corpus).parts
         except ValueError:
             return False
-        if any(part.startswith(".") or part in SKIP_DIRS for part in parts):
+        if any(map(skips_folder, parts)):
             return False
         return is_markdown(p) or p.is_dir() or (not p.exists() and not p.suffix)
 
 
 def _descends(p: Path, corpus: Path) -> bool:
-    """Whether the indexer descends into folder ``p`` (no dot-folders, no SKIP_DIRS)."""
+    """Whether the indexer descends into folder ``p`` (:func:`indexer.build.skips_folder`)."""
     try:
         parts = p.relative_to(corpus).parts
     except ValueError:
         return False
-    return bool(parts) and not any(part.startswith(".") or part in SKIP_DIRS for part in parts)
+    return bool(parts) and not any(map(skips_folder, parts))
 
 
 def _listing(folder: Path) -> frozenset:
