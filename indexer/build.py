@@ -44,7 +44,7 @@ from typing import Callable, Iterator, NamedTuple
 from whoosh import index as whoosh_index
 from whoosh.util.numeric import typecode_max
 
-from . import filenames, gitdates, store, whoosh_compat
+from . import filenames, gitdates, lockfile, store, whoosh_compat
 from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
 from .article import MAX_ARTICLE_BYTES, ArticleError, is_markdown
@@ -532,7 +532,7 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
             except ChildProcessError:
                 pass
         shutil.rmtree(gen_path, ignore_errors=True)
-        store.forget_lock_owner()
+        lockfile.forget_owners()
         try:
             os.write(2, f"\n{INTERRUPTED}\n".encode())
         finally:
