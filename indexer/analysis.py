@@ -101,8 +101,6 @@ class UnitKind(StrEnum):
 #: A raw token: (text, position, startchar, endchar) with offsets into the
 #: original (unfolded) text.
 RawToken = tuple[str, int, int, int]
-#: What the index files of a token: (text, position).
-IndexToken = tuple[str, int]
 
 
 class WordToken(NamedTuple):

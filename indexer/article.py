@@ -545,13 +545,6 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
 
 # --------------------------------------------------------------- articles
 
-def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
-    """The URL path the generator named by ``style`` gives an article with no
-    front matter, the corpus being its content folder (default settings; see
-    :mod:`indexer.permalinks` for the rules)."""
-    return article_url(site_for_style(style), PageFacts(rel, {}, date))
-
-
 def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE,
                  site: SiteConfig | None = None) -> Article:
     """Read and parse one article; raises :class:`ArticleError` when it can't."""

@@ -37,9 +37,6 @@ class Tokens(Tokenizer):
     def __call__(self, value, **kwargs):
         raise TypeError(f"this field is analysed by Analyzer.{self.stream}: index its tokens, not text")
 
-#: Word fields searched by a plain query, in order of display importance.
-WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
-
 
 def _text(stream: str, phrase: bool = True) -> TEXT:
     """A text field of ``stream`` tokens whose positions (if any) are stored compactly."""

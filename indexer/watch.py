@@ -248,18 +248,6 @@ def _listing(folder: Path) -> frozenset:
         return frozenset()
 
 
-def watched_paths(cfg: IndexConfig) -> list[Path]:
-    """What the watcher is given for ``cfg`` (each watched on its own, not
-    recursively): every folder the indexer reads, plus the folder of a user
-    dictionary kept elsewhere (a change to it rebuilds)."""
-    return _Target(cfg).watched
-
-
-def change_filter(cfg: IndexConfig) -> Callable[[object, str], bool]:
-    """Which file events can change the index (see :meth:`_Target.keep`)."""
-    return _Target(cfg).keep
-
-
 @dataclass
 class Problems:
     """Skipped articles and warnings already reported, so each is told once."""
