@@ -294,7 +294,7 @@ class Analyzer:
         seg = None
         out: list = []
         append = out.append
-        MAIN, SUB, COMPOUND, PART, LATIN = Role.MAIN, Role.SUB, Role.COMPOUND, Role.PART, Role.LATIN
+        MAIN, SUB, LATIN = Role.MAIN, Role.SUB, Role.LATIN
         is_word = None
 
         def span(a: int, b: int) -> tuple[int, int]:  # original offsets of folded [a, b)
@@ -325,31 +325,11 @@ class Analyzer:
             n = len(word)
             if n > MAX_TOKEN_LEN:
                 continue
-            if kind == "num":
-                digits = word.rstrip(_UNITS)
-                d = s + len(digits)
-                out += ((word, pos, *span(s, s + n), COMPOUND), (digits, pos, *span(s, d), PART),
-                        (word[len(digits):], pos + 1, *span(d, s + n), PART))
-                pos += 2
+            if kind == "num" or not word.isalnum():  # 5000亿, gpt-4: itself and its parts
+                pos = _compound_tokens(out, kind, word, s, pos, span)
                 continue
-            if word.isalnum():  # a plain word or number: no separators, no parts
-                append((word, pos, *span(s, s + n), LATIN))
-                pos += 1
-                continue
-            parts = _latin_parts(word, s)
-            if len(parts) == 1 and parts[0][0] == word:
-                append((word, pos, *span(s, s + n), LATIN))
-                pos += 1
-                continue
-            append((word, pos, *span(s, s + n), COMPOUND))
-            rest = _unnumbered(word, parts[0][0] if parts else "")
-            if rest:  # 04-glm-4-9b-chat is also glm-4-9b-chat (same position)
-                append((rest, pos, *span(s + n - len(rest), s + n), SUB))
-            for ptext, ps, pe in parts:
-                append((ptext, pos, *span(ps, pe), PART))
-                pos += 1
-            if not parts:
-                pos += 1
+            append((word, pos, *span(s, s + n), LATIN))  # a plain word or number: no parts
+            pos += 1
         return out
 
     def code_words(self, text: str) -> list[str]:
@@ -511,6 +491,33 @@ def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]
             out += [(run[i:i + 2], pos + i, offsets[s + i], offsets[s + i + 1] + 1) for i in range(n)]
         pos += n + 1  # a gap so phrases never bridge two runs
     return out
+
+
+def _compound_tokens(out: list, kind: str, word: str, s: int, pos: int,
+                     span: Callable[[int, int], tuple[int, int]]) -> int:
+    """Append to ``out`` the tokens :meth:`Analyzer._words` makes of a number
+    with a unit (``5000亿``) or a Latin word with separators (``gpt-4``) that
+    starts at folded offset ``s``, at position ``pos``; return the next
+    position.  ``span`` maps folded offsets to original ones."""
+    n = len(word)
+    if kind == "num":
+        digits = word.rstrip(_UNITS)
+        d = s + len(digits)
+        out += ((word, pos, *span(s, s + n), Role.COMPOUND), (digits, pos, *span(s, d), Role.PART),
+                (word[len(digits):], pos + 1, *span(d, s + n), Role.PART))
+        return pos + 2
+    parts = _latin_parts(word, s)
+    if len(parts) == 1 and parts[0][0] == word:
+        out.append((word, pos, *span(s, s + n), Role.LATIN))
+        return pos + 1
+    out.append((word, pos, *span(s, s + n), Role.COMPOUND))
+    rest = _unnumbered(word, parts[0][0] if parts else "")
+    if rest:  # 04-glm-4-9b-chat is also glm-4-9b-chat (same position)
+        out.append((rest, pos, *span(s + n - len(rest), s + n), Role.SUB))
+    for ptext, ps, pe in parts:
+        out.append((ptext, pos, *span(ps, pe), Role.PART))
+        pos += 1
+    return pos if parts else pos + 1
 
 
 def _latin_pieces(kind: str, word: str) -> tuple[tuple[tuple[str, int], ...], int]:
