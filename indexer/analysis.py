@@ -29,6 +29,10 @@ identity) and passed to whatever analyses text — the writer, the query
 builder, snippets, synonyms, word discovery — so two indexes with different
 dictionaries can be served from one process.  Nothing here is module-level
 mutable state.
+
+What a Han character is (:mod:`indexer.han`: ``HAN_RANGES``, ``HAN_CLASS``,
+``HAN_RUN_RE``, :func:`has_han`) is defined once and exported from here, for
+every module that tells Han text from the rest.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from .folding import Folding
+from .han import HAN_CLASS, HAN_RANGES, HAN_RUN_RE, has_han
 from .segmenter import Segmenter, load_segmenter, resolve_backend
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,6 @@ ANALYSIS_VERSION = 10  # 9: numbered compounds yield themselves without the ordi
 #: Tokens longer than this are hashes, base64 or minified code: not words.
 MAX_TOKEN_LEN = 48
 
-HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # Chinese numeral units glued to a number: 5000亿, 1.17亿, 10万.
 _UNITS = "万亿千百"
 _TOKEN_RE = re.compile(
@@ -65,8 +69,6 @@ _TOKEN_RE = re.compile(
     r"|(?P<latin>(?:(?<![a-z0-9])\.(?=[a-z]))?[a-z0-9](?:[a-z0-9]|[-._+/](?=[a-z0-9]))*(?:\+\+|#(?![a-z0-9]))?)"
     rf"|(?P<han>[{HAN_CLASS}]+)"
 )
-HAN_RUN_RE = re.compile(rf"[{HAN_CLASS}]+")
-_HAN_RE = re.compile(rf"[{HAN_CLASS}]")
 _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
 
@@ -99,8 +101,6 @@ class UnitKind(StrEnum):
 #: A raw token: (text, position, startchar, endchar) with offsets into the
 #: original (unfolded) text.
 RawToken = tuple[str, int, int, int]
-#: What the index files of a token: (text, position).
-IndexToken = tuple[str, int]
 
 
 class WordToken(NamedTuple):
@@ -287,7 +287,7 @@ class Analyzer:
         seg = None
         out: list = []
         append = out.append
-        MAIN, SUB, COMPOUND, PART, LATIN = Role.MAIN, Role.SUB, Role.COMPOUND, Role.PART, Role.LATIN
+        MAIN, SUB, LATIN = Role.MAIN, Role.SUB, Role.LATIN
         is_word = None
 
         def span(a: int, b: int) -> tuple[int, int]:  # original offsets of folded [a, b)
@@ -318,31 +318,11 @@ class Analyzer:
             n = len(word)
             if n > MAX_TOKEN_LEN:
                 continue
-            if kind == "num":
-                digits = word.rstrip(_UNITS)
-                d = s + len(digits)
-                out += ((word, pos, *span(s, s + n), COMPOUND), (digits, pos, *span(s, d), PART),
-                        (word[len(digits):], pos + 1, *span(d, s + n), PART))
-                pos += 2
+            if kind == "num" or not word.isalnum():  # 5000亿, gpt-4: itself and its parts
+                pos = _compound_tokens(out, kind, word, s, pos, span)
                 continue
-            if word.isalnum():  # a plain word or number: no separators, no parts
-                append((word, pos, *span(s, s + n), LATIN))
-                pos += 1
-                continue
-            parts = _latin_parts(word, s)
-            if len(parts) == 1 and parts[0][0] == word:
-                append((word, pos, *span(s, s + n), LATIN))
-                pos += 1
-                continue
-            append((word, pos, *span(s, s + n), COMPOUND))
-            rest = _unnumbered(word, parts[0][0] if parts else "")
-            if rest:  # 04-glm-4-9b-chat is also glm-4-9b-chat (same position)
-                append((rest, pos, *span(s + n - len(rest), s + n), SUB))
-            for ptext, ps, pe in parts:
-                append((ptext, pos, *span(ps, pe), PART))
-                pos += 1
-            if not parts:
-                pos += 1
+            append((word, pos, *span(s, s + n), LATIN))  # a plain word or number: no parts
+            pos += 1
         return out
 
     def code_words(self, text: str) -> list[str]:
@@ -463,7 +443,7 @@ def bigram_positions(folded: str) -> TermPositions:
     if len(cps) < 2:
         return _EMPTY_POSITIONS
     han = np.zeros(len(cps), dtype=bool)
-    for lo, hi in _HAN_RANGES:
+    for lo, hi in HAN_RANGES:
         han |= (cps >= lo) & (cps <= hi)
     pair = han[:-1] & han[1:]  # a bigram starts at i
     starts = np.flatnonzero(pair)
@@ -489,9 +469,6 @@ def bigram_positions(folded: str) -> TermPositions:
     return TermPositions(terms, first.tolist() + [len(keys)], positions)
 
 
-_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF))
-
-
 def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]:
     out: list[RawToken] = []
     for m in HAN_RUN_RE.finditer(folded):
@@ -506,6 +483,33 @@ def _bigrams(folded: str, offsets: list[int] | None, pos: int) -> list[RawToken]
             out += [(run[i:i + 2], pos + i, offsets[s + i], offsets[s + i + 1] + 1) for i in range(n)]
         pos += n + 1  # a gap so phrases never bridge two runs
     return out
+
+
+def _compound_tokens(out: list, kind: str, word: str, s: int, pos: int,
+                     span: Callable[[int, int], tuple[int, int]]) -> int:
+    """Append to ``out`` the tokens :meth:`Analyzer._words` makes of a number
+    with a unit (``5000亿``) or a Latin word with separators (``gpt-4``) that
+    starts at folded offset ``s``, at position ``pos``; return the next
+    position.  ``span`` maps folded offsets to original ones."""
+    n = len(word)
+    if kind == "num":
+        digits = word.rstrip(_UNITS)
+        d = s + len(digits)
+        out += ((word, pos, *span(s, s + n), Role.COMPOUND), (digits, pos, *span(s, d), Role.PART),
+                (word[len(digits):], pos + 1, *span(d, s + n), Role.PART))
+        return pos + 2
+    parts = _latin_parts(word, s)
+    if len(parts) == 1 and parts[0][0] == word:
+        out.append((word, pos, *span(s, s + n), Role.LATIN))
+        return pos + 1
+    out.append((word, pos, *span(s, s + n), Role.COMPOUND))
+    rest = _unnumbered(word, parts[0][0] if parts else "")
+    if rest:  # 04-glm-4-9b-chat is also glm-4-9b-chat (same position)
+        out.append((rest, pos, *span(s + n - len(rest), s + n), Role.SUB))
+    for ptext, ps, pe in parts:
+        out.append((ptext, pos, *span(ps, pe), Role.PART))
+        pos += 1
+    return pos if parts else pos + 1
 
 
 def _latin_pieces(kind: str, word: str) -> tuple[tuple[tuple[str, int], ...], int]:
@@ -565,5 +569,5 @@ def bigrams_of(word: str) -> list[str]:
     return [word[i:i + 2] for i in range(len(word) - 1)]
 
 
-def is_han(word: str) -> bool:
-    return bool(_HAN_RE.search(word))
+#: The former name of :func:`has_han`, which ``search.query`` imports.
+is_han = has_han

@@ -429,128 +429,159 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
     """
     body = strip_shortcodes(body)
     body = _DISPLAY_MATH_RE.sub("\n", body)
-    sections: list[Section] = [Section("", "", 0, "")]
-    blocks: list[list[str]] = [[]]
-    code: list[str] = []
-    first_h1: str | None = None
     slugger = Slugger(anchors)
-    inline: list[str] = []  # text of the current leaf block
-    raw: list[str] = []  # text of the current heading, code or HTML block
-    slug_text: list[str] = []  # what the site generator slugifies of the current heading
-    slug_html = slugger.style.reads_html  # Hexo slugs the heading's HTML (then strips it)
-    emoji = slugger.style.emoji_shortcodes
-    capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
-    in_image = 0
-    level = 0
-
-    def end_block() -> None:
-        if inline:
-            text = clean_text("".join(inline), html=False)
-            if text:
-                blocks[-1].append(text)
-            inline.clear()
-
     # Hugo (goldmark) makes an id from the heading's source line, as written:
     # entities, link targets and HTML included; it needs the events' ranges
     # (VitePress: the entities of a heading as written, which also needs the ranges)
     source = body.encode("utf-8") if slugger.style.reads_source or slugger.style.keeps_entities else None
-    heading_span: dict | None = None
+    reader = _SectionReader(slugger, smart_quotes, source)
+    inline = reader.inline  # the text of the current leaf block: most events add to it
+    span = None
     stream = (pyromark.events_with_range(body, options=_MD_OPTIONS) if source is not None
               else pyromark.events(body, options=_MD_OPTIONS))
     for event in stream:
         if source is not None:
             event, span = event
             if type(event) is not str and "Start" in event and _event_name(event["Start"]) == "Heading":
-                heading_span = span
+                reader.heading_span = span
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event in ("SoftBreak", "HardBreak"):
-                (raw if capturing else inline).append("\n")
+                (reader.raw if reader.capturing else inline).append("\n")
             else:
-                end_block()
+                reader.end_block()
             continue
         ((kind, value),) = event.items()
         if kind in ("Text", "Code"):
-            if capturing:
-                raw.append(value)
-                if capturing == "Heading" and not in_image:
-                    if smart_quotes and kind == "Text":
-                        value = smartypants(value)
-                    elif source is not None and kind == "Text" and len(value) == 1 and value in "&<>\"'\xa0":
-                        value = _entity_as_written(source[span["start"]:span["end"]].decode("utf-8", "replace"), value)
-                    elif emoji and kind == "Text":
-                        value = drop_emoji_shortcodes(value)
-                    slug_text.append(value)
+            if reader.capturing:
+                reader.captured_text(kind, value, span)
             else:
                 inline.append(value)
         elif kind == "Html":  # inside an HTML block
-            raw.append(value)
-        elif kind == "InlineHtml":  # dropped, but a <Badge text="…"/> shows its text
-            shown = badge_text(value)
-            if capturing == "Heading":
-                if shown:
-                    raw.append(f" {shown} ")
-                if slug_html and not in_image:
-                    slug_text.append(value)
-            elif shown and not capturing:
-                inline.append(f" {shown} ")
+            reader.raw.append(value)
+        elif kind == "InlineHtml":
+            reader.inline_html(value)
         elif kind == "Start":
-            name = _event_name(value)
-            if name in _INLINE_SPANS:
-                in_image += name == "Image"
-                continue
-            end_block()
-            if name in ("Heading", "CodeBlock", "HtmlBlock"):
-                capturing, raw, slug_text = name, [], []
-                if name == "Heading":
-                    level = int(value["Heading"]["level"][1:])
+            reader.start(value)
         elif kind == "End":
-            name = _event_name(value)
-            if name in _INLINE_SPANS:
-                in_image -= name == "Image"
-                continue
-            if name == "Heading":
-                heading, custom = _heading("".join(raw))  # "{#id}" is never shown...
-                if not slugger.style.custom_ids:  # ...but only some generators make it the id
-                    custom = None
-                if level == 1 and first_h1 is None and heading:
-                    first_h1 = heading
-                if custom:
-                    anchor = slugger.reserve(custom)
-                elif slugger.style.reads_source and heading_span is not None:
-                    line = source[heading_span["start"]:heading_span["end"]].decode("utf-8", "replace")
-                    anchor = slugger.anchor(strip_custom_id(heading_source_line(line)))
-                elif slugger.style.custom_ids:
-                    anchor = slugger.anchor(strip_custom_id("".join(slug_text)))
-                else:
-                    anchor = slugger.anchor("".join(slug_text))
-                sections.append(Section(heading, anchor, level, ""))
-                blocks.append([])
-            elif name == "CodeBlock":
-                code.append("".join(raw))
-            elif name == "HtmlBlock":
-                text = clean_text("".join(raw))
-                if text:
-                    blocks[-1].append(text)
-            else:
-                end_block()
-            if name == capturing:
-                capturing = None
+            reader.end(value)
         # footnotes, task markers and math are not enabled
-    end_block()
-    for sec, blk in zip(sections, blocks):
-        sec.text = "\n".join(blk)
-    sections = [s for s in sections if s.heading or s.text]
-    return sections, "\n".join(code), first_h1
+    return reader.finish()
+
+
+class _SectionReader:
+    """What :func:`markdown_sections` keeps while it reads a document's
+    events: the sections so far, the text of the block being read, and the
+    heading, code or HTML block being captured."""
+
+    def __init__(self, slugger: Slugger, smart_quotes: bool, source: bytes | None) -> None:
+        self.slugger = slugger
+        self.style = slugger.style
+        self.smart_quotes = smart_quotes
+        self.source = source  # the document's bytes, when anchors need what a heading's source says
+        self.sections: list[Section] = [Section("", "", 0, "")]
+        self.blocks: list[list[str]] = [[]]  # each section's lines of text
+        self.code: list[str] = []
+        self.first_h1: str | None = None
+        self.inline: list[str] = []  # text of the current leaf block
+        self.raw: list[str] = []  # text of the current heading, code or HTML block
+        self.slug_text: list[str] = []  # what the site generator slugifies of the current heading
+        self.capturing: str | None = None  # "Heading", "CodeBlock" or "HtmlBlock"
+        self.in_image = 0
+        self.level = 0
+        self.heading_span: dict | None = None  # the source range of the current heading
+
+    def end_block(self) -> None:
+        inline = self.inline
+        if inline:
+            text = clean_text("".join(inline), html=False)
+            if text:
+                self.blocks[-1].append(text)
+            inline.clear()
+
+    def captured_text(self, kind: str, value: str, span: dict | None) -> None:
+        """Text or inline code inside a heading, code or HTML block."""
+        self.raw.append(value)
+        if self.capturing != "Heading" or self.in_image:
+            return
+        if self.smart_quotes and kind == "Text":
+            value = smartypants(value)
+        elif self.source is not None and kind == "Text" and len(value) == 1 and value in "&<>\"'\xa0":
+            value = _entity_as_written(self.source[span["start"]:span["end"]].decode("utf-8", "replace"), value)
+        elif self.style.emoji_shortcodes and kind == "Text":
+            value = drop_emoji_shortcodes(value)
+        self.slug_text.append(value)
+
+    def inline_html(self, value: str) -> None:
+        """Inline HTML is dropped, but a ``<Badge text="…"/>`` shows its text
+        (and Hexo slugs a heading's HTML, then strips it)."""
+        shown = badge_text(value)
+        if self.capturing == "Heading":
+            if shown:
+                self.raw.append(f" {shown} ")
+            if self.style.reads_html and not self.in_image:
+                self.slug_text.append(value)
+        elif shown and not self.capturing:
+            self.inline.append(f" {shown} ")
+
+    def start(self, value) -> None:
+        name = _event_name(value)
+        if name in _INLINE_SPANS:
+            self.in_image += name == "Image"
+            return
+        self.end_block()
+        if name in ("Heading", "CodeBlock", "HtmlBlock"):
+            self.capturing, self.raw, self.slug_text = name, [], []
+            if name == "Heading":
+                self.level = int(value["Heading"]["level"][1:])
+
+    def end(self, value) -> None:
+        name = _event_name(value)
+        if name in _INLINE_SPANS:
+            self.in_image -= name == "Image"
+            return
+        if name == "Heading":
+            self._end_heading()
+        elif name == "CodeBlock":
+            self.code.append("".join(self.raw))
+        elif name == "HtmlBlock":
+            text = clean_text("".join(self.raw))
+            if text:
+                self.blocks[-1].append(text)
+        else:
+            self.end_block()
+        if name == self.capturing:
+            self.capturing = None
+
+    def _end_heading(self) -> None:
+        """A heading opens a section, with the id the site generator gives it."""
+        slugger, style = self.slugger, self.style
+        heading, custom = _heading("".join(self.raw))  # "{#id}" is never shown...
+        if not style.custom_ids:  # ...but only some generators make it the id
+            custom = None
+        if self.level == 1 and self.first_h1 is None and heading:
+            self.first_h1 = heading
+        if custom:
+            anchor = slugger.reserve(custom)
+        elif style.reads_source and self.heading_span is not None:
+            span = self.heading_span
+            line = self.source[span["start"]:span["end"]].decode("utf-8", "replace")
+            anchor = slugger.anchor(strip_custom_id(heading_source_line(line)))
+        elif style.custom_ids:
+            anchor = slugger.anchor(strip_custom_id("".join(self.slug_text)))
+        else:
+            anchor = slugger.anchor("".join(self.slug_text))
+        self.sections.append(Section(heading, anchor, self.level, ""))
+        self.blocks.append([])
+
+    def finish(self) -> tuple[list[Section], str, str | None]:
+        self.end_block()
+        for sec, blk in zip(self.sections, self.blocks):
+            sec.text = "\n".join(blk)
+        sections = [s for s in self.sections if s.heading or s.text]
+        return sections, "\n".join(self.code), self.first_h1
 
 
 # --------------------------------------------------------------- articles
-
-def derive_permalink(rel: str, style: AnchorStyle = DEFAULT_STYLE, date: dt.datetime | None = None) -> str:
-    """The URL path the generator named by ``style`` gives an article with no
-    front matter, the corpus being its content folder (default settings; see
-    :mod:`indexer.permalinks` for the rules)."""
-    return article_url(site_for_style(style), PageFacts(rel, {}, date))
-
 
 def read_article(path: Path, root: Path, anchors: AnchorStyle = DEFAULT_STYLE,
                  site: SiteConfig | None = None) -> Article:

@@ -1,16 +1,27 @@
-"""Bring an index up to date with a corpus folder: scan, diff, write, publish.
+"""Bring an index up to date with a corpus folder: plan, build, publish.
 
-Incremental by default: a file whose size and mtime are unchanged is not even
-read; one whose bytes hash the same as before (a mere ``touch``) is not
-re-indexed.  Every run that changes anything writes a new generation (see
-``indexer.store``) so readers never see a half-written index.
+:func:`update_index` runs three steps, under the index's writer lock:
+
+1. **plan** (:func:`_plan`): which analysis and site, whether the live
+   generation can be updated in place (else a rebuild, and why), which
+   files changed (:func:`scan_corpus`, then :func:`_diff`) and which
+   articles are gone.  It reads, and writes nothing.  Incremental by
+   default: a file whose size and mtime are unchanged is not even read; one
+   whose bytes hash the same as before (a mere ``touch``) is not re-indexed.
+2. **build** (:func:`_build`): a new generation (see :mod:`indexer.store`)
+   that starts from hard links of the live one's segments, with the changes
+   written into it.
+3. **publish** (:func:`_publish`): its metadata, then the atomic switch, so
+   readers never see a half-written index.
 
 An article is read, parsed, analysed and filed into a Whoosh segment by one
-process: a full build uses every core through :class:`indexer.mpwrite.ArticleWriter`,
-whose worker processes each do all of that for their share of the articles
-(only file bytes cross a process boundary); a small update does it in the
-calling process.  The :class:`~indexer.analysis.Analyzer` is the index's
-own, made from the configuration and loaded once before workers fork.
+process: a full build uses every core through
+:class:`indexer.mpwrite.ParallelWriter`, whose worker processes each do all
+of that for their share of the articles (only file bytes cross a process
+boundary); a small update does it in the calling process.  Either way an
+article becomes its fields in :mod:`indexer.document`.  The
+:class:`~indexer.analysis.Analyzer` is the index's own, made from the
+configuration and loaded once before workers fork.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import datetime as dt
 import gc
 import hashlib
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
@@ -27,21 +39,21 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh.util.numeric import typecode_max
 
-from . import filenames, gitdates, store, stored, whoosh_compat
+from . import filenames, gitdates, lockfile, store, whoosh_compat
 from .analysis import Analyzer
 from .anchors import DEFAULT_STYLE, AnchorStyle
-from .article import MAX_ARTICLE_BYTES, Article, ArticleError, is_markdown, parse_article
+from .article import MAX_ARTICLE_BYTES, ArticleError, is_markdown
 from .codec import ZhCodec
-from .folding import strip_bidi
+from .document import ParseJob, Skipped, parse_job
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
-from .site import SiteConfig, SiteOverrides, detect_site, parse_generator
+from .site import SiteConfig, SiteOverrides, detect_site, parse_generator, site_for_style
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +68,7 @@ PARALLEL_THRESHOLD = 64
 WRITER_LIMIT_MB = 256
 
 ProgressFn = Callable[[int, int], None]
-#: What a parse worker gets: (path, bytes, mtime_ns); the date git knows and
-#: the site (generator and settings) ride along in a :data:`ParseJob`.
-ReadJob = tuple[str, bytes, int]
-ParseJob = tuple[str, bytes, int, "dt.datetime | None", SiteConfig]
+
 
 #: What an interrupted run tells the user (the CLI prints it too).
 INTERRUPTED = "interrupted: the index is unchanged (the live generation was not touched)"
@@ -108,6 +117,9 @@ class IndexReport:
 
 @dataclass(frozen=True)
 class IndexConfig:
+    """Which corpus, which index folder, and how to index it: what the
+    options of ``zhsearch index`` say."""
+
     corpus: Path
     index: Path
     userdict: Path | None = None
@@ -122,6 +134,8 @@ class IndexConfig:
     #: overrides of what the site's config says (``--base-path``, ``--clean-urls``)
     base_path: str | None = None
     clean_urls: bool | None = None
+    #: seconds the whole git step may take (0: no git dates)
+    git_timeout: float = gitdates.GIT_TIMEOUT_S
 
     def site(self) -> SiteConfig:
         """The corpus's site as this configuration resolves it (reads the
@@ -130,8 +144,6 @@ class IndexConfig:
         if gen is None and self.anchor_style is not None:  # --anchor-style names the generator
             gen = parse_generator(AnchorStyle.parse(self.anchor_style).value.split("-")[0])
         return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls))
-    #: seconds the whole git step may take (0: no git dates)
-    git_timeout: float = gitdates.GIT_TIMEOUT_S
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -150,7 +162,171 @@ class IndexConfig:
         return analyzer.identity == self.analyzer().identity
 
 
-# ------------------------------------------------------------------ scan
+class ChangedFile(NamedTuple):
+    """An article file the plan found new or changed, read: it becomes a
+    :class:`~indexer.document.ParseJob` once git has dated it."""
+
+    path: str  # the index key
+    raw: bytes
+    mtime_ns: int
+
+
+class ManifestEntry(NamedTuple):
+    """What the live generation holds of one article: enough to tell
+    whether its file changed."""
+
+    hash: str  # sha256 of the file's bytes
+    mtime_ns: int
+    size: int
+
+
+@dataclass
+class UpdatePlan:
+    """What a run is to do, decided before anything is written (the report
+    says which articles are added, updated, deleted and skipped)."""
+
+    corpus: Path
+    analyzer: Analyzer
+    site: SiteConfig
+    #: what the new generation's metadata records (see :func:`index_identity`)
+    identity: dict
+    #: the live generation the update starts from; None for a rebuild
+    current: store.Generation | None
+    #: what the live generation holds (empty for a rebuild)
+    manifest: dict[str, ManifestEntry]
+    #: the new and changed files, read
+    changed: list[ChangedFile]
+
+
+# ------------------------------------------------------------------ the update
+
+def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
+                 progress: ProgressFn | None = None, analyzer: Analyzer | None = None) -> IndexReport:
+    """Make the index at ``cfg.index`` reflect ``cfg.corpus``: plan, build,
+    publish (see the module docstring).
+
+    ``analyzer``: one a long-lived process already holds (``--watch``), used
+    when it analyses the way ``cfg`` asks; otherwise one is made from
+    ``cfg`` (and loaded only if some article needs analysing)."""
+    t0 = time.perf_counter()
+    corpus = Path(cfg.corpus)
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus} does not exist")
+    report = IndexReport(corpus=str(corpus), index=str(cfg.index))
+    whoosh_compat.install()  # an unknown Whoosh stops here, before anything is written
+    with store.writer_lock(cfg.index, wait=wait):
+        store.collect_garbage(cfg.index)
+        plan = _plan(cfg, report, rebuild=rebuild, analyzer=analyzer)
+        if not report.changed:
+            report.total = len(plan.manifest)
+        gen_path = _build(plan, cfg, report, progress) if report.changed else None
+        if gen_path is not None:
+            _publish(plan, cfg.index, report, gen_path)
+        else:  # nothing changed, or every changed article failed to parse
+            report.generation = plan.current.name if plan.current else None
+    report.elapsed = time.perf_counter() - t0
+    return report
+
+
+# ------------------------------------------------------------ step 1: plan
+
+def _plan(cfg: IndexConfig, report: IndexReport, *, rebuild: bool, analyzer: Analyzer | None) -> UpdatePlan:
+    """Step 1: decide with which analysis and site, from which generation,
+    and which files to (re)index and which articles to delete.  Reads the
+    index and the corpus, writes nothing."""
+    if analyzer is None or not cfg.matches(analyzer):
+        analyzer = cfg.analyzer()
+    site = cfg.site()
+    report.site = site.describe()
+    identity = index_identity(analyzer, site)
+    current, manifest = _live_manifest(cfg.index, identity, rebuild, report)
+
+    corpus = Path(cfg.corpus)
+    files, skipped = scan_corpus(corpus)
+    report.skipped.extend(skipped)
+    changed, keep_old = _diff(files, manifest, report)
+    unlisted = [p for p, why in skipped if why.startswith("cannot list directory")]
+    keep_old |= {p for p in manifest if any(p.startswith(d.rstrip("/") + "/") for d in unlisted)}
+    report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
+    return UpdatePlan(corpus, analyzer, site, identity, current, manifest, changed)
+
+
+def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DEFAULT_STYLE) -> dict:
+    """What decides whether an index can be updated in place: the schema,
+    everything about the analysis (version, user dictionary, segmenter), the
+    anchor style its sections were given and the site settings its URLs
+    were made with."""
+    if not isinstance(site, SiteConfig):
+        site = site_for_style(site)
+    return {**versions(), **analyzer.identity, "anchors": site.anchors.value, "site": site.identity()}
+
+
+def _live_manifest(index_dir: Path, identity: dict, rebuild: bool,
+                   report: IndexReport) -> tuple[store.Generation | None, dict[str, ManifestEntry]]:
+    """The live generation and what it holds, when it can be updated in
+    place; otherwise ``(None, {})`` and the report says why it is rebuilt."""
+    current = None
+    manifest: dict[str, ManifestEntry] = {}
+    reason = "requested (--rebuild)" if rebuild else None
+    if not rebuild:
+        try:
+            cur = store.read_current(index_dir)
+            if cur is None:
+                reason = "no index yet"
+            elif cur.meta.get("identity") != identity:
+                reason = _identity_change(cur.meta.get("identity") or {}, identity)
+            else:
+                ix, current = store.open_current(index_dir)
+                manifest = _manifest(ix)
+                ix.close()
+        except Exception as exc:
+            reason = f"existing index unusable ({exc})"
+    if reason:
+        report.rebuilt = True
+        report.rebuild_reason = reason
+        if reason not in ("no index yet", "requested (--rebuild)"):
+            log.warning("rebuilding the index: %s", reason)
+        current = None
+    return current, manifest
+
+
+def _manifest(ix) -> dict[str, ManifestEntry]:
+    """path → what the index holds of it, for every live document, from columns."""
+    out: dict[str, ManifestEntry] = {}
+    with ix.reader() as r:
+        paths = r.column_reader("path")
+        hashes = r.column_reader("hash")
+        mtimes = r.column_reader("mtime_ns")
+        sizes = r.column_reader("size")
+        for docnum in r.all_doc_ids():
+            out[paths[docnum]] = ManifestEntry(hashes[docnum].decode("ascii"), mtimes[docnum], sizes[docnum])
+    return out
+
+
+def _identity_change(old: dict, new: dict) -> str:
+    changes = []
+    for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
+                       ("userdict", "user dictionary"), ("segmenter", "segmenter"),
+                       ("anchors", "anchor style"), ("site", "site")):
+        if old.get(key) != new.get(key):
+            if key == "userdict":
+                changes.append("the user dictionary changed")
+            elif key == "anchors":
+                changes.append(f"anchor style {old.get(key) or '(none recorded)'} → {new.get(key)}")
+            elif key == "site":
+                changes.append(_site_change(old.get(key) or {}, new.get(key) or {}))
+            else:
+                changes.append(f"{label} {old.get(key)} → {new.get(key)}")
+    return "index was built with different settings: " + ", ".join(changes or ["unknown version"])
+
+
+def _site_change(old: dict, new: dict) -> str:
+    """``site: generator vuepress → hexo, base / → /blog/``: what moved URLs."""
+    if not old:
+        return f"site settings (none recorded) → generator {new.get('generator')}"
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "site " + ", ".join(f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in keys)
+
 
 def scan_corpus(root: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
     """All markdown files under ``root`` by index key, plus skipped ones.
@@ -190,11 +366,18 @@ def corpus_dirs(root: Path) -> list[Path]:
     return [base for base, _, _ in _walk(root)]
 
 
+def skips_folder(name: str) -> bool:
+    """Whether the corpus rule never descends into a folder of this name:
+    dot-folders and :data:`SKIP_DIRS` (symlinked folders are not followed
+    either, whatever their name)."""
+    return name.startswith(".") or name in SKIP_DIRS
+
+
 def _walk(root: Path, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """``os.walk`` by the corpus rule: symlinked folders, dot-folders and
-    :data:`SKIP_DIRS` are not descended into."""
+    """``os.walk`` by the corpus rule: symlinked folders and the folders
+    :func:`skips_folder` names are not descended into."""
     for dirpath, dirnames, names in os.walk(root, onerror=onerror, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if not skips_folder(d))
         yield Path(dirpath), dirnames, names
 
 
@@ -206,264 +389,16 @@ def _rel(path: Path, root: Path) -> str:
         return filenames.key(path.as_posix())
 
 
-# --------------------------------------------------------------- parsing
-
-@dataclass
-class _Parsed:
-    """An article already turned into index fields, in a parse worker:
-    folding its sections for storage is per-character work that belongs in
-    parallel, not in the process feeding the writer."""
-
-    path: str
-    warnings: list[str]
-    fields: dict
-
-
-def parse_job(job: ParseJob, analyzer: Analyzer) -> _Parsed | tuple[str, str]:
-    """An article file → its index fields, or ``(path, why it was skipped)``."""
-    rel, raw, mtime_ns, git_date, site = job
-    try:
-        # a GBK name is parsed under its readable decoding (its fallback title), filed under its key
-        a = parse_article(raw, filenames.article_name(rel), mtime_ns=mtime_ns, site=site, fallback_date=git_date)
-        a.path = rel
-        if a.unpublished:  # the generator builds no page for it: a result could only be a 404
-            return rel, f"not published: {a.unpublished}"
-        return _Parsed(a.path, list(a.warnings), article_fields(a, analyzer))
-    except ArticleError as exc:
-        return rel, str(exc)
-    except Exception as exc:  # never lose the corpus over one file
-        log.exception("unexpected error parsing %s", rel)
-        return rel, f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def article_fields(a: Article, analyzer: Analyzer) -> dict:
-    """An article as Whoosh field values: text fields as ``analyzer``'s tokens.
-
-    Every piece of text is folded once: the body is its sections' folded
-    texts (stored folded for snippets too), and the bigram field reuses the
-    folded title, headings, description and body."""
-    fold = analyzer.fold
-    # what is shown (titles, snippets) never carries a bidi override that would reorder it
-    texts = [strip_bidi(s.text) for s in a.sections]
-    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts)]
-    body = "\n".join(f for s, _, (f, _) in sections if s.text)  # Article.body, folded
-    title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
-    shown_title = strip_bidi(a.title)
-    words = analyzer.indexed_words
-    return dict(
-        path=a.path,
-        hash=a.content_hash.encode("ascii"),
-        mtime_ns=a.mtime_ns,
-        size=a.size,
-        title=words(title),
-        keywords=words(fold("\n".join(a.keywords + a.tags))[0]),
-        headings=words(headings),
-        description=words(description),
-        body=words(body),
-        code=analyzer.code_words(a.code),
-        bigram=analyzer.indexed_bigrams("\n".join((title, headings, description, body))),
-        tag=",".join(analyzer.fold_label(t) for t in a.tags),
-        category=",".join(analyzer.fold_label(c) for c in a.categories),
-        date=a.date,
-        title_text=shown_title,
-        url=a.permalink,
-        description_text=strip_bidi(a.description),
-        tags=[strip_bidi(t) for t in a.tags],
-        categories=[strip_bidi(c) for c in a.categories],
-        display=(shown_title, a.permalink),
-        sections=[stored.encode(strip_bidi(s.heading), s.anchor, text, folded) for s, text, folded in sections],
-    )
-
-
-# ----------------------------------------------------------------- update
-
-def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DEFAULT_STYLE) -> dict:
-    """What decides whether an index can be updated in place: the schema,
-    everything about the analysis (version, user dictionary, segmenter), the
-    anchor style its sections were given and the site settings its URLs
-    were made with."""
-    if not isinstance(site, SiteConfig):
-        from .site import site_for_style
-
-        site = site_for_style(site)
-    return {**versions(), **analyzer.identity, "anchors": site.anchors.value, "site": site.identity()}
-
-
-def _manifest(ix) -> dict[str, tuple[str, int, int]]:
-    """path → (content hash, mtime_ns, size) for every live document, from columns."""
-    out: dict[str, tuple[str, int, int]] = {}
-    with ix.reader() as r:
-        paths = r.column_reader("path")
-        hashes = r.column_reader("hash")
-        mtimes = r.column_reader("mtime_ns")
-        sizes = r.column_reader("size")
-        for docnum in r.all_doc_ids():
-            out[paths[docnum]] = (hashes[docnum].decode("ascii"), mtimes[docnum], sizes[docnum])
-    return out
-
-
-def update_index(cfg: IndexConfig, *, rebuild: bool = False, wait: float = 0.0,
-                 progress: ProgressFn | None = None, analyzer: Analyzer | None = None) -> IndexReport:
-    """Make the index at ``cfg.index`` reflect ``cfg.corpus``.
-
-    ``analyzer``: one a long-lived process already holds (``--watch``), used
-    when it analyses the way ``cfg`` asks; otherwise one is made from
-    ``cfg`` (and loaded only if some article needs analysing)."""
-    t0 = time.perf_counter()
-    corpus = Path(cfg.corpus)
-    if not corpus.is_dir():
-        raise FileNotFoundError(f"corpus folder {corpus} does not exist")
-    report = IndexReport(corpus=str(corpus), index=str(cfg.index))
-    whoosh_compat.install()  # an unknown Whoosh stops here, before anything is written
-    with store.writer_lock(cfg.index, wait=wait):
-        store.collect_garbage(cfg.index)
-        if analyzer is None or not cfg.matches(analyzer):
-            analyzer = cfg.analyzer()
-        site = cfg.site()
-        report.site = site.describe()
-        identity = index_identity(analyzer, site)
-
-        current = None
-        manifest: dict[str, tuple[str, int, int]] = {}
-        reason = "requested (--rebuild)" if rebuild else None
-        if not rebuild:
-            try:
-                cur = store.read_current(cfg.index)
-                if cur is None:
-                    reason = "no index yet"
-                elif cur.meta.get("identity") != identity:
-                    reason = _identity_change(cur.meta.get("identity") or {}, identity)
-                else:
-                    ix, current = store.open_current(cfg.index)
-                    manifest = _manifest(ix)
-                    ix.close()
-            except Exception as exc:
-                reason = f"existing index unusable ({exc})"
-        if reason:
-            report.rebuilt = True
-            report.rebuild_reason = reason
-            if reason not in ("no index yet", "requested (--rebuild)"):
-                log.warning("rebuilding the index: %s", reason)
-
-        files, skipped = scan_corpus(corpus)
-        report.skipped.extend(skipped)
-        reads, keep_old = _diff(files, manifest, report)
-        unlisted = [p for p, why in skipped if why.startswith("cannot list directory")]
-        keep_old |= {p for p in manifest if any(p.startswith(d.rstrip("/") + "/") for d in unlisted)}
-        report.deleted = sorted(p for p in manifest if p not in files and p not in keep_old)
-
-        if not report.changed:
-            report.total = len(manifest)
-            report.generation = current.name if current else None
-            report.elapsed = time.perf_counter() - t0
-            return report
-
-        jobs, dates = _with_dates(corpus, reads, site, cfg.git_timeout)
-        gen_path = store.new_generation(cfg.index, None if report.rebuilt else current.path)
-        try:
-            userdict = cfg.resolved_userdict()
-            if userdict:  # queries must segment with exactly this dictionary
-                shutil.copyfile(userdict, gen_path / store.USERDICT)
-            if report.rebuilt:
-                ix = whoosh_index.create_in(str(gen_path), build_schema())
-            else:
-                ix = whoosh_index.open_dir(str(gen_path))
-            _write(ix, gen_path, jobs, report, cfg, analyzer, progress)
-            report.total = ix.doc_count()
-            if dates is not None:
-                report.notes.extend(_date_notes(dates, ix, report.total))
-            expected = len(set(manifest) - set(report.deleted) | set(report.added))
-            if report.total != expected:
-                raise RuntimeError(f"the index writer lost documents ({report.total} written, "
-                                   f"{expected} expected); the live index was not changed")
-            ix.close()
-            if not report.changed:  # every candidate failed to parse: nothing to publish
-                shutil.rmtree(gen_path, ignore_errors=True)
-                report.generation = current.name if current else None
-                report.elapsed = time.perf_counter() - t0
-                return report
-            now = dt.datetime.now().isoformat(timespec="seconds")
-            store.write_meta(gen_path, {
-                "identity": identity,
-                "corpus": str(corpus.resolve()),
-                "documents": report.total,
-                "updated": now,
-                "built": now if report.rebuilt else (current.meta.get("built") if current else now),
-            })
-            store.publish(cfg.index, gen_path)
-        except BaseException:
-            # unfinished generation: never published, removed now or next run.
-            # A Ctrl-C can land inside publish() after CURRENT already names it:
-            # then it is the live index and must stay.
-            if not store.is_live(cfg.index, gen_path):
-                shutil.rmtree(gen_path, ignore_errors=True)
-            raise
-        report.generation = gen_path.name
-        store.collect_garbage(cfg.index)
-    report.elapsed = time.perf_counter() - t0
-    return report
-
-
-def _with_dates(corpus: Path, reads: list[ReadJob], site: SiteConfig,
-                timeout: float) -> tuple[list[ParseJob], gitdates.GitDates | None]:
-    """Parse jobs: each file with the date git knows for it (one ``git log``
-    for all of them, within ``timeout`` seconds; used when the front matter
-    has no date), and what git said."""
-    dates = gitdates.collect(corpus, [rel for rel, _, _ in reads], timeout=timeout) if reads else None
-    return [(rel, raw, mtime, dates.date_for(rel, mtime) if dates else None, site)
-            for rel, raw, mtime in reads], dates
-
-
-def _date_notes(dates: gitdates.GitDates, ix, total: int) -> list[tuple[str, str]]:
-    """One line for each reason the user can fix that articles have no git date."""
-    if dates.problem is None and not dates.shallow_cut:
-        return []
-    with ix.reader() as r:
-        column = r.column_reader("date", translate=False)  # a missing date is the column's largest value
-        undated = sum(1 for docnum in r.all_doc_ids() if column[docnum] == typecode_max["Q"])
-    counted = f"{undated} of {total} articles have no date"
-    if dates.problem is not None:
-        return [("git", f"no dates from git: {dates.problem}; {counted}")]
-    return [("git-shallow", f"the git history is shallow (a shallow clone): it does not tell when "
-             f"{dates.shallow_cut} files last changed, so they get no date from git ({counted}); "
-             f"`git -C {dates.toplevel} fetch --unshallow` fetches the history")]
-
-
-def _identity_change(old: dict, new: dict) -> str:
-    changes = []
-    for key, label in (("schema", "schema version"), ("analysis", "analysis version"),
-                       ("userdict", "user dictionary"), ("segmenter", "segmenter"),
-                       ("anchors", "anchor style"), ("site", "site")):
-        if old.get(key) != new.get(key):
-            if key == "userdict":
-                changes.append("the user dictionary changed")
-            elif key == "anchors":
-                changes.append(f"anchor style {old.get(key) or '(none recorded)'} → {new.get(key)}")
-            elif key == "site":
-                changes.append(_site_change(old.get(key) or {}, new.get(key) or {}))
-            else:
-                changes.append(f"{label} {old.get(key)} → {new.get(key)}")
-    return "index was built with different settings: " + ", ".join(changes or ["unknown version"])
-
-
-def _site_change(old: dict, new: dict) -> str:
-    """``site: generator vuepress → hexo, base / → /blog/``: what moved URLs."""
-    if not old:
-        return f"site settings (none recorded) → generator {new.get('generator')}"
-    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return "site " + ", ".join(f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in keys)
-
-
-def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
-          report: IndexReport) -> tuple[list[ReadJob], set[str]]:
+def _diff(files: dict[str, Path], manifest: dict[str, ManifestEntry],
+          report: IndexReport) -> tuple[list[ChangedFile], set[str]]:
     """Decide what to (re)index. Returns the files read and paths kept as they were."""
-    jobs: list[ReadJob] = []
+    changed: list[ChangedFile] = []
     keep_old: set[str] = set()
     for rel, path in files.items():
         old = manifest.get(rel)
         try:
             st = path.stat()
-            if old is not None and old[1] == st.st_mtime_ns and old[2] == st.st_size:
+            if old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size:
                 report.unchanged += 1
                 continue
             if st.st_size > MAX_ARTICLE_BYTES:
@@ -482,12 +417,84 @@ def _diff(files: dict[str, Path], manifest: dict[str, tuple[str, int, int]],
             if old is not None:
                 keep_old.add(rel)
             continue
-        if old is not None and hashlib.sha256(raw).hexdigest() == old[0]:
+        if old is not None and hashlib.sha256(raw).hexdigest() == old.hash:
             report.unchanged += 1  # touched, not changed
             continue
         (report.updated if old is not None else report.added).append(rel)
-        jobs.append((rel, raw, st.st_mtime_ns))
-    return jobs, keep_old
+        changed.append(ChangedFile(rel, raw, st.st_mtime_ns))
+    return changed, keep_old
+
+
+# ----------------------------------------------------------- step 2: build
+
+def _build(plan: UpdatePlan, cfg: IndexConfig, report: IndexReport, progress: ProgressFn | None) -> Path | None:
+    """Step 2: write a new generation — the live one's segments (hard links)
+    plus the changes, or every article for a rebuild — and return its
+    folder; None when there is nothing to publish (every changed article
+    failed to parse).  Never publishes."""
+    jobs, dates = _with_dates(plan.corpus, plan.changed, plan.site, cfg.git_timeout)
+    gen_path = store.new_generation(cfg.index, None if report.rebuilt else plan.current.path)
+    with _removed_unless_live(cfg.index, gen_path):
+        userdict = cfg.resolved_userdict()
+        if userdict:  # queries must segment with exactly this dictionary
+            shutil.copyfile(userdict, gen_path / store.USERDICT)
+        if report.rebuilt:
+            ix = whoosh_index.create_in(str(gen_path), build_schema())
+        else:
+            ix = whoosh_index.open_dir(str(gen_path))
+        _write(ix, gen_path, jobs, report, cfg, plan.analyzer, progress)
+        report.total = ix.doc_count()
+        if dates is not None:
+            report.notes.extend(_date_notes(dates, ix, report.total))
+        expected = len(set(plan.manifest) - set(report.deleted) | set(report.added))
+        if report.total != expected:
+            raise RuntimeError(f"the index writer lost documents ({report.total} written, "
+                               f"{expected} expected); the live index was not changed")
+        ix.close()
+        if not report.changed:  # every candidate failed to parse: nothing to publish
+            shutil.rmtree(gen_path, ignore_errors=True)
+            return None
+    return gen_path
+
+
+def _with_dates(corpus: Path, changed: list[ChangedFile], site: SiteConfig,
+                timeout: float) -> tuple[list[ParseJob], gitdates.GitDates | None]:
+    """Parse jobs: each file with the date git knows for it (one ``git log``
+    for all of them, within ``timeout`` seconds; used when the front matter
+    has no date), and what git said."""
+    dates = gitdates.collect(corpus, [f.path for f in changed], timeout=timeout) if changed else None
+    return [ParseJob(f.path, f.raw, f.mtime_ns, dates.date_for(f.path, f.mtime_ns) if dates else None, site)
+            for f in changed], dates
+
+
+def _date_notes(dates: gitdates.GitDates, ix, total: int) -> list[tuple[str, str]]:
+    """One line for each reason the user can fix that articles have no git date."""
+    if dates.problem is None and not dates.shallow_cut:
+        return []
+    with ix.reader() as r:
+        column = r.column_reader("date", translate=False)  # a missing date is the column's largest value
+        undated = sum(1 for docnum in r.all_doc_ids() if column[docnum] == typecode_max["Q"])
+    counted = f"{undated} of {total} articles have no date"
+    if dates.problem is not None:
+        return [("git", f"no dates from git: {dates.problem}; {counted}")]
+    return [("git-shallow", f"the git history is shallow (a shallow clone): it does not tell when "
+             f"{dates.shallow_cut} files last changed, so they get no date from git ({counted}); "
+             f"`git -C {dates.toplevel} fetch --unshallow` fetches the history")]
+
+
+def _write(ix, gen_path: Path, jobs: list[ParseJob], report: IndexReport, cfg: IndexConfig,
+           analyzer: Analyzer, progress: ProgressFn | None) -> None:
+    """Delete, parse, analyse and write into ``ix``: in worker processes
+    when there are many articles, in this process when there are few."""
+    workers = cfg.workers or os.cpu_count() or 1
+    analyzer.load()  # once, here: forked writers inherit it
+    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+        with _abort_on_interrupt(gen_path):
+            writer = ParallelWriter(ix, analyzer, workers, WRITER_LIMIT_MB, codec=ZhCodec())
+            _feed_parallel(writer, jobs, report, progress)
+    else:
+        with _no_cyclic_gc():
+            _feed(GroupedSegmentWriter(ix, codec=ZhCodec()), jobs, report, analyzer, progress)
 
 
 @contextmanager
@@ -497,9 +504,10 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
 
     A ``KeyboardInterrupt`` can land anywhere in the main thread, including
     between a lock's acquire and its ``try`` inside multiprocessing's queues
-    (the parse pool's, Whoosh's sub-writers'); unwinding from there left a
-    lock held that ``Pool.terminate`` or the queue finalizers at exit then
-    waited on for ever (one Ctrl-C in ~100 hung in CI).  So the handler does
+    (the writer processes' job and outcome queues, :mod:`indexer.mpwrite`);
+    unwinding from there left a lock held that stopping the workers or the
+    queue finalizers at exit then waited on for ever (one Ctrl-C in ~100
+    hung in CI).  So the handler does
     not unwind: it kills the workers, removes the unpublished generation and
     exits 130.  Nothing is lost, because nothing is published before this
     context ends.  Installed only where Python's own Ctrl-C handling is in
@@ -512,8 +520,6 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
         return
 
     def abort(signum, frame) -> None:
-        import multiprocessing
-
         children = [p.pid for p in multiprocessing.active_children() if p.pid]
         for pid in children:
             try:
@@ -526,7 +532,7 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
             except ChildProcessError:
                 pass
         shutil.rmtree(gen_path, ignore_errors=True)
-        store.forget_lock_owner()
+        lockfile.forget_owners()
         try:
             os.write(2, f"\n{INTERRUPTED}\n".encode())
         finally:
@@ -537,19 +543,6 @@ def _abort_on_interrupt(gen_path: Path) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _write(ix, gen_path: Path, jobs: list[ParseJob], report: IndexReport, cfg: IndexConfig,
-           analyzer: Analyzer, progress: ProgressFn | None) -> None:
-    workers = cfg.workers or os.cpu_count() or 1
-    analyzer.load()  # once, here: forked writers inherit it
-    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
-        with _abort_on_interrupt(gen_path):
-            writer = ParallelWriter(ix, analyzer, workers, WRITER_LIMIT_MB, codec=ZhCodec())
-            _feed_parallel(writer, jobs, report, progress)
-    else:
-        with _no_cyclic_gc():
-            _feed(GroupedSegmentWriter(ix, codec=ZhCodec()), jobs, report, analyzer, progress)
 
 
 @contextmanager
@@ -576,9 +569,9 @@ def _feed(writer, jobs: list[ParseJob], report: IndexReport, analyzer: Analyzer,
             writer.delete_by_term("path", rel)
         for done, job in enumerate(jobs, 1):
             item = parse_job(job, analyzer)
-            if isinstance(item, tuple):
-                report.skipped.append(item)
-                failed.add(item[0])
+            if isinstance(item, Skipped):
+                report.skipped.append((item.path, item.reason))
+                failed.add(item.path)
             else:
                 report.warnings.extend((item.path, w) for w in item.warnings)
                 if item.path in updating:  # a failed re-parse keeps the old version
@@ -609,14 +602,14 @@ def _feed_parallel(writer, jobs: list[ParseJob], report: IndexReport, progress: 
         outcomes = writer.wait_for_jobs(len(jobs), progress)
         updating = set(report.updated)
         failed: set[str] = set()
-        for rel, warnings, why in outcomes:
-            if why is not None:
-                report.skipped.append((rel, why))
-                failed.add(rel)
+        for out in outcomes:
+            if out.reason is not None:
+                report.skipped.append((out.path, out.reason))
+                failed.add(out.path)
                 continue
-            report.warnings.extend((rel, w) for w in warnings)
-            if rel in updating:
-                writer.delete_by_term("path", rel)  # the old version: the new one is in a new segment
+            report.warnings.extend((out.path, w) for w in out.warnings)
+            if out.path in updating:
+                writer.delete_by_term("path", out.path)  # the old version: the new one is in a new segment
         writer.commit()
     except BaseException:
         writer.abort()
@@ -629,3 +622,37 @@ def _forget_failed(report: IndexReport, failed: set[str]) -> None:
     if failed:
         report.added = [p for p in report.added if p not in failed]
         report.updated = [p for p in report.updated if p not in failed]
+
+
+# --------------------------------------------------------- step 3: publish
+
+def _publish(plan: UpdatePlan, index_dir: Path, report: IndexReport, gen_path: Path) -> None:
+    """Step 3: record the new generation's metadata, make it the live one,
+    and remove generations no reader needs any more."""
+    with _removed_unless_live(index_dir, gen_path):
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        current = plan.current
+        store.write_meta(gen_path, {
+            "identity": plan.identity,
+            "corpus": str(plan.corpus.resolve()),
+            "documents": report.total,
+            "updated": now,
+            "built": now if report.rebuilt else (current.meta.get("built") if current else now),
+        })
+        store.publish(index_dir, gen_path)
+    report.generation = gen_path.name
+    store.collect_garbage(index_dir)
+
+
+@contextmanager
+def _removed_unless_live(index_dir: Path, gen_path: Path) -> Iterator[None]:
+    """An unfinished generation is removed when anything stops the run (or
+    by the next run, if this one is killed): it was never published.  A
+    Ctrl-C can land inside ``store.publish`` after ``CURRENT`` already names
+    it: then it is the live index and must stay."""
+    try:
+        yield
+    except BaseException:
+        if not store.is_live(index_dir, gen_path):
+            shutil.rmtree(gen_path, ignore_errors=True)
+        raise

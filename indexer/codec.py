@@ -6,8 +6,8 @@ columns) in W3's files, which :class:`ZhCodec` inherits.  The inverted part
 is ours, because W3's framing was most of the index (149 MB for 34 MB of
 markdown on the development corpus, bench/README.md "Index size"):
 
-* :class:`CompactPositions`: a posting's positions as a machine array of
-  gaps instead of a 4-byte count plus a pickled list.
+* :class:`~indexer.positions.CompactPositions`: a posting's positions as a
+  machine array of gaps instead of a 4-byte count plus a pickled list.
 * ``.trm``: a front-coded term dictionary (:mod:`indexer.termdict`) whose
   values are :class:`ZhTermInfo` varints (~9 bytes where W3 spends 35, plus
   ~36 bytes of hash-file framing per term).
@@ -21,11 +21,16 @@ prefix walks and spelling cursors work unchanged; :mod:`search.vector` asks
 :meth:`ZhTermsReader.decoded` for whole lists as arrays.  Segments remember
 their codec, so an index written this way is read with the same classes.
 
-:class:`InterningText` is the text field: it takes an analyzer's tokens, and
-its postings share equal term and short position objects, which the writer's
-posting pool (:mod:`indexer.segwriter`) holds until the segment is written —
-~1.8 million postings per writer process on the development corpus.
-:meth:`ZhFieldWriter.add_grouped` writes that pool term by term.
+The writer's posting pool (:mod:`indexer.pool`) hands its postings over
+grouped by term; :meth:`ZhFieldWriter.add_grouped` writes them term by term.
+
+Whoosh pickles the schema into every index, and a pickle names a class by
+the module it was defined in: indexes written before the text field and the
+positions format moved to :mod:`indexer.textfield` and
+:mod:`indexer.positions` name them ``indexer.codec.InterningText`` and
+``indexer.codec.CompactPositions``, so this module still offers both names.
+Drop them with the next ``SCHEMA_VERSION`` (an index of an older schema is
+rebuilt, never opened).
 """
 
 from __future__ import annotations
@@ -33,112 +38,18 @@ from __future__ import annotations
 import io
 import mmap
 import struct
-import sys
-from array import array
-from collections import Counter, defaultdict
-from itertools import accumulate
 
-import numpy as np
-from whoosh import formats
 from whoosh.codec import base
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import TEXT
 from whoosh.reading import TermInfo, TermNotFound
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.varints import varint
 
 from . import postings, whoosh_compat
-from .analysis import TermPositions
+from .pool import GroupedPostings
+from .positions import CompactPositions  # noqa: F401 - a name older indexes' schemas pickled (see above)
 from .termdict import TermDictReader, TermDictWriter
-
-_BIG_ENDIAN = sys.byteorder == "big"
-
-
-class _OnePosition(dict):
-    """``position → b"\\x02" + 2 bytes``: the value of most postings, made once."""
-
-    def __missing__(self, pos: int) -> bytes:
-        value = self[pos] = b"\x02" + pos.to_bytes(2, "little")
-        return value
-
-
-_ONE_POSITION = _OnePosition()
-
-
-class CompactPositions(formats.Positions):
-    """Positions stored as a machine array of gaps instead of a pickled list.
-
-    Whoosh's ``Positions`` writes each posting's positions as a 4-byte count
-    plus a pickled list: ~12 bytes of framing around one or two positions,
-    for each of the ~3.3 million (word, article) pairs that keep positions
-    on the development corpus.  Here a posting is one byte for the width,
-    then the gaps as unsigned 16-bit integers (32-bit when a gap is larger):
-    both ways are C-speed ``array`` conversions (little-endian on disk).
-    """
-
-    def word_values(self, value, analyzer, **kwargs):
-        """As ``Positions.word_values``, less per-token work: our tokenizers
-        give every token a boost of 1, so a word's weight is its count."""
-        fb = self.field_boost
-        poses: defaultdict[str, list[int]] = defaultdict(list)
-        kwargs["positions"] = True
-        for t in formats.tokens(value, analyzer, kwargs):
-            poses[t.text].append(t.pos)
-        encode = self.encode
-        for word, poslist in poses.items():
-            yield word, len(poslist), len(poslist) * fb, encode(poslist)
-
-    def encode(self, poslist) -> bytes:
-        if len(poslist) == 1 and poslist[0] <= 0xFFFF:  # most postings: one position
-            return _ONE_POSITION[poslist[0]]
-        gaps = [b - a for a, b in zip([0, *poslist[:-1]], poslist)]
-        wide = bool(gaps) and max(gaps) > 0xFFFF
-        arr = array("I" if wide else "H", gaps)
-        if _BIG_ENDIAN:
-            arr.byteswap()
-        return (b"\x04" if wide else b"\x02") + arr.tobytes()
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        gaps = array("H" if valuestring[:1] == b"\x02" else "I")
-        gaps.frombytes(valuestring[1:])
-        if _BIG_ENDIAN:
-            gaps.byteswap()
-        return list(accumulate(gaps))
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        return (len(valuestring) - 1) // valuestring[0]
-
-    @staticmethod
-    def decode_many(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Many postings' positions at once: ``data`` is their values one
-        after the other (uint8), ``offsets`` the n + 1 bounds.  Returns
-        (positions per posting, every position in posting order, int64)."""
-        n = len(offsets) - 1
-        if n == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        heads = data[offsets[:-1]].astype(np.int64)  # bytes per gap: 2 or 4
-        keep = np.ones(len(data), dtype=bool)
-        keep[offsets[:-1]] = False
-        payload = data[keep]
-        lens = (offsets[1:] - offsets[:-1] - 1)
-        counts = lens // heads
-        if (heads == 2).all():
-            gaps = payload.view("<u2").astype(np.int64)
-        elif (heads == 4).all():
-            gaps = payload.view("<u4").astype(np.int64)
-        else:  # both widths: each posting on its own
-            pstart = np.concatenate(([0], np.cumsum(lens)))
-            gaps = np.concatenate([payload[pstart[i]:pstart[i + 1]].view("<u2" if heads[i] == 2 else "<u4")
-                                   for i in range(n)]).astype(np.int64)
-        positions = np.cumsum(gaps)
-        ends = np.cumsum(counts)
-        before = np.concatenate(([0], positions[ends[:-1] - 1])) if n > 1 else np.zeros(1, dtype=np.int64)
-        positions -= np.repeat(before, counts)  # gaps restart at each posting
-        return counts, positions
-
-    def decode_weight(self, valuestring: bytes) -> float:
-        return self.decode_frequency(valuestring) * self.field_boost
+from .textfield import InterningText  # noqa: F401 - a name older indexes' schemas pickled (see above)
 
 
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -292,15 +203,13 @@ class ZhFieldWriter(base.FieldWriter):
         pass
 
     def add_postings(self, schema, lengths, items) -> None:
-        from .segwriter import GroupedPostings
-
         if isinstance(items, GroupedPostings):
             self.add_grouped(lengths, items)
         else:
             super().add_postings(schema, lengths, items)
 
     def add_grouped(self, lengths, grouped) -> None:
-        """Write a :class:`~indexer.segwriter.GroupedPool`'s postings, term by
+        """Write a :class:`~indexer.pool.GroupedPool`'s postings, term by
         term, with each field's lengths read once per document (Whoosh's
         generic path reads one per posting)."""
         tdict, postfile = self._tdict, self._postfile
@@ -503,113 +412,3 @@ class ZhCodec(W3Codec):
         tifile = segment.open_file(storage, self.TERMS_EXT)
         postfile = segment.open_file(storage, self.POSTS_EXT)
         return ZhTermsReader(tifile, postfile)
-
-
-class InterningText(TEXT):
-    """``TEXT`` fed with the tokens of an :class:`indexer.analysis.Analyzer`
-    instead of text, whose postings share equal term and short value objects
-    within one writer process.
-
-    The tokens come from the analyzer that owns the index (tuples that begin
-    ``(text, position, …)``), so the schema pickled into the index holds no
-    analysis at all.  Sharing: the tables are not pickled along with the
-    schema, and die with the writer's fields.
-    """
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_shared", None)
-        return state
-
-    def index(self, value, **kwargs):
-        """``(term bytes, frequency, weight, value)`` per word of ``value``
-        (Whoosh's field API; :meth:`columns` says what ``value`` may be)."""
-        return zip(*self.columns(value))
-
-    def columns(self, value) -> tuple[list[bytes], list[int], list[float], list[bytes]]:
-        """The postings of one document's field as four parallel lists: term
-        bytes, frequency, weight, value.  ``value`` is word → positions
-        (``Analyzer.indexed_words``), a :class:`~indexer.analysis.TermPositions`
-        (``Analyzer.indexed_bigrams``) or tokens that begin ``(text,
-        position)``; for a field without positions, plain words
-        (``Analyzer.code_words``).  Lists, not a generator of tuples: this runs
-        for every posting the indexer writes."""
-        if isinstance(value, str):
-            raise TypeError(f"{type(self).__name__} indexes the tokens of an indexer.analysis.Analyzer, "
-                            "not text (see indexer.build.article_fields)")
-        shared = self.__dict__.get("_shared")
-        if shared is None:
-            shared = self.__dict__["_shared"] = (_TermBytes(), {})
-        terms, values = shared  # word → its bytes; value → the one equal bytes object
-        fmt = self.format
-        fb = fmt.field_boost
-        if not isinstance(fmt, CompactPositions):  # counts only
-            counts = Counter(t if isinstance(t, str) else t[0] for t in value)
-            freqs = list(counts.values())
-            vbytes = []
-            for n in freqs:
-                v = values.get(n)
-                if v is None:
-                    v = values[n] = pack_uint(n)
-                vbytes.append(v)
-            return list(map(terms.__getitem__, counts)), freqs, [n * fb for n in freqs], vbytes
-        if isinstance(value, TermPositions):
-            return self._grouped_columns(value, terms, values)
-        if isinstance(value, dict):  # word → positions (Analyzer.indexed_words)
-            grouped = value
-        else:  # tokens that begin (text, position)
-            grouped = {}
-            for tok in value:
-                got = grouped.get(tok[0])
-                if got is None:
-                    grouped[tok[0]] = [tok[1]]
-                else:
-                    got.append(tok[1])
-        plists = list(grouped.values())
-        freqs = list(map(len, plists))
-        encode, one = fmt.encode, _ONE_POSITION
-        vbytes = [one[p[0]] if len(p) == 1 and p[0] <= 0xFFFF else _shared_value(values, encode(p))
-                  for p in plists]
-        return list(map(terms.__getitem__, grouped)), freqs, [n * fb for n in freqs], vbytes
-
-    def _grouped_columns(self, value: "TermPositions", terms: dict, values: dict):
-        """:meth:`columns` of postings already grouped by term (numpy
-        positions): the same values ``CompactPositions.encode`` makes,
-        without a loop over positions."""
-        pos = value.positions
-        bounds = value.bounds
-        gaps = pos.copy()
-        gaps[1:] -= pos[:-1]
-        firsts = np.asarray(bounds[:-1], dtype=np.int64)
-        gaps[firsts] = pos[firsts]  # each term's first position is absolute
-        wide = np.maximum.reduceat(gaps, firsts) > 0xFFFF if len(firsts) else np.zeros(0, dtype=bool)
-        narrow_bytes = gaps.astype("<u2").tobytes()
-        wide_bytes = gaps.astype("<u4").tobytes() if wide.any() else b""
-        wide = wide.tolist()
-        first_pos = pos[firsts].tolist()
-        freqs = np.diff(bounds).tolist()
-        one = _ONE_POSITION
-        vbytes = []
-        for k, n in enumerate(freqs):
-            if wide[k]:
-                vbytes.append(b"\x04" + wide_bytes[4 * bounds[k]:4 * bounds[k + 1]])
-            elif n == 1:
-                vbytes.append(one[first_pos[k]])
-            else:
-                v = b"\x02" + narrow_bytes[2 * bounds[k]:2 * bounds[k + 1]]
-                vbytes.append(values.setdefault(v, v) if n <= 2 else v)
-        fb = self.format.field_boost
-        return list(map(terms.__getitem__, value.terms)), freqs, [n * fb for n in freqs], vbytes
-
-
-def _shared_value(values: dict, v: bytes) -> bytes:
-    """A short value as the one equal object already filed (positions repeat)."""
-    return values.setdefault(v, v) if len(v) <= 5 else v
-
-
-class _TermBytes(dict):
-    """``word → word.encode("utf-8")``, one bytes object per word."""
-
-    def __missing__(self, word: str) -> bytes:
-        b = self[word] = word.encode("utf-8")
-        return b

@@ -29,9 +29,9 @@ import unicodedata
 from functools import cached_property
 from importlib import resources
 
-log = logging.getLogger(__name__)
+from .han import has_han
 
-_HAN_ANY_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+log = logging.getLogger(__name__)
 
 #: Invisible format characters folded to nothing, so they never split a
 #: word: text pasted from web pages carries them (``向\u200b量``,
@@ -170,6 +170,6 @@ class Folding:
                 if not src or not cands:
                     continue
                 key, value = self.fold_query(src), self.fold_query(cands[0])
-                if key != value and len(key) >= 2 and _HAN_ANY_RE.search(key):
+                if key != value and len(key) >= 2 and has_han(key):
                     table.setdefault(key, value)
         return table

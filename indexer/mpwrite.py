@@ -5,19 +5,23 @@ it pickles each document into a job file that a worker loads and files into
 its own segment.  Our documents are mostly *tokens* (the analyzer runs before
 Whoosh sees a field), so analysing in the parent would leave one core doing
 all the work, and analysing in a separate pool would pickle every token list
-across two process boundaries.  Here a job is only ``(path, file bytes,
-mtime)``: each worker parses and analyses with the analyzer it inherited,
+across two process boundaries.  Here a job is a
+:class:`~indexer.document.ParseJob`, the file's bytes with its path, mtime,
+git date and site: each worker parses and analyses
+(:func:`~indexer.document.parse_job`) with the analyzer it inherited,
 loaded, when it was forked, and files the article into its own
 :class:`~indexer.segwriter.GroupedSegmentWriter` segment; a worker whose
 postings pass ``limit_mb`` starts a new segment (memory stays bounded on any
 corpus).  The parent keeps the index's write lock, deletes, and commits the
 workers' segments with its own changes in one new table of contents.
 
-Every article comes back on a queue — written, with its warnings, or
-skipped, with the reason — which a thread of the parent drains (a queue
-nobody drains would block the worker's exit).  The parent waits for all of
-them before committing, so it deletes an updated article's old version only
-once its new version was written.
+Every article comes back on a queue as an :class:`Outcome` — written, with
+its warnings, or skipped, with the reason — and each worker ends with a
+:class:`WorkerDone` (its segments) or a :class:`WorkerFailed`; a thread of
+the parent drains the queue (a queue nobody drains would block the worker's
+exit).  The parent waits for every article's outcome before committing, so
+it deletes an updated article's old version only once its new version was
+written.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ import multiprocessing
 import queue
 import threading
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from . import whoosh_compat
 from .analysis import Analyzer
+from .document import ParseJob, Skipped, parse_job
 from .segwriter import GroupedSegmentWriter
 
 log = logging.getLogger(__name__)
@@ -39,11 +44,26 @@ log = logging.getLogger(__name__)
 #: Articles per batch handed to a worker: small enough that workers finish together.
 BATCH_SIZE = 16
 
-Job = tuple  # indexer.build.ParseJob: (path, file bytes, mtime_ns, git date, anchor style)
-#: ``(path, warnings, None)`` for a written article, ``(path, [], reason)`` for a skipped one.
-Outcome = tuple[str, list[str], str | None]
-_SEGMENTS = "\0segments"  # a worker's last message: the segments it wrote
-_FAILED = "\0failed"  # ... or the exception that stopped it (a full disk, say)
+
+class Outcome(NamedTuple):
+    """What became of one article a worker was given."""
+
+    path: str
+    warnings: list[str]
+    #: why it was skipped; None when it was written
+    reason: str | None = None
+
+
+class WorkerDone(NamedTuple):
+    """A worker's last message: the segments it wrote."""
+
+    segments: list
+
+
+class WorkerFailed(NamedTuple):
+    """... or the exception that stopped it (a full disk, say)."""
+
+    error: BaseException
 
 
 def _work(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
@@ -60,9 +80,9 @@ def _work(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
     except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
         log.debug("index writer process failed", exc_info=True)
         try:
-            outcomes.put((_FAILED, exc, None))
+            outcomes.put(WorkerFailed(exc))
         except Exception:  # an exception that does not pickle: its text will do
-            outcomes.put((_FAILED, RuntimeError(f"{type(exc).__name__}: {exc}"), None))
+            outcomes.put(WorkerFailed(RuntimeError(f"{type(exc).__name__}: {exc}")))
         outcomes.close()
         outcomes.join_thread()
         raise SystemExit(1) from None
@@ -71,28 +91,26 @@ def _work(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
 def _write_jobs(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
                 jobs: multiprocessing.Queue, outcomes: multiprocessing.Queue) -> None:
     """Parse, analyse and write batches of jobs until ``None``."""
-    from .build import parse_job
-
     segments = []
-    writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+    writer = GroupedSegmentWriter(ix, locked=False, **writer_args)
     for batch in iter(jobs.get, None):
         for job in batch:
             item = parse_job(job, analyzer)
-            if isinstance(item, tuple):
-                outcomes.put((item[0], [], item[1]))
+            if isinstance(item, Skipped):
+                outcomes.put(Outcome(item.path, [], item.reason))
                 continue
             try:
                 writer.add_document(**item.fields)
             except Exception as exc:  # never lose the corpus over one article
                 log.exception("cannot write %s", item.path)
-                outcomes.put((item.path, [], f"unexpected error: {type(exc).__name__}: {exc}"))
+                outcomes.put(Outcome(item.path, [], f"unexpected error: {type(exc).__name__}: {exc}"))
                 continue
-            outcomes.put((item.path, item.warnings, None))
+            outcomes.put(Outcome(item.path, item.warnings))
         if writer.pool.size > limit_bytes:
             segments.append(writer.finish_segment())
-            writer = GroupedSegmentWriter(ix, _lk=False, **writer_args)
+            writer = GroupedSegmentWriter(ix, locked=False, **writer_args)
     segments.append(writer.finish_segment())
-    outcomes.put((_SEGMENTS, [s for s in segments if s is not None], None))
+    outcomes.put(WorkerDone([s for s in segments if s is not None]))
 
 
 class ParallelWriter:
@@ -102,7 +120,7 @@ class ParallelWriter:
         self.writer = GroupedSegmentWriter(ix, **writer_args)  # holds the index's write lock
         self._jobs: multiprocessing.Queue = multiprocessing.Queue(procs * 4)
         self._outcomes: multiprocessing.Queue = multiprocessing.Queue()
-        self._batch: list[Job] = []
+        self._batch: list[ParseJob] = []
         self._results: list[Outcome] = []
         self._segments: list = []
         self._finished = 0  # workers that sent their segments
@@ -120,7 +138,7 @@ class ParallelWriter:
     def delete_by_term(self, fieldname: str, text: str) -> None:
         self.writer.delete_by_term(fieldname, text)
 
-    def add_job(self, job: Job) -> None:
+    def add_job(self, job: ParseJob) -> None:
         """One article file for a worker to parse, analyse and write."""
         self._batch.append(job)
         if len(self._batch) >= BATCH_SIZE:
@@ -151,14 +169,14 @@ class ParallelWriter:
             except (EOFError, OSError, ValueError):  # the queue went away (abort)
                 return
             with self._lock:
-                if item[0] == _SEGMENTS:
-                    self._segments += item[1]
-                    self._finished += 1
-                elif item[0] == _FAILED:
-                    self._failure = self._failure or item[1]
-                    self._finished += 1
-                else:
+                if isinstance(item, Outcome):
                     self._results.append(item)
+                elif isinstance(item, WorkerDone):
+                    self._segments += item.segments
+                    self._finished += 1
+                else:  # WorkerFailed
+                    self._failure = self._failure or item.error
+                    self._finished += 1
 
     def _check_workers(self) -> None:
         """Raise what stopped a worker (as it reported it, else its exit code)."""

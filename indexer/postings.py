@@ -11,7 +11,7 @@ index (bench/README.md, "Index size").  Here a list is:
   bytes as the largest needs;
 * the weights: nothing when all are 1, else 1- or 2-byte integers, else
   doubles;
-* the values (a posting's encoded positions, see ``codec.CompactPositions``):
+* the values (a posting's encoded positions, see ``positions.CompactPositions``):
   nothing when all are empty, else their lengths (1, 2 or 4 bytes each) and
   then the values one after the other.
 
@@ -22,6 +22,7 @@ decoded in C (``numpy.frombuffer``), never posting by posting in Python.
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
 
@@ -31,6 +32,7 @@ _WIDTH_CODES = ("B", "H", "I")  # array typecodes for widths 1, 2, 4
 _WIDTH_BYTES = (1, 2, 4)
 _DTYPES = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
 _BIG_ENDIAN = sys.byteorder == "big"
+_LE_DOUBLE = struct.Struct("<d")
 
 # weights modes (bits 2-3 of the flags byte)
 _W_ONES, _W_U8, _W_U16, _W_F64 = 0, 1, 2, 3
@@ -95,7 +97,7 @@ def encode_one(docnum: int, weight: float, value: bytes) -> bytes:
         parts.append(int(weight).to_bytes(_WIDTH_BYTES[w_mode - 1], "little"))
     else:
         w_mode = _W_F64
-        parts.append(array("d", [weight]).tobytes() if not _BIG_ENDIAN else struct_le_double(weight))
+        parts.append(_LE_DOUBLE.pack(weight))
     if not value:
         v_mode = _V_NONE
     else:
@@ -105,12 +107,6 @@ def encode_one(docnum: int, weight: float, value: bytes) -> bytes:
         parts.append(value)
     parts[0] = bytes((id_code | w_mode << 2 | v_mode << 4,))
     return b"".join(parts)
-
-
-def struct_le_double(x: float) -> bytes:
-    import struct
-
-    return struct.pack("<d", x)
 
 
 class Decoded:

@@ -5,7 +5,7 @@ tuned without re-indexing; the schema only decides what can be matched.
 
 The text fields take tokens, not text: the index's
 :class:`indexer.analysis.Analyzer` analyses an article once
-(``indexer.build.article_fields``) and Whoosh only files the postings.  So
+(``indexer.document.article_fields``) and Whoosh only files the postings.  So
 the schema that Whoosh pickles into every index holds no analysis state,
 and the analyzer is always the index's own, passed explicitly.
 """
@@ -16,7 +16,8 @@ from whoosh import columns
 from whoosh.analysis import Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .codec import CompactPositions, InterningText
+from .positions import CompactPositions
+from .textfield import InterningText
 
 #: Bump when fields change; together with the analyzer's identity it decides
 #: whether an existing index can be updated in place.
@@ -35,9 +36,6 @@ class Tokens(Tokenizer):
 
     def __call__(self, value, **kwargs):
         raise TypeError(f"this field is analysed by Analyzer.{self.stream}: index its tokens, not text")
-
-#: Word fields searched by a plain query, in order of display importance.
-WORD_FIELDS = ("title", "keywords", "headings", "description", "body", "code")
 
 
 def _text(stream: str, phrase: bool = True) -> TEXT:

@@ -30,11 +30,14 @@ was built with.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -43,9 +46,11 @@ log = logging.getLogger(__name__)
 #: Which backend: "auto" (rjieba when installed), "rjieba" or "jieba".
 BACKENDS = ("auto", "rjieba", "jieba")
 
-#: jieba's own idea of a Han character (``jieba.re_han_default``); anything
-#: else in a run is a word of its own.
-_JIEBA_BLOCK_RE = re.compile("[\u4e00-\u9fd5]+|.", re.S)
+#: jieba's own idea of a Han character (``jieba.re_han_default``), narrower
+#: than zhsearch's (:mod:`indexer.han`); anything else in a run is a word of
+#: its own.
+_JIEBA_FIRST, _JIEBA_LAST = "\u4e00", "\u9fd5"
+_JIEBA_BLOCK_RE = re.compile(f"[{_JIEBA_FIRST}-{_JIEBA_LAST}]+|.", re.S)
 
 #: Frequency given to Taiwan/Hong Kong words added to the dictionary: rare in
 #: simplified text, so they only win where nothing else fits (記憶體 stays a word).
@@ -105,7 +110,7 @@ class JiebaSegmenter:
     """jieba 0.42.1: the reference, and the fallback without rjieba."""
 
     def __init__(self, region_words: list[str], userwords: list[UserWord], cache_dir: Path | None) -> None:
-        import jieba
+        import jieba  # here, not at the top: 0.1 s of start-up that only this backend needs
 
         jieba.setLogLevel(logging.WARNING)
         t = jieba.Tokenizer()
@@ -207,24 +212,20 @@ class RjiebaSegmenter:
 
 
 def _jieba_dictionary_lines() -> Iterator[str]:
-    from importlib import resources
-
     with (resources.files("jieba") / "dict.txt").open(encoding="utf-8") as f:
         yield from f
 
 
 def _plain_block(run: str) -> bool:
     """Every character in jieba's Han block range (the common case)."""
-    return max(run) <= "\u9fd5" and min(run) >= "\u4e00"
+    return max(run) <= _JIEBA_LAST and min(run) >= _JIEBA_FIRST
 
 
 def _rjieba():
     """rjieba's ``Jieba`` class and version, without the default instance
     that ``import rjieba`` builds at import time (a second dictionary load,
     ~0.1 s of every ``zhsearch index`` run)."""
-    import importlib.machinery
-    import importlib.metadata
-    import importlib.util
+    import importlib.metadata  # here, not at the top: 30 ms of start-up that only loading rjieba needs
 
     spec = importlib.util.find_spec("rjieba")
     if spec is None or not spec.submodule_search_locations:
@@ -238,15 +239,13 @@ def _rjieba():
                 module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
                 loader.exec_module(module)
                 return module.Jieba, version
-    from rjieba import Jieba  # an unusual layout: the package's own way
+    from rjieba import Jieba  # an unusual layout: the package's own way (an optional package)
 
     return Jieba, version
 
 
 def rjieba_available() -> bool:
     try:
-        import importlib.util
-
         return importlib.util.find_spec("rjieba") is not None
     except (ImportError, ValueError):
         return False

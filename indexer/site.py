@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -525,8 +525,6 @@ def join_url(base_url: str | None, permalink: str, anchor: str | None = None) ->
     percent-encoded where needed.  A base URL that already ends with the
     site's base path (``https://x.github.io/blog`` for ``/blog/x/``) does not
     repeat it: ``ZHSEARCH_BASE_URL`` used to be the only way to say it."""
-    from urllib.parse import quote
-
     link = quote(permalink or "/", safe="/:?=&;%~+!$'()*,@")
     if not link.startswith("/"):
         link = "/" + link

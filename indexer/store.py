@@ -5,7 +5,7 @@ Layout of an index directory::
     CURRENT          name of the live generation, replaced atomically
     gen-000007/      a complete Whoosh index + meta.json
     jieba.cache      jieba's dictionary cache (kept with the index, not in /tmp)
-    lock             held (flock) by the one running indexer; holds its pid
+    lock             held (flock) by the one running indexer; holds its pid (indexer.lockfile)
 
 Every update, incremental or full, writes a *new* generation and then swaps
 ``CURRENT``.  An incremental update starts from hard links of the live
@@ -18,15 +18,11 @@ directory that the next run removes; readers never see a half-written index.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import logging
 import os
 import re
 import shutil
-import signal
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +30,7 @@ from typing import Iterator
 
 from whoosh import index as whoosh_index
 
-from . import whoosh_compat
+from . import lockfile, whoosh_compat
 from .analysis import Analyzer
 from .segmenter import rjieba_available
 
@@ -240,124 +236,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-_held_lock_fds: set[int] = set()
-
-
-_forking_pid = 0
-
-
-def _before_fork() -> None:
-    # The child must not take a Ctrl-C before it has set itself up below.
-    global _forking_pid
-    if _held_lock_fds:
-        _forking_pid = os.getpid()
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _after_fork_in_parent() -> None:
-    if _held_lock_fds:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _after_fork_in_child() -> None:
-    """Worker processes forked by an indexer (parse pool, Whoosh sub-writers):
-    they must not hold the index lock, take Ctrl-C, or outlive the indexer."""
-    if not _held_lock_fds:
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
-    except Exception:
-        pass
-    if os.getppid() != _forking_pid:  # the indexer died before prctl took effect
-        os._exit(1)
-    for fd in list(_held_lock_fds):
-        try:
-            os.close(fd)  # the flock stays with the indexer's descriptor
-        except OSError:
-            pass
-    _held_lock_fds.clear()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                    after_in_child=_after_fork_in_child)
-
-
 @contextmanager
 def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock, waiting up to ``wait`` seconds for it.
 
-    ``flock`` locks die with their process, so a killed indexer never leaves a
-    lock that blocks the next run; the pid left in the file only serves the
-    messages.
+    One indexer at a time writes an index.  The lock (:mod:`indexer.lockfile`)
+    dies with its process, so a killed indexer never leaves a lock that
+    blocks the next run, and worker processes forked meanwhile do not
+    inherit it.
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    path = index_dir / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait
-        announced = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                holder = _read_pid(fd)
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another `zhsearch index` (pid {holder or '?'}) is updating {index_dir}; "
-                        "try again when it has finished (or pass --wait SECONDS)"
-                    )
-                if not announced:
-                    log.warning("another indexer (pid %s) holds %s; waiting…", holder or "?", path)
-                    announced = True
-                time.sleep(0.2)
-        previous = _read_pid(fd)
-        if previous and previous != os.getpid() and not _pid_alive(previous):
-            log.warning("recovered a stale lock left by pid %s (no longer running)", previous)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        _held_lock_fds.add(fd)
-        try:
-            yield
-        finally:
-            _held_lock_fds.discard(fd)
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        lock = lockfile.acquire(index_dir / LOCK, wait)
+    except lockfile.LockBusy as exc:
+        raise IndexLocked(
+            f"another `zhsearch index` (pid {exc.holder or '?'}) is updating {index_dir}; "
+            "try again when it has finished (or pass --wait SECONDS)"
+        ) from None
+    try:
+        yield
     finally:
-        os.close(fd)
-
-
-def forget_lock_owner() -> None:
-    """Blank the pid in the locks this process holds, for a process about to
-    ``os._exit`` inside ``writer_lock``: the next run then has no stale lock
-    to report (the ``flock`` itself dies with the process)."""
-    for fd in list(_held_lock_fds):
-        try:
-            os.ftruncate(fd, 0)
-        except OSError:
-            pass
-
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        data = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        return int(data) if data.isdigit() else None
-    except OSError:
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        lock.release()

@@ -58,7 +58,7 @@ from typing import Callable, Iterable
 from . import store
 from .analysis import Analyzer
 from .article import is_markdown
-from .build import SKIP_DIRS, IndexConfig, IndexReport, corpus_dirs, update_index
+from .build import IndexConfig, IndexReport, corpus_dirs, skips_folder, update_index
 from .filenames import display
 from .watchstate import WatchState, WatchStatus
 
@@ -218,18 +218,18 @@ class _Target:
             parts = p.relative_to(self.corpus).parts
         except ValueError:
             return False
-        if any(part.startswith(".") or part in SKIP_DIRS for part in parts):
+        if any(map(skips_folder, parts)):
             return False
         return is_markdown(p) or p.is_dir() or (not p.exists() and not p.suffix)
 
 
 def _descends(p: Path, corpus: Path) -> bool:
-    """Whether the indexer descends into folder ``p`` (no dot-folders, no SKIP_DIRS)."""
+    """Whether the indexer descends into folder ``p`` (:func:`indexer.build.skips_folder`)."""
     try:
         parts = p.relative_to(corpus).parts
     except ValueError:
         return False
-    return bool(parts) and not any(part.startswith(".") or part in SKIP_DIRS for part in parts)
+    return bool(parts) and not any(map(skips_folder, parts))
 
 
 def _listing(folder: Path) -> frozenset:
@@ -246,18 +246,6 @@ def _listing(folder: Path) -> frozenset:
             return frozenset(out)
     except OSError:
         return frozenset()
-
-
-def watched_paths(cfg: IndexConfig) -> list[Path]:
-    """What the watcher is given for ``cfg`` (each watched on its own, not
-    recursively): every folder the indexer reads, plus the folder of a user
-    dictionary kept elsewhere (a change to it rebuilds)."""
-    return _Target(cfg).watched
-
-
-def change_filter(cfg: IndexConfig) -> Callable[[object, str], bool]:
-    """Which file events can change the index (see :meth:`_Target.keep`)."""
-    return _Target(cfg).keep
 
 
 @dataclass
@@ -352,7 +340,7 @@ class _Watch:
         self.vanished = 0  # re-armed in a row because a folder went away while arming
 
     def run(self, catch_up: bool) -> None:
-        import watchfiles
+        import watchfiles  # here, not at the top: 35 ms of start-up that only --watch needs
 
         self.pending = catch_up
         cfg = self.indexer.cfg

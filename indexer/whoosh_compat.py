@@ -29,13 +29,18 @@ Private state, read through functions so no other module touches it:
 * :func:`bm25f_parameters`: ``BM25F._field_B``;
 * :func:`is_null_query`: ``whoosh.query.qcore._NullQuery``.
 
-Private steps of ``SegmentWriter.commit``, which Whoosh's own multi-process
-writer calls one by one, called the same way by ours (``indexer.mpwrite``):
+A segment writer built on ``SegmentWriter``'s private state, for the
+writers of ``indexer.segwriter`` and ``indexer.mpwrite``:
 
-* :func:`document_added`: what ``SegmentWriter.add_document`` records once
-  a document is in (ours files text fields itself, ``indexer.segwriter``);
-* :func:`finish_segment`: a worker's segment, written but not committed;
-* :func:`commit_with_segments`: one commit of a writer plus such segments.
+* :class:`PoolSegmentWriter`: a ``SegmentWriter`` with a posting pool of
+  the caller's, whose ``add_document`` lets a subclass file a field's
+  postings itself (:meth:`~PoolSegmentWriter.index_field`), which can be
+  opened without the index's write lock (a worker process whose parent
+  holds it: the private ``_lk``), and which calls the private steps of
+  ``SegmentWriter.commit`` one by one, as Whoosh's own multi-process writer
+  does: :meth:`~PoolSegmentWriter.finish_segment` (a worker's segment,
+  written but not committed) and :meth:`~PoolSegmentWriter.commit_with`
+  (one commit of a writer plus such segments).
 
 Whoosh's own test suite runs against all of this (``tests/test_whoosh_suite.py``).
 """
@@ -49,6 +54,7 @@ from whoosh import query as Q
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.matching import ListMatcher
+from whoosh.writing import SegmentWriter
 
 from .zerocopy import MemoryViewFile
 
@@ -144,6 +150,94 @@ class TermListMatcher(ListMatcher):
                               self._i, self._all_weights, self._term, self._terminfo)
 
 
+# --------------------------------------------------------- segment writer
+
+class PoolSegmentWriter(SegmentWriter):
+    """Whoosh's ``SegmentWriter`` filing postings into ``pool``.
+
+    ``pool`` takes the place of Whoosh's ``PostingPool`` (the same methods:
+    ``add``, ``iter_postings``, ``cleanup``, ``fieldnames``); it never
+    spills to disk, so ``limitmb`` is ignored.  ``locked=False`` opens the
+    writer without taking the index's write lock, for a worker process whose
+    parent holds it.
+
+    ``add_document`` is ``SegmentWriter.add_document`` for the features our
+    schema uses, with each indexed field's postings filed by
+    :meth:`index_field`, which a subclass may file its own way.  Features our
+    schema does not use (boosts, term vectors, separate spelling fields,
+    custom stored values) are refused rather than silently dropped.
+    """
+
+    def __init__(self, ix, pool, *, locked: bool = True, **kwargs) -> None:
+        kwargs.pop("limitmb", None)
+        super().__init__(ix, _lk=locked, **kwargs)
+        self.pool = pool
+        for name, field in self.schema.items():
+            if field.vector or field.separate_spelling():
+                raise ValueError(f"field {name!r}: term vectors and spelling fields are not supported")
+
+    def index_field(self, name: str, field, value, docnum: int) -> int:
+        """File the postings of one indexed field of document ``docnum`` into
+        the pool and return the field's length (Whoosh's way: a tuple per
+        posting)."""
+        length = 0
+        add = self.pool.add
+        for tbytes, freq, weight, vbytes in field.index(value):
+            length += freq
+            add((name, tbytes, docnum, weight, vbytes))
+        return length
+
+    def add_document(self, **fields) -> None:
+        if self.is_closed:
+            raise ValueError("this writer is closed")
+        unknown = [name for name in fields if name.startswith("_") or name not in self.schema]
+        if unknown:
+            raise ValueError(f"not fields of the schema (or unsupported options): {sorted(unknown)}")
+        pdw = self.perdocwriter
+        docnum = self.docnum
+        pdw.start_doc(docnum)
+        try:
+            for name in sorted(fields):
+                value = fields[name]
+                if value is None:
+                    continue
+                field = self.schema[name]
+                length = self.index_field(name, field, value, docnum) if field.indexed else 0
+                pdw.add_field(name, field, value if field.stored else None, length if field.scorable else 0)
+                if field.column_type:
+                    pdw.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            pdw.cancel_doc()
+            raise
+        pdw.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def finish_segment(self):
+        """Write this writer's segment without committing it and return it
+        (None when the writer got no documents); the writer is done
+        afterwards.  Another writer commits it (:meth:`commit_with`)."""
+        if not self._added:
+            self._close_segment()
+            return None
+        return self._finalize_segment()
+
+    def commit_with(self, segments: list) -> None:
+        """Commit this writer — its deletions, its own documents, merges of
+        small existing segments — together with ``segments`` other writers
+        finished, in one new table of contents (what ``MpWriter`` does for
+        its sub-writers)."""
+        self._check_state()
+        final = self._merge_segments(None, None, None)
+        final += [s for s in segments if s is not None]
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(final)
+        self._finish()
+
+
 # --------------------------------------------------------- private state
 
 def terms_reader(reader):
@@ -200,38 +294,6 @@ def stop_writer(writer) -> None:
         pass
 
 
-def document_added(writer) -> None:
-    """Record, as ``SegmentWriter.add_document`` does at its end, that the
-    writer holds one more document."""
-    writer._added = True
-    writer.docnum += 1
-
-
-def finish_segment(writer):
-    """Write a ``SegmentWriter``'s segment without committing it and return
-    it (None when the writer got no documents); the writer is done
-    afterwards.  Another writer commits it (:func:`commit_with_segments`)."""
-    if not writer._added:
-        writer._close_segment()
-        return None
-    return writer._finalize_segment()
-
-
-def commit_with_segments(writer, segments: list) -> None:
-    """Commit ``writer`` — its deletions, its own documents, merges of small
-    existing segments — together with ``segments`` other writers finished,
-    in one new table of contents (what ``MpWriter`` does for its sub-writers)."""
-    writer._check_state()
-    final = writer._merge_segments(None, None, None)
-    final += [s for s in segments if s is not None]
-    if writer._added:
-        final.append(writer._finalize_segment())
-    else:
-        writer._close_segment()
-    writer._commit_toc(final)
-    writer._finish()
-
-
 def is_null_query(q) -> bool:
     """Whether ``q`` is Whoosh's ``NullQuery`` (an instance of a private class:
     ``Q.NullQuery`` is the instance, and copies of it are itself)."""
@@ -239,9 +301,7 @@ def is_null_query(q) -> bool:
 
 
 __all__ = [
-    "BM25FParameters", "DISTRIBUTION", "SUPPORTED_VERSIONS", "TermListMatcher",
-    "UnsupportedWhooshVersion", "ZeroCopyBufferFile", "bm25f_parameters", "check_version",
-    "commit_with_segments", "document_added", "file_buffer", "finish_segment", "install", "installed", "is_null_query",
-    "segment_files", "stop_writer",
-    "terms_reader",
+    "BM25FParameters", "DISTRIBUTION", "SUPPORTED_VERSIONS", "PoolSegmentWriter", "TermListMatcher",
+    "UnsupportedWhooshVersion", "ZeroCopyBufferFile", "bm25f_parameters", "check_version", "file_buffer",
+    "install", "installed", "is_null_query", "segment_files", "stop_writer", "terms_reader",
 ]

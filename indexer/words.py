@@ -216,18 +216,7 @@ def discover(corpus: Path, analyzer: Analyzer, *, min_count: int = MIN_COUNT, to
     workers = workers or os.cpu_count() or 1
 
     t0 = time.perf_counter()
-    files, skipped = scan_corpus(corpus)
-    paths = list(files.values())
-    if max_articles is not None:
-        paths = paths[:max(0, max_articles)]
-    jobs = [(str(p), str(corpus)) for p in paths]
-    texts: list[str] = []
-    read = _map(partial(_read_job, analyzer=analyzer), jobs, workers if len(jobs) >= 64 else 1, chunksize=16)
-    for rel, text, why in read:
-        if text is None:
-            skipped.append((rel, why or "unreadable"))
-        elif text:
-            texts.append(text)
+    texts, skipped = _read_corpus(corpus, analyzer, max_articles, workers)
     # one string, articles and runs separated by SEP; starts[k] = offset of article k+1
     starts: list[int] = []
     pos = 0
@@ -245,19 +234,7 @@ def discover(corpus: Path, analyzer: Analyzer, *, min_count: int = MIN_COUNT, to
         counts.update(part)
 
     log.debug("counted %d frequent n-grams: %.1f s", len(counts), time.perf_counter() - t0)
-    N = max(1, han_chars)
-    cands: dict[str, tuple[float, list[str]]] = {}
-    for w, c in counts.items():
-        n = len(w)
-        if n < MIN_LEN or analyzer.is_word(w):
-            continue
-        coh = min(c * N / (counts[w[:k]] * counts[w[k:]]) for k in range(1, n))
-        if coh < MIN_COHESION:
-            continue
-        pieces = analyzer.plain_words(w)
-        if len(pieces) < 2 or _phrase_like(pieces):
-            continue
-        cands[w] = (coh, pieces)
+    cands = _cohesive_unknowns(counts, max(1, han_chars), analyzer)
 
     log.debug("%d cohesive unknown candidates: %.1f s", len(cands), time.perf_counter() - t0)
     by_len: dict[int, set[str]] = defaultdict(set)
@@ -277,8 +254,53 @@ def discover(corpus: Path, analyzer: Analyzer, *, min_count: int = MIN_COUNT, to
         c = counts[w]
         found.append(NewWord(w, c, docs, coh, le, re_, c * math.log2(coh), pieces))
     found.sort(key=lambda x: (-x.score, -x.count, x.word))
+    kept = _without_nested(found)
+    return WordsReport(str(corpus), len(texts), skipped, han_chars, kept[:top] if top else kept)
 
-    # drop a candidate inside a better one that accounts for most of its uses
+
+def _read_corpus(corpus: Path, analyzer: Analyzer, max_articles: int | None,
+                 workers: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """Each article's Han text (:func:`han_text`; articles without any are
+    left out), and the files skipped, with why."""
+    files, skipped = scan_corpus(corpus)
+    paths = list(files.values())
+    if max_articles is not None:
+        paths = paths[:max(0, max_articles)]
+    jobs = [(str(p), str(corpus)) for p in paths]
+    texts: list[str] = []
+    read = _map(partial(_read_job, analyzer=analyzer), jobs, workers if len(jobs) >= 64 else 1, chunksize=16)
+    for rel, text, why in read:
+        if text is None:
+            skipped.append((rel, why or "unreadable"))
+        elif text:
+            texts.append(text)
+    return texts, skipped
+
+
+def _cohesive_unknowns(counts: dict[str, int], han_chars: int,
+                       analyzer: Analyzer) -> dict[str, tuple[float, list[str]]]:
+    """word → (cohesion, its pieces) for the frequent sequences the
+    dictionary does not know whose characters stick together (cohesion of
+    the weakest split, over ``han_chars`` characters) and that are not
+    phrases of known words."""
+    cands: dict[str, tuple[float, list[str]]] = {}
+    for w, c in counts.items():
+        n = len(w)
+        if n < MIN_LEN or analyzer.is_word(w):
+            continue
+        coh = min(c * han_chars / (counts[w[:k]] * counts[w[k:]]) for k in range(1, n))
+        if coh < MIN_COHESION:
+            continue
+        pieces = analyzer.plain_words(w)
+        if len(pieces) < 2 or _phrase_like(pieces):
+            continue
+        cands[w] = (coh, pieces)
+    return cands
+
+
+def _without_nested(found: list[NewWord]) -> list[NewWord]:
+    """``found`` (best first) without a candidate inside a better one that
+    accounts for most of its uses."""
     kept: list[NewWord] = []
     covered: dict[str, int] = {}  # substring of a kept word -> largest such count
     for nw in found:
@@ -290,7 +312,7 @@ def discover(corpus: Path, analyzer: Analyzer, *, min_count: int = MIN_COUNT, to
             for j in range(i + MIN_LEN, len(w) + 1):
                 if j - i < len(w):
                     covered[w[i:j]] = max(covered.get(w[i:j], 0), nw.count)
-    return WordsReport(str(corpus), len(texts), skipped, han_chars, kept[:top] if top else kept)
+    return kept
 
 
 def _phrase_like(pieces: list[str]) -> bool:

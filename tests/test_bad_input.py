@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 import search.engine as engine_mod
 from indexer.analysis import Analyzer
 from indexer.article import Article, ArticleError, parse_article
-from indexer.build import IndexConfig, article_fields, update_index
+from indexer.build import IndexConfig, update_index
+from indexer.document import article_fields
 from search import Engine, Filters, search
 from tests.conftest import CORPUS, FIXTURES
 
