@@ -50,7 +50,8 @@ from typing import NamedTuple, TypeVar
 import numpy as np
 
 from .folding import Folding
-from .han import HAN_CLASS, HAN_RANGES, HAN_RUN_RE, has_han
+from .han import HAN_CLASS, HAN_RANGES, HAN_RUN_RE
+from .han import has_han as has_han  # re-exported: search/ reads the one Han definition here
 from .segmenter import Segmenter, load_segmenter, resolve_backend
 
 log = logging.getLogger(__name__)
@@ -567,7 +568,3 @@ def _cover(word: str, subs: list[str]) -> list[str]:
 def bigrams_of(word: str) -> list[str]:
     """The bigram sequence a (folded) Han word is matched by in the bigram field."""
     return [word[i:i + 2] for i in range(len(word) - 1)]
-
-
-#: The former name of :func:`has_han`, which ``search.query`` imports.
-is_han = has_han

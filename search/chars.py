@@ -4,7 +4,8 @@ One definition of each for all of ``search/``, so that snippets, passage
 evidence, repeated sentences, phrase queries and the analytics offers agree
 on where Chinese text is and where a sentence stops.
 
-:data:`HAN_CLASS` is the analyzer's (``indexer.analysis``): the ranges whose
+:data:`HAN_CLASS`, :data:`HAN_RUN_RE` and :func:`has_han` are the analyzer's
+own (``indexer.analysis``, defined once in ``indexer.han``): the ranges whose
 runs the segmenter and the bigram field see.  Anything the query side calls
 Chinese must be what the index calls Chinese, or a term would be looked for
 in text that was never indexed as such.
@@ -14,17 +15,14 @@ from __future__ import annotations
 
 import re
 
-#: Han characters, as a regular-expression class body: CJK Unified
-#: Ideographs and Extension A, the compatibility ideographs, and the
-#: supplementary ideographic planes (Extensions B and later).
-HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+from indexer.analysis import HAN_CLASS, HAN_RUN_RE, has_han
+
 #: The CJK Unified Ideographs block alone: the characters a pinyin input
 #: method types and pypinyin reads, so the only ones pinyin rescue
 #: (``search.pinyin``) proposes words of.
 COMMON_HAN_CLASS = "\u4e00-\u9fff"
 
 HAN_RE = re.compile(f"[{HAN_CLASS}]")
-HAN_RUN_RE = re.compile(f"[{HAN_CLASS}]+")
 
 #: Characters that end a sentence in folded text: Chinese and Latin full
 #: stops of questions, exclamations and semicolons, and a line break.  (A
@@ -41,11 +39,10 @@ def is_han_char(ch: str) -> bool:
     return len(ch) == 1 and HAN_RE.match(ch) is not None
 
 
-def has_han(text: str) -> bool:
-    """Does ``text`` hold a Han character?"""
-    return HAN_RE.search(text) is not None
-
-
 def all_han(text: str) -> bool:
     """Is ``text`` Han characters only (and not empty)?"""
     return HAN_RUN_RE.fullmatch(text) is not None
+
+
+__all__ = ["COMMON_HAN_CLASS", "FULL_STOPS", "HAN_CLASS", "HAN_RE", "HAN_RUN_RE", "SENTENCE_ENDS", "all_han",
+           "has_han", "is_han_char"]
