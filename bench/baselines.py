@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus_text import (  # noqa: E402  (path set up just above)
+from _corpus_text import (  # path set up just above
     Article,
     evaluate_run,
     format_table,

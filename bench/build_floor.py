@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.analysis import MAX_CODE_CHARS, Analyzer  # noqa: E402
-from indexer.article import ArticleError, read_article  # noqa: E402
-from indexer.build import scan_corpus  # noqa: E402
+from indexer.analysis import MAX_CODE_CHARS, Analyzer
+from indexer.article import ArticleError, read_article
+from indexer.build import scan_corpus
 
 
 @dataclass

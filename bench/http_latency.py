@@ -42,10 +42,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from load import _env as env  # noqa: E402
-from load import free_port  # noqa: E402
-from load import percentile as pct  # noqa: E402
-from run import stop_server  # noqa: E402
+from load import _env as env
+from load import free_port
+from load import percentile as pct
+from run import stop_server
 
 #: Queries that find little or nothing and so take the rescue paths (did you
 #: mean, pinyin, "most words"): fixed lists plus seeded random Latin strings.
@@ -95,7 +95,7 @@ def serve(corpus: Path, index: Path, workers: int, checkout: Path | None,
                     return proc, port
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"zhsearch serve ({checkout or ROOT}) exited before answering")
+                raise SystemExit(f"zhsearch serve ({checkout or ROOT}) exited before answering") from None
             time.sleep(0.05)
 
 
@@ -112,6 +112,9 @@ class Client:
         if resp.status != 200:
             raise SystemExit(f"HTTP {resp.status} for {q!r}")
         return dt
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def table(name: str, samples: dict[str, list[float]]) -> None:
@@ -152,6 +155,27 @@ def recording_cost(db: Path, n: int = 20_000) -> str:
             f"({(time.perf_counter() - t1) * 1e6 / n:.1f} us per row left after queuing)")
 
 
+def measure(clients: list[Client], items: list[tuple[str, str]], groups: list[str], passes: int
+            ) -> tuple[list[dict], list[dict], list[dict]]:
+    """A cold pass and ``passes`` warm ones over ``items``, each query asked of every server in
+    turn, the order alternating so that neither always goes first (its cache lines warm the
+    other's): per server, milliseconds by group for the cold and the warm passes, and by query."""
+    cold = [{g: [] for g in groups} for _ in clients]
+    warm = [{g: [] for g in groups} for _ in clients]
+    per_query: list[dict] = [{} for _ in clients]
+    for n in range(passes + 1):
+        for k, (g, q) in enumerate(items):
+            order = list(range(len(clients)))
+            if (n + k) % 2:
+                order.reverse()
+            for i in order:
+                dt = clients[i].get(q)
+                (cold if n == 0 else warm)[i][g].append(dt)
+                if n:
+                    per_query[i].setdefault(q, []).append(dt)
+    return cold, warm, per_query
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, required=True)
@@ -178,24 +202,15 @@ def main() -> int:
                    ("analytics off", None, ("--no-analytics",))]
     names = [name for name, _c, _f in servers]
     procs = []
+    clients: list[Client] = []
     try:
         for _name, checkout, flags in servers:
             procs.append(serve(args.corpus, args.index, args.workers, checkout, flags))
         clients = [Client(port) for _proc, port in procs]
-        cold = [{g: [] for g in groups} for _ in clients]
-        warm = [{g: [] for g in groups} for _ in clients]
-        per_query = [{} for _ in clients]
-        for n in range(args.passes + 1):
-            for k, (g, q) in enumerate(items):
-                order = list(range(len(clients)))
-                if (n + k) % 2:
-                    order.reverse()
-                for i in order:
-                    dt = clients[i].get(q)
-                    (cold if n == 0 else warm)[i][g].append(dt)
-                    if n:
-                        per_query[i].setdefault(q, []).append(dt)
+        cold, warm, per_query = measure(clients, items, list(groups), args.passes)
     finally:
+        for client in clients:
+            client.close()
         for proc, _port in procs:
             stop_server(proc)
 
@@ -218,7 +233,7 @@ def main() -> int:
         print("| queries | cold p50 | warm p50 | warm p90 | warm p99 |")
         print("|---|---:|---:|---:|---:|")
         for g in list(groups) + ["all"]:
-            def col(data, i, p):
+            def col(data, i, p, g=g):
                 v = [x for vals in data[i].values() for x in vals] if g == "all" else data[i][g]
                 return pct(v, p)
             print(f"| {g} | {col(cold, 0, 50) / col(cold, 1, 50):.2f} | {col(warm, 0, 50) / col(warm, 1, 50):.2f} "

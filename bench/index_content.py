@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import store  # noqa: E402
+from indexer import store
 
 
 def dump(index: Path, out) -> int:

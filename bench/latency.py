@@ -64,7 +64,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
-from _corpus_text import Article, code_version, load_corpus, load_queries  # noqa: E402
+from _corpus_text import Article, code_version, load_corpus, load_queries
 
 SEED = 20261124
 TOP_K = 10
@@ -389,6 +389,22 @@ def _resolve(arg: str | None, default: str) -> Path:
     return Path(arg).resolve() if arg else (ROOT / default).resolve()
 
 
+def print_startup(su: dict[str, list[dict]], labels: dict[str, str], query: str) -> None:
+    """The start-up table: fresh processes, first answer."""
+    print("\n### Start-up: fresh process, `Engine(index)` / `open_dir` -> first answered query\n")
+    print("| engine | runs | import s | to first answer s (median) | min | same query again ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, rs in su.items():
+        if rs:
+            first = [r["first"] for r in rs]
+            print(f"| {labels[name]} | {len(rs)} | {statistics.median(r['import'] for r in rs):.2f} | "
+                  f"{statistics.median(first):.2f} | {min(first):.2f} | "
+                  f"{statistics.median(r['again'] for r in rs) * 1000:.0f} |")
+    if len(su.get("ours", [])) and len(su.get("peer", [])):
+        r = statistics.median(x["first"] for x in su["peer"]) / statistics.median(x["first"] for x in su["ours"])
+        print(f"\npeer / ours start-up (median): {r:.2f}×  (start-up query: {query})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", help="existing zhsearch index of the corpus, used read-only (default: build one in a temp dir)")
@@ -493,18 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n### Our slowest queries (warm median)\n")
     print(slowest_table(samples, queries))
 
-    print("\n### Start-up: fresh process, `Engine(index)` / `open_dir` -> first answered query\n")
-    print("| engine | runs | import s | to first answer s (median) | min | same query again ms |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, rs in su.items():
-        if rs:
-            first = [r["first"] for r in rs]
-            print(f"| {labels[name]} | {len(rs)} | {statistics.median(r['import'] for r in rs):.2f} | "
-                  f"{statistics.median(first):.2f} | {min(first):.2f} | "
-                  f"{statistics.median(r['again'] for r in rs) * 1000:.0f} |")
-    if len(su.get("ours", [])) and len(su.get("peer", [])):
-        r = statistics.median(x["first"] for x in su["peer"]) / statistics.median(x["first"] for x in su["ours"])
-        print(f"\npeer / ours start-up (median): {r:.2f}×  (start-up query: {args.startup_query})")
+    print_startup(su, labels, args.startup_query)
 
     for name, s in samples.items():
         zero = sum(1 for h in s.hits if h == 0)

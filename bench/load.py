@@ -64,9 +64,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +235,7 @@ class Http:
             if resp.will_close:
                 self.close()
             return resp.status, body
-        except Exception:
+        except Exception:  # an error while polling is just "not yet"
             self.close()
             raise
 
@@ -306,17 +306,20 @@ def _client(port: int, sc: Scenario, rng: random.Random, paths: list[str], stop:
 def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     http = Http(port, 10)
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"zhsearch serve exited with {proc.returncode}")
-        try:
-            status, body = http.get("/healthz")
-            if status == 200:
-                return json.loads(body)
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"zhsearch serve not healthy after {timeout:.0f} s")
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"zhsearch serve exited with {proc.returncode}")
+            try:
+                status, body = http.get("/healthz")
+                if status == 200:
+                    return json.loads(body)
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"zhsearch serve not healthy after {timeout:.0f} s")
+    finally:
+        http.close()
 
 
 def _poll_until(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> float | None:
@@ -326,7 +329,7 @@ def _poll_until(check: Callable[[], bool], timeout: float, interval: float = 0.0
         try:
             if check():
                 return time.perf_counter() - t0
-        except Exception:  # noqa: BLE001  (an error while polling is just "not yet")
+        except Exception:
             pass
         time.sleep(interval)
     return None
@@ -362,11 +365,11 @@ def run_scenario(sc: Scenario) -> Report:
     failures: list[str] = []
     indexing: list[tuple[float, float]] = []  # (start, end) of each index command
     t_start = t_end = 0.0
+    http = Http(port, 60)
     try:
         health = _wait_healthy(port, proc, 120)
         rep.documents = health.get("documents", 0)
         # warm up: every query once (jieba, catalog, spelling and pinyin tables), and learn article paths
-        http = Http(port, 60)
         paths: set[str] = set()
         for q in sc.queries:
             data = http.json("/api/search?" + urlencode({"q": q, "per_page": 20}))
@@ -452,6 +455,7 @@ def run_scenario(sc: Scenario) -> Report:
         stop.set()
         for t in threads:
             t.join(timeout=sc.timeout + 5)
+        http.close()
         proc.terminate()
         try:
             proc.wait(timeout=15)

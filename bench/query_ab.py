@@ -108,8 +108,8 @@ def main() -> int:
     for k, row in rows.items():
         print(f"| {k} | " + " | ".join(f"{x:.2f}" for x in row) + " |")
     a, b = rows["this tree"], rows["baseline"]
-    print("| this tree / baseline | " + " | ".join(f"{x / y:.3f}" for x, y in zip(a, b)) + " |")
-    ratios = [x / y for x, y in zip(med["this tree"], med["baseline"])]
+    print("| this tree / baseline | " + " | ".join(f"{x / y:.3f}" for x, y in zip(a, b, strict=True)) + " |")
+    ratios = [x / y for x, y in zip(med["this tree"], med["baseline"], strict=True)]
     print(f"\nmedian per-query ratio: {statistics.median(ratios):.3f}")
     return 0
 

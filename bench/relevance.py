@@ -47,10 +47,10 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(ROOT))
 
-import ir_measures  # noqa: E402
-from ir_measures import Judged  # noqa: E402
+import ir_measures
+from ir_measures import Judged
 
-from _corpus_text import (  # noqa: E402
+from _corpus_text import (
     MEASURE_NAMES,
     MEASURES,
     code_version,

@@ -62,11 +62,11 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from build_floor import segmentation_floor, segmenter_input, timed_build  # noqa: E402
-from load import _env as env  # noqa: E402
-from load import free_port  # noqa: E402
-from load import percentile as pct  # noqa: E402
-from tune import warm_latency  # noqa: E402
+from build_floor import segmentation_floor, segmenter_input, timed_build
+from load import _env as env
+from load import free_port
+from load import percentile as pct
+from tune import warm_latency
 
 ZHSEARCH = str(Path(sys.executable).parent / "zhsearch")
 SHARED = ROOT.parent / "shared"
@@ -267,7 +267,7 @@ def start_server(corpus: Path, index: Path, workers: int, cache: int) -> tuple[s
                     break
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit("zhsearch serve exited before answering")
+                raise SystemExit("zhsearch serve exited before answering") from None
             time.sleep(0.05)
     return proc, port, time.perf_counter() - t0
 

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.analysis import Analyzer  # noqa: E402
-from indexer.article import ArticleError, read_article  # noqa: E402
-from indexer.build import scan_corpus  # noqa: E402
+from indexer.analysis import Analyzer
+from indexer.article import ArticleError, read_article
+from indexer.build import scan_corpus
 
 
 def main() -> None:
@@ -73,7 +73,7 @@ def main() -> None:
         t0 = time.perf_counter()
         out[name] = [an.word_tokens_roles(r) for r in runs]
         times[name] = time.perf_counter() - t0
-    differ = [(r, a, b) for r, a, b in zip(runs, out["jieba"], out["rjieba"]) if a != b]
+    differ = [(r, a, b) for r, a, b in zip(runs, out["jieba"], out["rjieba"], strict=True) if a != b]
     code_differ = [r for r in code if jieba.plain_words(r) != rjieba.plain_words(r)]
     print(f"word fields: {len(runs) - len(differ)} of {len(runs)} runs identical "
           f"({100 * (1 - len(differ) / len(runs)):.4f} %)")

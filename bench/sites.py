@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.build import IndexConfig, update_index  # noqa: E402
-from search.checklinks import BuiltSite, Problem, check_links  # noqa: E402
-from tests.fixtures.sites.build import GENERATORS, SCRATCH, build  # noqa: E402
+from indexer.build import IndexConfig, update_index
+from search.checklinks import BuiltSite, Problem, check_links
+from tests.fixtures.sites.build import GENERATORS, SCRATCH, build
 
 
 @dataclass(frozen=True)

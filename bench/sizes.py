@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer import store  # noqa: E402
+from indexer import store
 
 
 def sizes(index_dir: Path) -> Counter:
     try:
         ix, _gen = store.open_current(index_dir)
     except store.IndexUnavailable as exc:
-        raise SystemExit(str(exc))
+        raise SystemExit(str(exc)) from None
     out: Counter = Counter()
     with ix.reader() as reader:
         segments = [leaf.segment() for leaf, _offset in reader.leaf_readers()]

@@ -27,11 +27,11 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from http_latency import TRADITIONAL, load_judged  # noqa: E402
+from http_latency import TRADITIONAL, load_judged
 
-from search import Engine, search, syntax  # noqa: E402
-from search import query as qbuild  # noqa: E402
-from search.snippets import Prepared, make_snippets  # noqa: E402
+from search import Engine, search, syntax
+from search import query as qbuild
+from search.snippets import Prepared, make_snippets
 
 
 def baseline_module(checkout: Path):

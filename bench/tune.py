@@ -86,7 +86,7 @@ def main() -> None:
         ap.error("give one --qrels-dir per --index")
     if len(args.index) > 1 and (args.save or args.against):
         ap.error("--save and --against take one collection")
-    collections = [(Engine(ix, args.synonyms, cache_size=0), d) for ix, d in zip(args.index, dirs)]
+    collections = [(Engine(ix, args.synonyms, cache_size=0), d) for ix, d in zip(args.index, dirs, strict=True)]
     queries = []
     if args.latency:
         queries = [line.split("\t")[-1].strip() for line in args.latency.read_text(encoding="utf-8").splitlines()

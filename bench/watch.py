@@ -39,10 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import store  # noqa: E402
-from indexer.build import IndexConfig, update_index  # noqa: E402
-from indexer.watch import LiveIndexer, watch  # noqa: E402
-from search import Engine, search  # noqa: E402
+from indexer import store
+from indexer.build import IndexConfig, update_index
+from indexer.watch import LiveIndexer, watch
+from search import Engine, search
 
 ZHSEARCH = Path(sys.executable).with_name("zhsearch")
 POLL_S = 0.01
@@ -53,7 +53,7 @@ def until(cond, timeout: float = 60.0) -> float:
     t0 = time.perf_counter()
     while not cond():
         if time.perf_counter() - t0 > timeout:
-            raise TimeoutError("not searchable within %.0f s" % timeout)
+            raise TimeoutError(f"not searchable within {timeout:.0f} s")
         time.sleep(POLL_S)
     return time.perf_counter() - t0
 

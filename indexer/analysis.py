@@ -192,7 +192,7 @@ class Analyzer:
                 seg = self._segmenter
         return seg
 
-    def load(self) -> "Analyzer":
+    def load(self) -> Analyzer:
         """Load the segmenter now (before forking workers that share it)."""
         _ = self.segmenter
         return self
@@ -364,7 +364,7 @@ class Analyzer:
         folded, offsets = self.fold(text)
         return _bigrams(folded, offsets, start_pos)
 
-    def indexed_bigrams(self, folded: str) -> "TermPositions":
+    def indexed_bigrams(self, folded: str) -> TermPositions:
         """The bigram field of already folded text, grouped by bigram: the
         same postings as :meth:`bigram_tokens` (one position per bigram, a gap
         after each run), computed with array operations — a technical article

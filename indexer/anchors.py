@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from enum import Enum
-from typing import Callable
+from collections.abc import Callable
+from enum import StrEnum
 
 
-class AnchorStyle(str, Enum):
+class AnchorStyle(StrEnum):
     """How a site generator turns a heading into its ``id``."""
 
     VUEPRESS = "vuepress"
@@ -91,7 +91,7 @@ class AnchorStyle(str, Enum):
         return self in (AnchorStyle.HEXO, AnchorStyle.HEXO_LOWER, AnchorStyle.HEXO_UPPER)
 
     @classmethod
-    def parse(cls, value: "str | AnchorStyle | None") -> "AnchorStyle":
+    def parse(cls, value: str | AnchorStyle | None) -> AnchorStyle:
         """A style from its name (case-insensitive); ``ValueError`` names the choices."""
         if value is None or value == "":
             return DEFAULT_STYLE
@@ -211,39 +211,63 @@ def strip_html(html: str) -> str:
     ``<`` opens a tag up to the matching ``>`` (quotes and nested ``<``
     respected), ``<!--`` a comment; ``<`` followed by a space or a line
     break is text.  An unclosed tag swallows the rest, as there."""
-    out: list[str] = []
-    state, depth, quote, tag_start, plain_start = 0, 0, "", -1, 0  # 0 text, 1 tag, 2 comment
-    for i, ch in enumerate(html):
-        if state == 0:
-            if ch == "<":
-                out.append(html[plain_start:i])
-                state, tag_start = 1, i
-        elif state == 1:
-            if ch == "<":
-                if not quote:
-                    depth += 1
-            elif ch == ">":
-                if not quote:
-                    if depth:
-                        depth -= 1
-                    else:
-                        state, quote, tag_start, plain_start = 0, "", -1, i + 1
-            elif ch in "\"'":
-                quote = "" if ch == quote else (quote or ch)
-            elif ch == "-":
-                if i - tag_start == 3 and html[tag_start + 1:tag_start + 3] == "!-":
-                    state = 2
-            elif ch in " \n":
-                if i - tag_start == 1:
-                    out.append("< ")
-                    state, tag_start, plain_start = 0, -1, i + 1
+    return _StripTags(html).run()
+
+
+class _StripTags:
+    """striptags' state machine over one string: one method per state."""
+
+    TEXT, TAG, COMMENT = 0, 1, 2
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+        self.out: list[str] = []
+        self.state = self.TEXT
+        self.depth = 0  # "<" nested inside a tag
+        self.quote = ""  # the quote a tag's attribute is open with
+        self.tag_start = -1
+        self.plain_start = 0  # where the text being kept began
+
+    def run(self) -> str:
+        steps = (self._text, self._tag, self._comment)
+        for i, ch in enumerate(self.html):
+            steps[self.state](i, ch)
+        if self.state == self.TEXT and self.plain_start < len(self.html):
+            self.out.append(self.html[self.plain_start:])
+        return "".join(self.out)
+
+    def _text(self, i: int, ch: str) -> None:
+        if ch == "<":
+            self.out.append(self.html[self.plain_start:i])
+            self.state, self.tag_start = self.TAG, i
+
+    def _tag(self, i: int, ch: str) -> None:
+        if ch == "<":
+            if not self.quote:
+                self.depth += 1
         elif ch == ">":
-            if i >= 2 and html[i - 2:i] == "--":
-                state, plain_start = 0, i + 1
-            tag_start = -1
-    if state == 0 and plain_start < len(html):
-        out.append(html[plain_start:])
-    return "".join(out)
+            if not self.quote:
+                self._close_tag(i)
+        elif ch in "\"'":
+            self.quote = "" if ch == self.quote else (self.quote or ch)
+        elif ch == "-":
+            if i - self.tag_start == 3 and self.html[self.tag_start + 1:self.tag_start + 3] == "!-":
+                self.state = self.COMMENT
+        elif ch in " \n" and i - self.tag_start == 1:  # "< " is text
+            self.out.append("< ")
+            self.state, self.tag_start, self.plain_start = self.TEXT, -1, i + 1
+
+    def _close_tag(self, i: int) -> None:
+        if self.depth:
+            self.depth -= 1
+        else:
+            self.state, self.quote, self.tag_start, self.plain_start = self.TEXT, "", -1, i + 1
+
+    def _comment(self, i: int, ch: str) -> None:
+        if ch == ">":
+            if i >= 2 and self.html[i - 2:i] == "--":
+                self.state, self.plain_start = self.TEXT, i + 1
+            self.tag_start = -1
 
 
 _SMART_OPEN_SINGLE_RE = re.compile(r"(^|[-\u2014/(\[{\"\s])'")

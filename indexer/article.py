@@ -113,7 +113,7 @@ def decode(raw: bytes) -> tuple[str, str | None]:
     except UnicodeDecodeError:
         text = raw.decode("utf-8", errors="replace")
         if text.count("\ufffd") > max(8, len(text) // 100):
-            raise ArticleError("not UTF-8 or GB18030 text (undecodable bytes)")
+            raise ArticleError("not UTF-8 or GB18030 text (undecodable bytes)") from None
         return text, "invalid UTF-8 bytes replaced"
     return text, "decoded as GB18030"
 
@@ -575,7 +575,7 @@ class _SectionReader:
 
     def finish(self) -> tuple[list[Section], str, str | None]:
         self.end_block()
-        for sec, blk in zip(self.sections, self.blocks):
+        for sec, blk in zip(self.sections, self.blocks, strict=True):
             sec.text = "\n".join(blk)
         sections = [s for s in self.sections if s.heading or s.text]
         return sections, "\n".join(self.code), self.first_h1

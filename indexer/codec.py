@@ -91,7 +91,7 @@ class ZhTermInfo(TermInfo):
                                self.min_length(), self.max_length(), self.weight(), self.max_weight())
 
     @classmethod
-    def from_bytes(cls, value: bytes, block_base: int) -> "ZhTermInfo":
+    def from_bytes(cls, value: bytes, block_base: int) -> ZhTermInfo:
         delta, pos = _read_varint(value, 0)
         df2, pos = _read_varint(value, pos)
         minid, pos = _read_varint(value, pos)
@@ -276,7 +276,7 @@ def _buffer(dbfile):
 class ZhCursor(base.FieldCursor):
     """Walks one field's terms in order (Whoosh's spelling automata use it)."""
 
-    def __init__(self, reader: "ZhTermsReader", fieldname: str, fieldobj) -> None:
+    def __init__(self, reader: ZhTermsReader, fieldname: str, fieldobj) -> None:
         self._reader = reader
         self._fieldobj = fieldobj
         self._prefix = reader._key(fieldname, b"")

@@ -84,7 +84,7 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
     fold = analyzer.fold
     # what is shown (titles, snippets) never carries a bidi override that would reorder it
     texts = [strip_bidi(s.text) for s in a.sections]
-    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts)]
+    sections = [(s, text, fold(text)) for s, text in zip(a.sections, texts, strict=True)]
     body = "\n".join(f for s, _, (f, _) in sections if s.text)  # Article.body, folded
     title, headings, description = fold(a.title)[0], fold(a.headings)[0], fold(a.description)[0]
     shown_title = strip_bidi(a.title)

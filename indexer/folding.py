@@ -84,7 +84,7 @@ def _ts_characters() -> dict[str, str]:
 class _FoldTable(dict):
     """A ``str.translate`` table that folds a character when it first meets it."""
 
-    def __init__(self, folding: "Folding") -> None:
+    def __init__(self, folding: Folding) -> None:
         super().__init__()
         self.folding = folding
 

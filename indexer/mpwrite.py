@@ -32,7 +32,8 @@ import multiprocessing
 import queue
 import threading
 import time
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from . import whoosh_compat
 from .analysis import Analyzer
@@ -77,7 +78,7 @@ def _work(ix, analyzer: Analyzer, writer_args: dict, limit_bytes: int,
     gc.disable()
     try:
         _write_jobs(ix, analyzer, writer_args, limit_bytes, jobs, outcomes)
-    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
+    except BaseException as exc:  # the parent re-raises it
         log.debug("index writer process failed", exc_info=True)
         try:
             outcomes.put(WorkerFailed(exc))

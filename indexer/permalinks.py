@@ -167,7 +167,7 @@ def hexo_filename_info(new_post_name: str, path: str) -> dict[str, str]:
     regex, names = _hexo_permalink_regex(rule, _FILENAME_SEGMENTS)
     m = regex.match(path)
     if m:
-        data = dict(zip(names, m.groups()))
+        data = dict(zip(names, m.groups(), strict=True))
         if "title" not in data:
             data["title"] = slug_hexo(path)
         return data
@@ -267,8 +267,8 @@ def _hexo_post(opts: HexoOptions, rel: str, page: PageFacts) -> str:
         "year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}",
         "hour": f"{date.hour:02d}", "minute": f"{date.minute:02d}", "second": f"{date.second:02d}",
         "i_month": f"{date.month}", "i_day": f"{date.day}",
-        "timestamp": str(int(date.replace(tzinfo=dt.timezone.utc).timestamp())),
-        "hash": hashlib.sha1((slug + str(int(date.replace(tzinfo=dt.timezone.utc).timestamp()))).encode()).hexdigest()[:12],
+        "timestamp": str(int(date.replace(tzinfo=dt.UTC).timestamp())),
+        "hash": hashlib.sha1((slug + str(int(date.replace(tzinfo=dt.UTC).timestamp()))).encode()).hexdigest()[:12],
         "category": _hexo_category_slug(opts, categories) if categories else opts.default_category,
     }
     for key, value in info.items():  # a file name's own placeholders become post data

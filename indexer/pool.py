@@ -68,7 +68,7 @@ class GroupedPool:
             self.fieldnames.add(fieldname)
         get = terms.get
         new = 0
-        for tb, weight, value in zip(tbytes, weights, values):
+        for tb, weight, value in zip(tbytes, weights, values, strict=True):
             lst = get(tb)
             if lst is None:
                 terms[tb] = [docnum, weight, value]
@@ -84,7 +84,7 @@ class GroupedPool:
         """Estimated memory held, in bytes."""
         return self.postings * POSTING_BYTES + self.terms * TERM_BYTES
 
-    def iter_postings(self) -> "GroupedPostings":
+    def iter_postings(self) -> GroupedPostings:
         return GroupedPostings(self)
 
     def cleanup(self) -> None:

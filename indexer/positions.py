@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 import numpy as np
 from whoosh import formats
@@ -60,7 +60,7 @@ class CompactPositions(formats.Positions):
     def encode(self, poslist) -> bytes:
         if len(poslist) == 1 and poslist[0] <= 0xFFFF:  # most postings: one position
             return ONE_POSITION[poslist[0]]
-        gaps = [b - a for a, b in zip([0, *poslist[:-1]], poslist)]
+        gaps = [b - a for a, b in pairwise([0, *poslist])]
         wide = bool(gaps) and max(gaps) > 0xFFFF
         arr = array("I" if wide else "H", gaps)
         if _BIG_ENDIAN:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from itertools import pairwise
 
 import numpy as np
 
@@ -129,7 +130,7 @@ class Decoded:
         if self._starts is None:
             return [None] * len(self.ids)
         buf, starts = self._buf, self._starts.tolist()
-        return [bytes(buf[a:b]) for a, b in zip(starts, starts[1:])]
+        return [bytes(buf[a:b]) for a, b in pairwise(starts)]
 
     def value_arrays(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The values of postings ``sel`` (indexes into ``ids``, ascending) as

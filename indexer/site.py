@@ -29,7 +29,7 @@ import logging
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -41,7 +41,7 @@ from .anchors import AnchorStyle
 log = logging.getLogger(__name__)
 
 
-class Generator(str, Enum):
+class Generator(StrEnum):
     """A static site generator whose URLs and heading ids zhsearch reproduces."""
 
     VUEPRESS = "vuepress"  # VuePress 1 (and its vdoing theme)
@@ -75,7 +75,7 @@ DEFAULT_ANCHORS = {
 _ANCHOR_ALIASES = {s.value: g for g, s in DEFAULT_ANCHORS.items() if g is not Generator.PLAIN}
 
 
-def parse_generator(value: "str | Generator | None") -> "Generator | None":
+def parse_generator(value: str | Generator | None) -> Generator | None:
     """A generator from its name; ``None`` for ``auto`` or nothing.
     ``ValueError`` names the choices."""
     if value is None or isinstance(value, Generator):

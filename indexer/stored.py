@@ -41,7 +41,7 @@ def encode(heading: str, anchor: str, text: str, folded: tuple[str, list[int] | 
     breaks = np.flatnonzero(np.diff(diff) != 1) + 1
     starts = np.concatenate((diff[:1], diff[breaks])).tolist()
     ends = np.concatenate((diff[breaks - 1], diff[-1:])).tolist()
-    runs = tuple((a, text[a:b + 1]) for a, b in zip(starts, ends))
+    runs = tuple((a, text[a:b + 1]) for a, b in zip(starts, ends, strict=True))
     return heading, anchor, folded, runs
 
 

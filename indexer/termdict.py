@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import struct
 from bisect import bisect_right
-from typing import Iterator
+from collections.abc import Iterator
+from itertools import pairwise
 
 import numpy as np
 
@@ -138,7 +139,7 @@ class TermDictReader:
         key_offsets = np.frombuffer(buf, dtype="<u4", count=nblocks + 1, offset=pos).tolist()
         pos += 4 * (nblocks + 1)
         keys = bytes(buf[pos: pos + key_offsets[-1]])
-        self._first_keys = [keys[a:b] for a, b in zip(key_offsets, key_offsets[1:])]
+        self._first_keys = [keys[a:b] for a, b in pairwise(key_offsets)]
 
     def __len__(self) -> int:
         return self.count

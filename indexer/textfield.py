@@ -37,7 +37,7 @@ class InterningText(TEXT):
     def index(self, value, **kwargs):
         """``(term bytes, frequency, weight, value)`` per word of ``value``
         (Whoosh's field API; :meth:`columns` says what ``value`` may be)."""
-        return zip(*self.columns(value))
+        return zip(*self.columns(value), strict=True)
 
     def columns(self, value) -> tuple[list[bytes], list[int], list[float], list[bytes]]:
         """The postings of one document's field as four parallel lists: term
@@ -85,7 +85,7 @@ class InterningText(TEXT):
                   for p in plists]
         return list(map(terms.__getitem__, grouped)), freqs, [n * fb for n in freqs], vbytes
 
-    def _grouped_columns(self, value: "TermPositions", terms: dict, values: dict):
+    def _grouped_columns(self, value: TermPositions, terms: dict, values: dict):
         """:meth:`columns` of postings already grouped by term (numpy
         positions): the same values ``CompactPositions.encode`` makes,
         without a loop over positions."""

@@ -37,7 +37,7 @@ _HEADER = struct.Struct("<QI")  # sequence number, payload length
 _MAX_ERROR = 300
 
 
-class WatchState(str, enum.Enum):
+class WatchState(enum.StrEnum):
     STARTING = "starting"
     WATCHING = "watching"
     RESTARTING = "restarting"
@@ -81,7 +81,7 @@ class WatchStatus:
             state = WatchState.FAILED.value  # still retried, but not following the corpus for too long
         return {
             "state": state,
-            "since": dt.datetime.fromtimestamp(value["since"], dt.timezone.utc).isoformat(timespec="seconds"),
+            "since": dt.datetime.fromtimestamp(value["since"], dt.UTC).isoformat(timespec="seconds"),
             "for_s": round(max(0.0, now - value["since"]), 1),
             "error": value.get("error"),
             "restarts": value.get("restarts", 0),

@@ -110,7 +110,7 @@ def evaluate(evs: list[SegmentEvaluator], q, restrict: list[np.ndarray | None],
              need_score: bool = True) -> Scores:
     """``q`` over every segment, restricted per segment (None: not at all)."""
     masks, scores = [], []
-    for ev, keep in zip(evs, restrict):
+    for ev, keep in zip(evs, restrict, strict=True):
         node = ev.evaluate(q, need_score)
         mask = node.mask if keep is None else node.mask & keep
         masks.append(mask)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,7 +31,7 @@ from indexer import store
 from indexer.site import join_url
 
 
-class Problem(str, Enum):
+class Problem(StrEnum):
     MISSING_PAGE = "missing page"
     REDIRECT = "redirect"
     MISSING_ANCHOR = "missing anchor"
@@ -106,19 +106,19 @@ class BuiltSite:
         self.root = root
 
     @classmethod
-    def from_dir(cls, root: Path) -> "BuiltSite":
+    def from_dir(cls, root: Path) -> BuiltSite:
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"built site {root} is not a folder")
         files = set()
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, _dirnames, filenames in os.walk(root):
             rel = Path(dirpath).relative_to(root).as_posix()
             for name in filenames:
                 files.add(name if rel == "." else f"{rel}/{name}")
         return cls(files, None, root)
 
     @classmethod
-    def from_record(cls, record: dict) -> "BuiltSite":
+    def from_record(cls, record: dict) -> BuiltSite:
         pages = record.get("pages") or {}
         return cls(set(pages), {p: set(ids) for p, ids in pages.items()})
 

@@ -42,9 +42,9 @@ import re
 import tempfile
 import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -165,7 +165,7 @@ class Curation:
         return bool(self.rules or self.groups)
 
     @classmethod
-    def parse(cls, text: str, analyzer: Analyzer, path: Path, reported: set | None = None) -> "Curation":
+    def parse(cls, text: str, analyzer: Analyzer, path: Path, reported: set | None = None) -> Curation:
         """``ValueError`` for a file that is not YAML/TOML or not a mapping;
         malformed entries are logged (once: this runs when the file changes)
         and skipped."""

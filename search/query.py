@@ -320,7 +320,7 @@ def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | 
     # versions across clauses (in "TiDB 8.5" the number follows the name), by unit
     # text: synonyms and the typed-words form make new unit objects
     ordered = [u for g in pq.groups for c in g if not c.phrase for u in clause_units[id(c)]]
-    specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered)) if sp is not None}
+    specs = {u.text: sp for u, sp in zip(ordered, specs_of(ordered), strict=True) if sp is not None}
     built = _build(pq, analyzer, r, synonyms, True, _Analysed(clause_units, phrases, specs))
     if built.has_alts:
         typed = _build(pq, analyzer, r, None, False, _Analysed(clause_units, phrases, specs))

@@ -83,7 +83,7 @@ class DocText:
     repeated: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
-    def of(cls, fields: dict, fold: FoldFn, counts: dict[int, int] | None = None) -> "DocText":
+    def of(cls, fields: dict, fold: FoldFn, counts: dict[int, int] | None = None) -> DocText:
         # the texts and headings as snippets read them (DocText is a snippets.Joined too)
         j = Joined.of(fields.get("sections") or (), fold, fields.get("title_text") or "")
         path = fields.get("path") or ""

@@ -287,7 +287,7 @@ class Joined(NamedTuple):
     head_starts: tuple[int, ...]
 
     @classmethod
-    def of(cls, sections, fold: FoldFn, title: str = "") -> "Joined":
+    def of(cls, sections, fold: FoldFn, title: str = "") -> Joined:
         texts = [folded_text(sec, fold)[0] if sec[2] else "" for sec in sections]
         heads = [title] + [sec[0] or "" for sec in sections]
         return cls("\n".join(texts), _starts(texts), tuple(len(t) for t in texts),

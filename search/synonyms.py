@@ -52,13 +52,13 @@ class Synonyms:
     builtin: set[tuple[str, ...]] = field(default_factory=set)
 
     @classmethod
-    def from_text(cls, text: str, analyzer: Analyzer) -> "Synonyms":
+    def from_text(cls, text: str, analyzer: Analyzer) -> Synonyms:
         """The groups of ``text``, segmented by ``analyzer`` (the index's own,
         so a synonym matches the words its queries are cut into)."""
         return cls.from_groups(parse_groups(text), analyzer)
 
     @classmethod
-    def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> "Synonyms":
+    def from_groups(cls, groups: list[list[str]], analyzer: Analyzer) -> Synonyms:
         """Groups of equivalent terms (``[["k8s", "Kubernetes"], …]``)."""
         syn = cls()
         analysed: dict[str, Alternative] = {}  # a term of several groups is analysed once
@@ -73,7 +73,7 @@ class Synonyms:
                 syn.longest = max(syn.longest, len(key))
         return syn
 
-    def over(self, base: "Synonyms") -> "Synonyms":
+    def over(self, base: Synonyms) -> Synonyms:
         """These (the site's) groups over ``base`` (the built-in glossary's):
         a term the site names keeps only the site's synonyms (its line
         overrides the glossary's); the glossary's other terms stay, marked
@@ -87,7 +87,7 @@ class Synonyms:
                 out.longest = max(out.longest, len(key))
         return out
 
-    def site_only(self, phrases: bool = False) -> "Synonyms":
+    def site_only(self, phrases: bool = False) -> Synonyms:
         """These synonyms without the built-in glossary's (made once);
         ``phrases``: keeping its entries for one query word."""
         name = "_site_words" if phrases else "_site_only"
@@ -99,7 +99,7 @@ class Synonyms:
             self.__dict__[name] = got
         return got
 
-    def merged(self, other: "Synonyms") -> "Synonyms":
+    def merged(self, other: Synonyms) -> Synonyms:
         """These synonyms and ``other``'s (``curation.yml`` groups beside
         ``synonyms.txt``): the owner's groups add to the site's and, like the
         site's, override the built-in glossary's line for the same term."""

@@ -204,7 +204,7 @@ class VersionQuery(Q.Query):
 
     __str__ = __unicode__
 
-    def with_want(self, want: str) -> "VersionQuery":
+    def with_want(self, want: str) -> VersionQuery:
         q = self.copy()
         q.want = want
         return q

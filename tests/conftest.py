@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from tests.browser import browser, page  # noqa: F401  (pytest fixtures)
@@ -90,6 +92,16 @@ def build_site(root: Path, articles: dict[str, str]) -> Path:
 MakeApp = Callable[..., Flask]
 
 
+class WholeAnswerClient(FlaskClient):
+    """A test client that reads every answer whole and closes it, so that a
+    static file's handle is not left for the garbage collector (pytest turns
+    the ResourceWarning into an error)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def make_app() -> Iterator[MakeApp]:
     """``make_app(index, corpus=CORPUS, config=None, **settings)``: the real
@@ -104,6 +116,7 @@ def make_app() -> Iterator[MakeApp]:
 
     def make(index: Path, corpus: Path = CORPUS, config: Mapping[str, Any] | None = None, **settings) -> Flask:
         app = create_app(Settings.load(corpus, index, warmup=False, **settings), config)
+        app.test_client_class = WholeAnswerClient
         apps.append(app)
         return app
 

@@ -22,7 +22,7 @@ fold_query = ANALYZER.fold_query
 query_units = ANALYZER.query_units
 word_tokens = ANALYZER.word_tokens
 word_tokens_roles = ANALYZER.word_tokens_roles
-region_table = lambda: ANALYZER.folding.region_table  # noqa: E731
+region_table = lambda: ANALYZER.folding.region_table
 
 
 SENTENCES = [

@@ -10,6 +10,7 @@ import os
 import re
 import sqlite3
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -507,7 +508,7 @@ def test_concurrent_writer_processes_lose_nothing(tmp_path):
     # they wrote at the same time: each one's rows are interleaved with the other's
     order = [sid[0] for (sid,) in conn.execute("SELECT search_id FROM searches ORDER BY id")]
     conn.close()
-    assert sum(1 for x, y in zip(order, order[1:]) if x != y) > 2
+    assert sum(1 for x, y in pairwise(order) if x != y) > 2
 
 
 def _write_rows(db, name: str, n: int, go) -> None:

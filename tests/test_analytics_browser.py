@@ -9,8 +9,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,7 +37,7 @@ class HostSite:
         self.api = ""
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 body = HOST_PAGE.format(api=site.api, path=urlsplit(self.path).path).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

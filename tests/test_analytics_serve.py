@@ -18,9 +18,9 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -116,7 +116,7 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-            raise AssertionError("zhsearch serve did not stop on SIGTERM:\n" + self.log)
+            raise AssertionError("zhsearch serve did not stop on SIGTERM:\n" + self.log) from None
 
 
 @contextlib.contextmanager

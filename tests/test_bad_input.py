@@ -21,6 +21,7 @@ import json
 import shutil
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from unittest import mock
 
@@ -101,7 +102,7 @@ scalars = st.one_of(
     st.text(YAML_CHAR, max_size=40), huge_text,
     st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
     st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
-                 timezones=st.none() | st.just(dt.timezone.utc)
+                 timezones=st.none() | st.just(dt.UTC)
                  | st.builds(dt.timezone, st.timedeltas(min_value=dt.timedelta(hours=-23),
                                                         max_value=dt.timedelta(hours=23)))),
 )
@@ -224,7 +225,7 @@ def _alias_bomb(depth: int) -> str:
     """A "billion laughs" front matter: 9**depth values per field when flattened."""
     names = "abcdefg"[:depth]
     levels = ["a: &a [x,x,x,x,x,x,x,x,x]"]
-    for prev, cur in zip(names, names[1:]):
+    for prev, cur in pairwise(names):
         levels.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     top = names[-1]
     block = "\n".join(levels) + "".join(f"\n{key}: *{top}" for key in ("tags", "categories", "keywords", "title",

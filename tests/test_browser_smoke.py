@@ -40,11 +40,11 @@ HTML = """<!doctype html>
   </script>
 </body>
 </html>
-""".encode("utf-8")
+""".encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         if self.path.split("?", 1)[0] != "/":
             self.send_error(404)
             return
@@ -73,7 +73,7 @@ def smoke_url():
         thread.join(timeout=5)
 
 
-def test_click_changes_dom_and_screenshot(page, smoke_url, tmp_path):  # noqa: F811
+def test_click_changes_dom_and_screenshot(page, smoke_url, tmp_path):
     resp = page.goto(smoke_url)
     assert resp is not None and resp.ok
     assert page.title() == "中文搜索测试"
@@ -94,7 +94,7 @@ def test_click_changes_dom_and_screenshot(page, smoke_url, tmp_path):  # noqa: F
     assert len(data) > 1000
 
 
-def test_cjk_glyphs_render(page, smoke_url):  # noqa: F811
+def test_cjk_glyphs_render(page, smoke_url):
     """Without a CJK font every Han character draws as the same .notdef box
     ("tofu"), so two different characters would rasterise identically."""
     page.goto(smoke_url)

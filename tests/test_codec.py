@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -229,12 +230,14 @@ def test_term_dictionary_finds_every_key_and_no_other(tmp_path):
 def test_term_dictionary_refuses_keys_out_of_order_and_reads_empty(tmp_path):
     from whoosh.filedb.filestore import FileStorage
 
-    w = TermDictWriter(FileStorage(str(tmp_path)).create_file("bad.trm"))
+    dbfile = FileStorage(str(tmp_path)).create_file("bad.trm")
+    w = TermDictWriter(dbfile)
     w.add(b"b", b"1")
     with pytest.raises(ValueError, match="out of order"):
         w.add(b"a", b"2")
     with pytest.raises(ValueError, match="out of order"):
         w.add(b"b", b"2")
+    dbfile.close()  # a writer that refused its keys is abandoned: its file must not be left open
     empty = _dictionary(tmp_path, [])
     assert len(empty) == 0 and empty.find(b"a") is None and list(empty.items_from(b"")) == []
     with pytest.raises(ValueError, match="magic"):
@@ -260,7 +263,7 @@ def test_segments_merged_by_updates_keep_every_posting(tmp_path):
             segment_counts.append(len(list(r.leaf_readers())))
         ix.close()
     print("segments after each update:", segment_counts)
-    assert any(b < a + 1 for a, b in zip(segment_counts, segment_counts[1:])), \
+    assert any(b < a + 1 for a, b in pairwise(segment_counts)), \
         f"no update merged segments: {segment_counts}"
     fresh = tmp_path / "fresh"
     build_index(corpus, fresh, workers=1)

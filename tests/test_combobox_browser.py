@@ -43,7 +43,7 @@ IME_ENTER = """safari => {
 }"""
 
 
-def test_the_site_box_leaves_chinese_input_to_the_ime(page, site):  # noqa: F811
+def test_the_site_box_leaves_chinese_input_to_the_ime(page, site):
     seen = watch(page)
     requests: list[str] = []
     page.on("request", lambda r: SUGGEST in r.url and requests.append(r.url))

@@ -233,7 +233,7 @@ def test_kill_loop_incremental_and_rebuild(tmp_path):
         while not stop.is_set():
             try:
                 search(server, "模型 训练")
-            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            except Exception as exc:  # any failure is the finding
                 errors.append(f"{type(exc).__name__}: {exc}")
             stop.wait(0.05)
 
@@ -382,9 +382,9 @@ def test_sigint_during_a_parallel_rebuild(built_parallel, tmp_path, target, phas
             # workers that have been running for a moment: the signal lands in
             # their work, not in the instant of a fork
             if phase == "parse workers":
-                ready = lambda: len(group_members(proc.pid)) > 1  # noqa: E731
+                ready = lambda: len(group_members(proc.pid)) > 1
             else:
-                ready = lambda: bool(writer_processes(proc, index))  # noqa: E731
+                ready = lambda: bool(writer_processes(proc, index))
             if not ready():
                 return False
             time.sleep(0.05)
@@ -422,7 +422,7 @@ def test_ctrl_c_at_any_moment_of_a_parallel_rebuild(built_parallel, tmp_path):
     for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4):
         proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
         try:
-            assert _wait_for(lambda: len(group_members(proc.pid)) > 1, 30, proc), "no workers started"
+            assert _wait_for(lambda proc=proc: len(group_members(proc.pid)) > 1, 30, proc), "no workers started"
             time.sleep(delay)
             assert proc.poll() is None, f"the rebuild finished within {delay} s of its workers starting"
             os.kill(proc.pid, signal.SIGINT)
@@ -454,9 +454,9 @@ def test_kill_9_of_the_indexer_alone_leaves_no_lock_behind(built_parallel, tmp_p
     proc = start_cli("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
     try:
         if phase == "parse workers":
-            cond = lambda: len(group_members(proc.pid)) > 1  # noqa: E731
+            cond = lambda: len(group_members(proc.pid)) > 1
         else:
-            cond = lambda: bool(writer_processes(proc, index))  # noqa: E731
+            cond = lambda: bool(writer_processes(proc, index))
         assert _wait_for(cond, 30, proc), f"the rebuild finished before its {phase} started"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)

@@ -354,6 +354,7 @@ def _hold_lock(index: Path, seconds: float) -> subprocess.Popen:
         stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout.readline().strip() == "locked"
+    proc.stdout.close()  # it says nothing more: its pipe is not left for the garbage collector
     return proc
 
 

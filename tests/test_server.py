@@ -101,7 +101,7 @@ def test_serve_workers_die_with_a_killed_parent(corpus_index):
         assert _wait(lambda: _healthy(port), 60)
         assert _wait(lambda: len(_children(proc.pid)) == 2, 10)
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        finish(proc, 10)  # its pipes close once the workers holding them are gone too
         assert _wait(lambda: not group_members(proc.pid), 10), group_members(proc.pid)
     finally:
         kill_group(proc.pid)

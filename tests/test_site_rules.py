@@ -134,7 +134,7 @@ def test_hexo_reads_dates_in_the_configs_time_zone(monkeypatch):
 def test_hugo_languages_bundles_sections_and_url():
     site = SiteConfig(Generator.HUGO, base="/docs/", anchors=AnchorStyle.HUGO, hugo=HugoOptions(
         default_language="zh", languages=(HugoLanguage("zh", "content/zh", 1), HugoLanguage("en", "content/en", 2))))
-    url = lambda rel, **meta: article_url(site, PageFacts(rel, meta, dt.datetime(2024, 1, 2)))  # noqa: E731
+    url = lambda rel, **meta: article_url(site, PageFacts(rel, meta, dt.datetime(2024, 1, 2)))
     assert url("zh/posts/My Post.md") == "/docs/posts/my-post/"
     assert url("en/posts/bundle/index.md") == "/docs/en/posts/bundle/"
     assert url("zh/guide/_index.md") == "/docs/guide/"

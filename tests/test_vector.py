@@ -64,7 +64,7 @@ def _assert_same(searcher, q) -> int:
     want = _whoosh_ranking(searcher, q)
     got = _vector_ranking(searcher, q)
     assert [d for d, _ in got] == [d for d, _ in want], q
-    for (_, a), (_, b) in zip(got, want):
+    for (_, a), (_, b) in zip(got, want, strict=True):
         assert a == pytest.approx(b, rel=1e-9), q
     return len(want)
 

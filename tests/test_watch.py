@@ -53,7 +53,8 @@ def wait_for(cond, timeout: float = DEADLINE_S, what: str = "condition"):
 class Watching:
     """A watcher thread over a corpus, and what it reported."""
 
-    def __init__(self, corpus: Path, index: Path, timing: WatchTiming = WatchTiming()) -> None:
+    def __init__(self, corpus: Path, index: Path, timing: WatchTiming | None = None) -> None:
+        timing = timing or WatchTiming()
         self.indexer = LiveIndexer(IndexConfig(corpus, index, workers=1))
         self.engine = Engine(index, cache_size=0)
         self.reports: list[tuple] = []
@@ -68,7 +69,7 @@ class Watching:
         with self._lock:
             self.reports.append((report, skipped, warnings))
 
-    def start(self) -> "Watching":
+    def start(self) -> Watching:
         self.indexer.load()
         self.thread.start()
         wait_for(lambda: self.reports, what="the catch-up update")  # the watch is in place

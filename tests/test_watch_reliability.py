@@ -294,8 +294,8 @@ def test_a_killed_watch_process_comes_back_and_healthz_says_what_happens(corpus,
         for n in range(1, 4):  # a watcher that dies as soon as it starts
             [watcher] = wait_for(lambda: (_children(proc.pid) - workers) or None, what="a watcher")
             os.kill(watcher, signal.SIGKILL)
-            wait_for(lambda: watcher not in _children(proc.pid), what="the watcher reaped")
-            health = wait_for(lambda: (h := _healthz(port)) and h["watch"]["restarts"] == n and h,
+            wait_for(lambda watcher=watcher: watcher not in _children(proc.pid), what="the watcher reaped")
+            health = wait_for(lambda n=n: (h := _healthz(port)) and h["watch"]["restarts"] == n and h,
                               what="/healthz saying so")  # every worker reads the sidecar's state
             assert health["status"] == "ok" and health["watch"]["state"] == "restarting"
             assert "the watch process ended (exit status -9)" == health["watch"]["error"]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 from urllib.request import urlopen
 
@@ -73,7 +73,7 @@ def total(pg) -> int:
 
 # ------------------------------------------------------------------- tests
 
-def test_search_from_home_then_open_the_article(page, site, tmp_path):  # noqa: F811
+def test_search_from_home_then_open_the_article(page, site, tmp_path):
     seen = watch(page)
     page.goto(site + "/")
     box = page.locator("#zs-q")
@@ -106,7 +106,7 @@ def test_search_from_home_then_open_the_article(page, site, tmp_path):  # noqa: 
     assert seen == {"dialogs": [], "csp": [], "errors": []}
 
 
-def test_tag_facet_narrows_the_list(page, site):  # noqa: F811
+def test_tag_facet_narrows_the_list(page, site):
     seen = watch(page)
     page.goto(site + "/search?q=" + QUERY)
     before = total(page)
@@ -126,7 +126,7 @@ def test_tag_facet_narrows_the_list(page, site):  # noqa: F811
     assert seen["errors"] == [] and seen["csp"] == []
 
 
-def test_keyboard_shortcuts_and_suggestions(page, site):  # noqa: F811
+def test_keyboard_shortcuts_and_suggestions(page, site):
     seen = watch(page)
     page.goto(site + "/search?q=" + QUERY)
     box = page.locator("#zs-q")
@@ -168,7 +168,7 @@ def test_keyboard_shortcuts_and_suggestions(page, site):  # noqa: F811
     assert seen == {"dialogs": [], "csp": [], "errors": []}
 
 
-def test_phone_width(browser, site):  # noqa: F811
+def test_phone_width(browser, site):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
                               has_touch=True)
     try:
@@ -193,7 +193,7 @@ INJECTED = ("document.querySelectorAll('img, iframe, object, embed, svg:not([ari
             "[onerror], [onload], [onfocus], [onmouseover]').length")
 
 
-def test_markup_in_titles_and_tags_never_runs(page, xss_site):  # noqa: F811
+def test_markup_in_titles_and_tags_never_runs(page, xss_site):
     seen = watch(page)
     page.goto(xss_site + "/search?q=跨站")
     hits = page.locator("h2.result-title a")

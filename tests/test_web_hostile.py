@@ -27,10 +27,10 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -621,7 +621,7 @@ def _visit_all(pg, live: str) -> None:
 
 
 @pytest.mark.browser
-def test_browser_runs_no_payload(page, live):  # noqa: F811
+def test_browser_runs_no_payload(page, live):
     seen = watch(page)
     _visit_all(page, live)
     # a CSP violation report would mean something injected tried to run and was blocked
@@ -629,7 +629,7 @@ def test_browser_runs_no_payload(page, live):  # noqa: F811
 
 
 @pytest.mark.browser
-def test_browser_runs_no_payload_even_without_csp(browser, live):  # noqa: F811
+def test_browser_runs_no_payload_even_without_csp(browser, live):
     """The CSP bypassed: only the escaping stands between the payloads and the page."""
     ctx = browser.new_context(locale="zh-CN", bypass_csp=True)
     ctx.set_default_timeout(15_000)
@@ -643,7 +643,7 @@ def test_browser_runs_no_payload_even_without_csp(browser, live):  # noqa: F811
 
 
 @pytest.mark.browser
-def test_browser_did_you_mean_and_suggestions(browser, live):  # noqa: F811
+def test_browser_did_you_mean_and_suggestions(browser, live):
     ctx = browser.new_context(locale="zh-CN", bypass_csp=True)
     ctx.set_default_timeout(15_000)
     try:

@@ -24,9 +24,9 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 from urllib.request import urlopen
 
@@ -116,7 +116,7 @@ class HostSite:
         self.pages: dict[str, str] = {}  # path -> a page of its own ("{api}": the zhsearch server)
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 path = urlsplit(self.path).path
                 args = parse_qs(urlsplit(self.path).query)
                 api = args.get("api", [site.api])[0]

@@ -67,7 +67,7 @@ def test_threads_answer_like_one(engine):
         try:
             for q in queries:
                 got[(i, q)] = [h.path for h in search(engine, q).hits]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]

@@ -45,10 +45,10 @@ import logging
 import secrets
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
-from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
@@ -114,7 +114,7 @@ class Answered:
                 self.sort, list(self.tags), list(self.categories), self.source, list(self.paths)]
 
     @classmethod
-    def _from(cls, v: list) -> "Answered":
+    def _from(cls, v: list) -> Answered:
         sid, ts, q, results, page, first, shown, sort, tags, cats, source, paths = v
         if not (isinstance(sid, str) and isinstance(q, str) and isinstance(sort, str)
                 and all(isinstance(x, int) for x in (ts, results, page, first, shown))
@@ -188,7 +188,7 @@ class Recorder:
         """Queue the search (a second time for the same id is ignored by the store)."""
         try:
             folded = self.fold_key(a.query)
-        except Exception:  # noqa: BLE001 - the index went away: the query as typed, lower-cased
+        except Exception:  # the index went away: the query as typed, lower-cased
             folded = a.query.lower()
         self.store.put(SearchRow(a.search_id, a.ts, a.query, folded, a.results, a.page, a.first_rank, a.shown,
                                  a.sort, filters_json(a.tags, a.categories), a.source, str(settled), page_path,

@@ -43,9 +43,9 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from zhsearch.settings import Settings
 
@@ -305,7 +305,7 @@ class AnalyticsStore:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "AnalyticsStore":
+    def start(self) -> AnalyticsStore:
         """Open the file (now, so the signing key is the installation's) and
         start the writer.  Never raises: a file that cannot be opened is
         retried by the writer, rows wait in the queue meanwhile."""
@@ -316,7 +316,7 @@ class AnalyticsStore:
                 self.state = "ok"
                 log.info("analytics: recording searches to %s (kept %d days)", self.path, self.days)
                 break
-            except Exception as exc:  # noqa: BLE001 - the site must start whatever the file's state
+            except Exception as exc:  # the site must start whatever the file's state
                 if self._failed(exc, "open") != "corrupt":
                     break
         if not self.keys:  # signs this process's ids until the file can be read

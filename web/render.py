@@ -28,8 +28,9 @@ import logging
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -321,7 +322,7 @@ def render_markdown(body: str, *, title: str | None = None, resolve_link: LinkRe
     out = RenderedArticle(html="")
     drop: set[int] = set()
     first = _first_block(tokens)
-    for n, (i, (text, anchor)) in enumerate(zip(heading_idx, pairs)):
+    for n, (i, (text, anchor)) in enumerate(zip(heading_idx, pairs, strict=True)):
         if anchor is None:
             anchor = _unique(slugify(text or texts[n], anchors), used)
         tok = tokens[i]

@@ -33,7 +33,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import waitress
 from werkzeug.serving import WSGIRequestHandler
@@ -80,95 +80,115 @@ def serve(app_factory: Callable[[], object], host: str, port: int, threads: int,
         _serve_one(lambda: run(host=host, port=port), sidecar, watch)
         return
     sock = socket.create_server((host, port), backlog=2048)
-    pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
-    deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
-    stopping = False
-    sidecar_started = 0.0
-    sidecar_failures = 0  # in a row: each within CRASH_WINDOW_S of its start
-    sidecar_due: float | None = None  # when a dead sidecar is started again
-
-    def start_worker(role: str = "worker") -> None:
-        nonlocal sidecar_started
-        if role == "sidecar":
-            sidecar_started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 0
-            try:
-                _worker_setup(os.getppid())
-                if role == "sidecar":
-                    sock.close()  # it serves nothing
-                    stop = threading.Event()
-                    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-                    sidecar(stop)
-                else:
-                    run(sockets=[sock])  # returns on SIGTERM (see _worker_setup)
-            except KeyboardInterrupt:  # SIGTERM before the server ran
-                code = 0
-            except BaseException:  # noqa: BLE001 - reported, then the parent decides
-                log.exception("%s %d failed", role, os.getpid())
-                code = 1
-            finally:
-                os._exit(code)
-        pids[pid] = role
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(pids):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    supervisor = _Supervisor(sock, run, sidecar, watch)
+    previous = {s: signal.signal(s, supervisor.stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        supervisor.run(workers)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        sock.close()
+
+
+class _Supervisor:
+    """The parent of ``serve --workers N``: forks the workers (and the
+    sidecar), replaces a worker that dies (stopping the server when they
+    keep dying), starts a dead sidecar again with backoff, and stops them
+    all on SIGINT/SIGTERM."""
+
+    def __init__(self, sock: socket.socket, run: Callable[..., None], sidecar: Sidecar | None,
+                 watch: WatchStatus | None) -> None:
+        self.sock = sock
+        self.run_worker = run
+        self.sidecar = sidecar
+        self.watch = watch
+        self.pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
+        self.deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
+        self.stopping = False
+        self.sidecar_started = 0.0
+        self.sidecar_failures = 0  # in a row: each within CRASH_WINDOW_S of its start
+        self.sidecar_due: float | None = None  # when a dead sidecar is started again
+
+    def run(self, workers: int) -> None:
         for _ in range(workers):
-            start_worker()
-        if sidecar is not None:
-            start_worker("sidecar")
+            self.start("worker")
+        if self.sidecar is not None:
+            self.start("sidecar")
         log.info("serving with %d worker processes: %s", workers,
-                 ", ".join(f"{p} ({r})" if r != "worker" else str(p) for p, r in sorted(pids.items())))
-        while pids:
-            if sidecar_due is not None and not stopping and time.monotonic() >= sidecar_due:
-                sidecar_due = None
-                start_worker("sidecar")
+                 ", ".join(f"{p} ({r})" if r != "worker" else str(p) for p, r in sorted(self.pids.items())))
+        while self.pids:
+            if self.sidecar_due is not None and not self.stopping and time.monotonic() >= self.sidecar_due:
+                self.sidecar_due = None
+                self.start("sidecar")
             try:
-                pid, status = _wait_child(None if sidecar_due is None or stopping else sidecar_due)
+                pid, status = _wait_child(None if self.sidecar_due is None or self.stopping else self.sidecar_due)
             except ChildProcessError:
                 break
             except InterruptedError:
                 continue
             if pid == 0:
                 continue  # time to start the sidecar again
-            role = pids.pop(pid, None)
-            if role is None or stopping:
-                continue
-            why = f"exit status {os.waitstatus_to_exitcode(status)}"
-            now = time.monotonic()
+            role = self.pids.pop(pid, None)
+            if role is not None and not self.stopping:
+                self.ended(pid, role, f"exit status {os.waitstatus_to_exitcode(status)}")
+
+    def start(self, role: str) -> None:
+        if role == "sidecar":
+            self.sidecar_started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            self._child(role)
+        self.pids[pid] = role
+
+    def _child(self, role: str) -> None:
+        code = 0
+        try:
+            _worker_setup(os.getppid())
             if role == "sidecar":
-                # a watcher that cannot run (no inotify watches left, say) must not take the site down,
-                # nor be given up: it is tried again, less and less often
-                sidecar_failures = sidecar_failures + 1 if now - sidecar_started < CRASH_WINDOW_S else 1
-                delay = _backoff(sidecar_failures)
-                sidecar_due = now + delay
-                log.error("the sidecar %d ended (%s); the site goes on serving the last published index, and "
-                          "the sidecar starts again in %.0f s", pid, why, delay)
-                if watch is not None:
-                    watch.set(WatchState.RESTARTING, f"the watch process ended ({why})")
-                continue
-            recent = deaths[role] = [t for t in deaths[role] if now - t < CRASH_WINDOW_S] + [now]
-            if len(recent) > MAX_RESTARTS:
-                log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
-                          pid, why, len(recent), CRASH_WINDOW_S)
-                stop(signal.SIGTERM, None)
-                continue
-            log.warning("%s %d ended (%s); starting a new one", role, pid, why)
-            start_worker(role)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-        sock.close()
+                self.sock.close()  # it serves nothing
+                stop = threading.Event()
+                signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+                self.sidecar(stop)
+            else:
+                self.run_worker(sockets=[self.sock])  # returns on SIGTERM (see _worker_setup)
+        except KeyboardInterrupt:  # SIGTERM before the server ran
+            code = 0
+        except BaseException:  # reported, then the parent decides
+            log.exception("%s %d failed", role, os.getpid())
+            code = 1
+        finally:
+            os._exit(code)
+
+    def stop(self, signum, frame) -> None:
+        self.stopping = True
+        for pid in list(self.pids):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def ended(self, pid: int, role: str, why: str) -> None:
+        """A child ended while the server runs."""
+        now = time.monotonic()
+        if role == "sidecar":
+            # a watcher that cannot run (no inotify watches left, say) must not take the site down,
+            # nor be given up: it is tried again, less and less often
+            self.sidecar_failures = self.sidecar_failures + 1 if now - self.sidecar_started < CRASH_WINDOW_S else 1
+            delay = _backoff(self.sidecar_failures)
+            self.sidecar_due = now + delay
+            log.error("the sidecar %d ended (%s); the site goes on serving the last published index, and "
+                      "the sidecar starts again in %.0f s", pid, why, delay)
+            if self.watch is not None:
+                self.watch.set(WatchState.RESTARTING, f"the watch process ended ({why})")
+            return
+        recent = self.deaths[role] = [t for t in self.deaths[role] if now - t < CRASH_WINDOW_S] + [now]
+        if len(recent) > MAX_RESTARTS:
+            log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
+                      pid, why, len(recent), CRASH_WINDOW_S)
+            self.stop(signal.SIGTERM, None)
+            return
+        log.warning("%s %d ended (%s); starting a new one", role, pid, why)
+        self.start(role)
 
 
 def _wait_child(until: float | None) -> tuple[int, int]:
@@ -240,7 +260,7 @@ def dev_request_handler():
 def _close(app) -> None:
     try:
         close_app(app)
-    except Exception:  # noqa: BLE001 - stopping anyway
+    except Exception:  # stopping anyway
         log.exception("closing the application failed")
 
 
@@ -253,7 +273,7 @@ def _worker_setup(parent: int) -> None:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG (Linux)
-    except Exception:  # noqa: BLE001 - not Linux: the parent still stops its workers
+    except Exception:  # not Linux: the parent still stops its workers
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)

@@ -140,15 +140,15 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
     try:
         report = update_index(cfg, rebuild=rebuild, wait=wait, progress=bar)
     except IndexUnavailable as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     except FileNotFoundError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise click.ClickException(f"indexing failed: {exc.strerror or exc}{where}; "
-                                   "the live index was not changed")
+                                   "the live index was not changed") from None
     except (RuntimeError, ValueError) as exc:  # ValueError: an unreadable site config
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo(f"\n{interrupted_message(cfg.index, live_before)}", err=True)
         sys.exit(130)
@@ -264,7 +264,7 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
                         filters=Filters(tags=tag, categories=category), sort=sort)
     except IndexUnavailable as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return
@@ -440,7 +440,7 @@ def check_links_cmd(index_dir, site_dir, base_url, as_json):
     try:
         report = check_links(settings.index, BuiltSite.from_dir(Path(site_dir)), settings.base_url)
     except (IndexUnavailable, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -480,7 +480,7 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
     try:
         conn = open_db(path)
     except NoAnalytics as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     try:
         engine = Engine(settings.index, settings.synonyms) if read_current(settings.index) else None
         report = build(conn, path, days, engine=engine, top=top)
@@ -522,7 +522,7 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
         report = discover(settings.corpus, Analyzer(ud, cache_dir=cache), min_count=min_count,
                           top=top, max_articles=max_articles)
     except FileNotFoundError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     target = ud or settings.corpus / "userdict.txt"
     example = report.words[0].word if report.words else "星河智算"
     hint = (f"to add words: review them, append `word freq` lines to {target} "

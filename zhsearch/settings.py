@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import urlsplit
 
 from indexer.anchors import AnchorStyle
@@ -246,7 +246,7 @@ class Settings:
              base_path: str | None = None, clean_urls: bool | None = None,
              git_timeout: float | None = None, analytics: str | Path | None = None,
              analytics_enabled: bool | None = None, analytics_days: int | None = None,
-             admin_token: str | None = None, uses: Iterable[str] | None = None) -> "Settings":
+             admin_token: str | None = None, uses: Iterable[str] | None = None) -> Settings:
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then
         the field defaults (None, "" or () for a value: not given).
 
