@@ -563,6 +563,7 @@ def test_ctrl_c_inside_publish_never_deletes_the_live_generation(tmp_path, monke
     assert index_state(index) == corpus_state(corpus)
 
 
+@pytest.mark.slow  # a build per moment; the quick loop keeps the one above, that nothing is deleted
 @pytest.mark.parametrize("moment", LATE_MOMENTS)
 def test_the_message_after_ctrl_c_says_what_is_live(tmp_path, monkeypatch, moment):
     """``zhsearch index`` interrupted late: before the new generation is live

@@ -78,6 +78,14 @@ def basic(tmp_path_factory):
     return {"corpus": corpus, "index": index, "report": report}
 
 
+@pytest.fixture(scope="module")
+def basic_engine(basic) -> Engine:
+    """One engine over the shared index for the read-only tests: opening a
+    generation loads jieba with its user dictionary, which is most of what
+    these tests would otherwise spend."""
+    return Engine(basic["index"])
+
+
 def test_full_build_report_and_layout(basic):
     r, index = basic["report"], basic["index"]
     assert r.rebuilt and r.rebuild_reason == "no index yet"
@@ -95,8 +103,8 @@ def test_full_build_report_and_layout(basic):
     assert indexed_paths(index) == set(BASIC)
 
 
-def test_stored_fields(basic):
-    e = Engine(basic["index"])
+def test_stored_fields(basic, basic_engine):
+    e = basic_engine
     doc = e.stored("gpt4.md")
     assert doc["title_text"] == "大模型发展"
     assert doc["url"] == "/gpt4.html"
@@ -106,27 +114,27 @@ def test_stored_fields(basic):
     assert e.stored("missing.md") is None
 
 
-def test_jieba_cache_lands_under_the_index_dir(basic):
+def test_jieba_cache_lands_under_the_index_dir(basic, basic_engine):
     index = basic["index"]
     assert list(index.glob("jieba*.cache")), list(index.iterdir())
-    analyzer = Engine(index).analyzer
+    analyzer = basic_engine.analyzer
     assert analyzer.backend == "jieba"
     tmp_dir = analyzer.segmenter.tokenizer.tmp_dir
     assert tmp_dir is not None  # None would mean tempfile.gettempdir(), i.e. /tmp
     assert Path(tmp_dir).resolve() == index.resolve()
 
 
-def test_user_dictionary_word_is_one_token(basic):
-    analyzer = Engine(basic["index"]).analyzer  # the generation's copy of the dictionary
+def test_user_dictionary_word_is_one_token(basic, basic_engine):
+    analyzer = basic_engine.analyzer  # the generation's copy of the dictionary
     assert [t for t, *_ in analyzer.word_tokens(USER_WORD)][0] == USER_WORD
     ix, _gen = store.open_current(basic["index"])
     with ix.searcher() as s:
         assert s.doc_frequency("body", USER_WORD) == 1
     ix.close()
-    assert found(basic["index"], USER_WORD) == ["user-word.md"]
+    assert found(basic_engine, USER_WORD) == ["user-word.md"]
 
 
-def test_gpt4_does_not_match_gpt3(basic):
+def test_gpt4_does_not_match_gpt3(basic, basic_engine):
     ix, _gen = store.open_current(basic["index"])
     with ix.searcher() as s:
         hits = [h["path"] for h in s.search(Q.Term("body", "gpt-4"))]
@@ -134,12 +142,12 @@ def test_gpt4_does_not_match_gpt3(basic):
         hits = [h["path"] for h in s.search(Q.Term("body", "gpt-3"))]
         assert hits == ["gpt3.md"]
     ix.close()
-    assert found(basic["index"], "GPT-4") == ["gpt4.md"]
-    assert found(basic["index"], "GPT-3") == ["gpt3.md"]
-    assert found(basic["index"], "ＧＰＴ－４") == ["gpt4.md"]
+    assert found(basic_engine, "GPT-4") == ["gpt4.md"]
+    assert found(basic_engine, "GPT-3") == ["gpt3.md"]
+    assert found(basic_engine, "ＧＰＴ－４") == ["gpt4.md"]
 
 
-def test_phrase_queries_use_word_positions(basic):
+def test_phrase_queries_use_word_positions(basic, basic_engine):
     ix, _gen = store.open_current(basic["index"])
     with ix.searcher() as s:
         def paths(q):
@@ -151,8 +159,8 @@ def test_phrase_queries_use_word_positions(basic):
         assert paths(Q.Phrase("body", ["参数", "超过"])) == []
         assert paths(Q.Phrase("bigram", ["人工", "工智", "智能"])) == ["nlp/exact.md"]
     ix.close()
-    assert found(basic["index"], '"自然语言处理"') == ["nlp/exact.md"]
-    assert found(basic["index"], '"超过5000亿参数"') == ["gpt4.md"]
+    assert found(basic_engine, '"自然语言处理"') == ["nlp/exact.md"]
+    assert found(basic_engine, '"超过5000亿参数"') == ["gpt4.md"]
 
 
 # ------------------------------------------------------------------- incremental

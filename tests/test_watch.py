@@ -126,6 +126,7 @@ def test_create_edit_rename_delete(watching, corpus):
     assert sorted(p for r in done for p in r.deleted) == ["kafka.md", "new/etcd.md"]
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_changes_made_before_the_watch_started_are_caught_up(corpus, tmp_path):
     build_index(corpus, tmp_path / "ix")
     write_article(corpus, "offline.md", article("离线写的文章", "服务停着的时候写的倒排索引笔记。"))
@@ -136,6 +137,7 @@ def test_changes_made_before_the_watch_started_are_caught_up(corpus, tmp_path):
         w.close()
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_a_burst_of_100_changes_makes_few_updates(watching, corpus):
     w = watching
     before = len(w.changed())
@@ -192,6 +194,7 @@ def test_a_locked_index_is_retried(corpus, tmp_path):
         w.close()
 
 
+@pytest.mark.slow  # seconds of waiting: the full suite runs it, the quick loop does not
 def test_a_new_user_dictionary_rebuilds(watching, corpus):
     w = watching
     with open(corpus / "userdict.txt", "a", encoding="utf-8") as f:
