@@ -52,6 +52,7 @@ import numpy as np
 from .folding import Folding
 from .han import HAN_CLASS, HAN_RANGES, HAN_RUN_RE
 from .han import has_han as has_han  # re-exported: search/ reads the one Han definition here
+from .once import BuiltOnce
 from .segmenter import Segmenter, load_segmenter, resolve_backend
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,6 @@ _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _LETTER_DIGIT_RE = re.compile(r"[a-z]+|[0-9]+")
 
 T = TypeVar("T")
-_MISSING = object()
 
 #: Code is indexed only this far per article: long listings are data, not prose.
 MAX_CODE_CHARS = 32768
@@ -155,7 +155,7 @@ class Analyzer:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.folding = Folding()
         self._segmenter: Segmenter | None = None
-        self._derived: dict[str, object] = {}
+        self._derived: BuiltOnce[str, object] = BuiltOnce()
         self._sub_words: dict[str, tuple[str, ...]] = {}  # a memo of _subs
         self._lock = threading.Lock()
 
@@ -166,13 +166,14 @@ class Analyzer:
         # a process started by pickling (not forking) loads its own segmenter
         state = self.__dict__.copy()
         state["_segmenter"] = None
-        state["_derived"] = {}
+        del state["_derived"]
         state["_sub_words"] = {}
         del state["_lock"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._derived = BuiltOnce()
         self._lock = threading.Lock()
 
     @property
@@ -414,12 +415,7 @@ class Analyzer:
         """``build()``, made once per analyzer and kept with it: tables that
         query-side modules derive from an index's analysis (region words read
         with its folding and dictionary, say) live and die with it."""
-        got = self._derived.get(key, _MISSING)
-        if got is _MISSING:
-            value = build()
-            with self._lock:
-                got = self._derived.setdefault(key, value)
-        return got
+        return self._derived.get(key, build)  # type: ignore[return-value]
 
     def plain_words(self, run: str) -> list[str]:
         """The segmenter's cut of a Han run without HMM (no guessed words)."""
