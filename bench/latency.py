@@ -155,7 +155,7 @@ def build_index(corpus: Path, index: Path) -> float:
 
 
 def ours_fn(index: Path) -> tuple[Callable[[str], int], object]:
-    from search import Engine, search
+    from search.engine import Engine, search
 
     engine = Engine(index, cache_size=0)
 
@@ -186,7 +186,7 @@ _OURS_STARTUP = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 t0 = time.perf_counter()
-from search import Engine, search
+from search.engine import Engine, search
 t1 = time.perf_counter()
 engine = Engine(sys.argv[2], cache_size=0)
 page = search(engine, sys.argv[3])

@@ -33,7 +33,7 @@ def worker(index: str, postings_mb: int, queries: list[str]) -> None:
     """Answer query numbers read from stdin with the milliseconds each took."""
     import logging
 
-    from search import Engine, search
+    from search.engine import Engine, search
 
     logging.disable(logging.INFO)
     engine = Engine(index, cache_size=0, postings_cache_mb=postings_mb)

@@ -113,7 +113,7 @@ def mean(scores: Scores, qids: Sequence[str], name: str) -> float:
 def run_ours(corpus: Path, index: Path | None, qdir: Path, out: Path) -> tuple[Path, dict, float]:
     """Update/build our index, run + score the queries. Returns (run path, aggregate, build s)."""
     from indexer.build import IndexConfig, update_index
-    from search import Engine
+    from search.engine import Engine
     from search.evaluate import evaluate
 
     t0 = time.perf_counter()

@@ -218,7 +218,8 @@ def bench_queries(corpus: Path, index: Path, passes: int, skip_peer: bool, out_d
     # The engine keeps decoded posting lists (search.vector.postings_cache); the
     # warm passes above reuse them.  The same queries with that cache off show
     # what decoding every list on every query costs.
-    from search import DEFAULT_RANKING, Engine
+    from search.engine import Engine
+    from search.query import DEFAULT_RANKING
 
     queries = [line.split("\t")[2] for line in (out_dir / "latency-queries.tsv").read_text(encoding="utf-8").splitlines()
                if line.count("\t") >= 2]
@@ -352,7 +353,8 @@ def bench_scaling(corpus: Path, work: Path, queries_tsv: Path) -> list[dict]:
         shutil.rmtree(ix, ignore_errors=True)
         wall, (peak, _one), _ = run_timed([ZHSEARCH, "index", "--corpus", str(c), "--index", str(ix), "--json"])
         size = generation_size(ix)
-        from search import DEFAULT_RANKING, Engine
+        from search.engine import Engine
+        from search.query import DEFAULT_RANKING
 
         lat = warm_latency(Engine(ix, cache_size=0), queries, DEFAULT_RANKING, passes=2)
         row = {"factor": factor, "articles": n, "markdown_mb": md / 1e6, "build_s": wall,

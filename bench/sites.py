@@ -134,7 +134,7 @@ def run_markup(corpus: Path, tmp: Path) -> dict:
     title and every stored section (heading and text: snippets are cut from
     them) must be free of container markers, Hexo tags and Badge source."""
     from indexer import store
-    from search import Engine, search
+    from search.engine import Engine, search
 
     index = tmp / "ix-markup"
     update_index(IndexConfig(corpus, index, workers=2))

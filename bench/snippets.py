@@ -29,8 +29,9 @@ sys.path.insert(0, str(BENCH))
 
 from http_latency import TRADITIONAL, load_judged
 
-from search import Engine, search, syntax
 from search import query as qbuild
+from search import syntax
+from search.engine import Engine, search
 from search.snippets import Prepared, make_snippets
 
 

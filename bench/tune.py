@@ -24,8 +24,9 @@ import statistics
 import time
 from pathlib import Path
 
-from search import DEFAULT_RANKING, Engine, search
+from search.engine import Engine, search
 from search.evaluate import evaluate
+from search.query import DEFAULT_RANKING
 
 from load import percentile as pct
 

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from indexer import store
 from indexer.build import IndexConfig, update_index
 from indexer.watch import LiveIndexer, watch
-from search import Engine, search
+from search.engine import Engine, search
 
 ZHSEARCH = Path(sys.executable).with_name("zhsearch")
 POLL_S = 0.01

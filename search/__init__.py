@@ -1,17 +1,9 @@
 """Query side of zhsearch: what a person typed → ranked, highlighted results.
 
-Reads the index, never writes it.  The names most callers need are exported
-here (``from search import Engine, search``); the rest live in their modules.
+Reads the index, never writes it.  Import what you need from its modules:
+``search.engine`` (``Engine``, ``search()``), ``search.models`` (``Filters``,
+``Hit``, ``ResultPage``), ``search.query`` (``Ranking``).  This file imports
+nothing, so that a module which needs one small piece of the query side
+(``zhsearch.settings`` its default cache size, from ``search.lru``) does not
+load all of it: ``zhsearch index``, run after every edit, never searches.
 """
-
-from __future__ import annotations
-
-from .engine import Engine, highlight_terms, search
-from .models import Facets, FacetValue, Filters, Hit, ResultPage, SectionHit
-from .query import DEFAULT_RANKING, Ranking
-
-__all__ = [
-    "Engine", "search", "highlight_terms",
-    "Hit", "SectionHit", "ResultPage", "Facets", "FacetValue", "Filters",
-    "Ranking", "DEFAULT_RANKING",
-]

@@ -25,7 +25,7 @@ from . import glossary, pipeline, syntax, vector
 from . import query as qbuild
 from .curation import Curation, CurationFile
 from .generation import Generation
-from .lru import LRU
+from .lru import LRU, RESULT_CACHE_SIZE
 from .models import Filters, Listing, ResultPage, TitleRecord
 from .pipeline import SearchRequest
 from .synonyms import SynonymFile, Synonyms
@@ -37,8 +37,6 @@ MAX_PAGE = 1000
 #: A query is cut off after this long and partial results are shown
 #: (read at each search, so a test may change it).
 TIME_LIMIT_S = 5.0
-#: Result pages an engine keeps per generation (see :func:`search`).
-RESULT_CACHE_SIZE = 1024
 #: Decoded posting lists kept per generation and process (``vector.postings_cache``).
 POSTINGS_CACHE_MB = 64
 #: Unpickled stored fields kept per generation and process (``generation.StoredArticles``).

@@ -15,6 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+#: Result pages an engine keeps per generation (``search.engine.Engine``'s
+#: default, and ``zhsearch serve --cache-size``'s: written here once, in a module
+#: that is cheap to import, since the settings of every command read it).
+RESULT_CACHE_SIZE = 1024
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 

@@ -58,7 +58,7 @@ def corpus_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(corpus_index):
-    from search import Engine
+    from search.engine import Engine
 
     return Engine(corpus_index)
 

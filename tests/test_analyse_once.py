@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 
 from indexer.analysis import Analyzer
-from search import Engine, regions, search, snippets
+from search import regions, snippets
+from search.engine import Engine, search
 
 QUERY = "显存不够 微调 大模型"
 

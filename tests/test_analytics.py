@@ -431,7 +431,7 @@ def seed(app) -> None:
 def test_the_report_tables(app, site):
     seed(app)
     assert store_of(app).flush(10)
-    from search import Engine
+    from search.engine import Engine
 
     conn = open_db(app.db)
     try:

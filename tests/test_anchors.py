@@ -189,7 +189,7 @@ def anchor_corpus(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("style", list(EXPECTED))
 def test_each_style_through_index_results_and_article_page(make_app, style, anchor_corpus, tmp_path):
-    from search import Engine, search
+    from search.engine import Engine, search
 
     index = tmp_path / "ix"
     report = build_index(anchor_corpus, index, anchor_style=style)

@@ -35,7 +35,8 @@ from indexer.analysis import Analyzer
 from indexer.article import Article, ArticleError, parse_article
 from indexer.build import IndexConfig, update_index
 from indexer.document import article_fields
-from search import Engine, Filters, search
+from search.engine import Engine, search
+from search.models import Filters
 from tests.conftest import CORPUS, FIXTURES
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

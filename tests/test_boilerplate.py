@@ -14,8 +14,9 @@ import dataclasses
 import pytest
 
 from indexer.analysis import Analyzer
-from search import DEFAULT_RANKING, Engine, search
 from search.boilerplate import document_counts, sentence_keys
+from search.engine import Engine, search
+from search.query import DEFAULT_RANKING
 from search.rerank import DocText, evidence
 from search.snippets import Prepared
 from search.weights import forms_df, unit_weights

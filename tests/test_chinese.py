@@ -23,7 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import analysis, store
-from search import DEFAULT_RANKING, Engine, Filters, ResultPage, search
+from search.engine import Engine, search
+from search.models import Filters, ResultPage
+from search.query import DEFAULT_RANKING
 from tests.conftest import CORPUS, build_index, write_article
 from zhsearch.cli import main
 

@@ -241,3 +241,15 @@ def test_eval_prints_measures_and_writes_run(runner, corpus, tmp_path):
         assert ranks == list(range(1, len(ranks) + 1))
         assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
     assert f"run written to {run}" in out
+
+
+def test_the_command_line_loads_no_search_engine_or_web_framework_until_a_command_needs_one():
+    """``zhsearch index`` runs after every edit: it should not pay for
+    importing the query side and Flask (about 80 ms, a fifth of a no-change
+    run). A fresh interpreter, as the ``zhsearch`` script starts one."""
+    code = ("import sys, zhsearch.cli; "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('search', 'web', 'flask', 'waitress', 'ir_measures'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    loaded = set(out.split())
+    assert not loaded & {"search.engine", "search.query", "web", "flask", "waitress", "ir_measures"}, loaded

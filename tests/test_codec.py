@@ -15,7 +15,7 @@ from whoosh.reading import TermNotFound
 from indexer import postings, store, whoosh_compat
 from indexer.codec import CompactPositions
 from indexer.termdict import TermDictReader, TermDictWriter
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import CORPUS, build_index, write_article
 
 

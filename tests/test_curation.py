@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import store
-from search import Engine, Filters, search
 from search.curation import CurationEditError, append_pin, append_synonyms, clean_path, curation_key, curation_path
+from search.engine import Engine, search
+from search.models import Filters
 from tests.conftest import build_site, write_article
 from zhsearch.cli import main
 

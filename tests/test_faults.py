@@ -26,7 +26,7 @@ import pytest
 from indexer import build, store
 from indexer.article import MAX_ARTICLE_BYTES
 from indexer.build import IndexConfig, update_index
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import CORPUS, ROOT, write_article
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux process and mount APIs")

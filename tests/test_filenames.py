@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from indexer import filenames
 from indexer.build import IndexConfig, update_index
-from search import Engine, search
+from search.engine import Engine, search
 from tests.test_faults import _setpriv_prefix
 
 CLI = [sys.executable, "-m", "zhsearch"]

@@ -67,7 +67,7 @@ def site(tmp_path) -> Path:
 
 
 def dates(index: Path) -> dict[str, dt.datetime | None]:
-    from search import Engine
+    from search.engine import Engine
 
     searcher = Engine(index).generation().searcher()
     return {d["path"]: d.get("date") for d in searcher.documents()}
@@ -155,7 +155,7 @@ def test_a_repository_without_commits(tmp_path):
 
 
 def test_undated_articles_sort_last_by_date(site, tmp_path, monkeypatch):
-    from search import Engine, search
+    from search.engine import Engine, search
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     build_index(site, tmp_path / "ix")

@@ -18,7 +18,7 @@ from whoosh import query as Q
 from indexer import analysis, store
 from indexer.build import IndexConfig, update_index
 from indexer.stored import sections_as_written
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import ROOT, build_index, write_article
 
 USER_WORD = "熊猫快递站"  # jieba's stock dictionary cuts it 熊猫 / 快递 / 站

@@ -18,7 +18,7 @@ import pytest
 
 from indexer import analysis, store
 from indexer.folding import Folding
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import build_index, write_article
 
 ZW_ARTICLE = ("---\ntitle: 从网页粘贴的文章\n---\n\n"

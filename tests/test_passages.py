@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import Analyzer
-from search import Engine, search
+from search.engine import Engine, search
 from search.rerank import DocText, evidence
 from search.snippets import Prepared
 from search.weights import forms_df, unit_weights

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import build_index, write_article
 from zhsearch.settings import Settings
 

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from search import DEFAULT_RANKING, Engine, search
+from search.engine import Engine, search
+from search.query import DEFAULT_RANKING
 from tests.conftest import build_index, write_article
 
 ARTICLES = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from search import regions, search
+from search import regions
+from search.engine import search
 from search.units import Unit, analyse
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from search import Engine, Filters, search
+from search.engine import Engine, search
 from search.lru import LRU
+from search.models import Filters
 from tests.conftest import build_index, write_article
 
 

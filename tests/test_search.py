@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import store
-from search import Engine, Filters, ResultPage, search
-from search.models import Facets, FacetValue, Hit
+from search.engine import Engine, search
+from search.models import Facets, FacetValue, Filters, Hit, ResultPage
 from search.syntax import MAX_QUERY_CHARS
 from tests.conftest import build_index, write_article
 

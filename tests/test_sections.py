@@ -12,7 +12,7 @@ import pytest
 from indexer.analysis import Analyzer
 from indexer.stored import encode as encode_with
 from indexer.stored import original_slice, original_text
-from search import Engine, search
+from search.engine import Engine, search
 from search.snippets import Joined, Prepared, chips, find_folded, make_snippet, make_snippets, mark
 from tests.conftest import CORPUS, build_index, write_article
 

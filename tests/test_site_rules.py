@@ -253,7 +253,7 @@ def test_markup_regexes_stay_linear():
 
 
 def test_markup_free_results_through_the_index(tmp_path):
-    from search import Engine, search
+    from search.engine import Engine, search
 
     corpus = _repo(tmp_path / "c")
     write_article(corpus, "a.md", VUE_ARTICLE)
@@ -269,7 +269,7 @@ def test_no_markup_in_titles_or_snippets_on_a_shared_corpus_sample(tmp_path):
     """No generator markup (``:::``, ``{%``, ``<Badge``) left in titles or
     snippets, on the articles of ../shared/corpus that have the most markup
     (``bench/sites.py --markup`` checks the whole corpus)."""
-    from search import Engine, search
+    from search.engine import Engine, search
 
     corpus = tmp_path / "c"
     picked = 0

@@ -91,7 +91,7 @@ def test_vdoing_permalink_without_slash_is_linked_with_it(tmp_path):
     links it as ``/pages/a1b2c3/``: the bare form is a 301."""
     record = json.loads((SITES / "vuepress" / "built.json").read_text(encoding="utf-8"))
     index, _ = _index("vuepress", tmp_path)
-    from search import Engine
+    from search.engine import Engine
 
     urls = {t.url for t in Engine(index).listing().titles}
     bare = [u for u in urls if u.startswith("/pages/")]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import Analyzer
-from search import DEFAULT_RANKING, Engine, search
+from search.engine import Engine, search
+from search.query import DEFAULT_RANKING
 from search.versions import Version, continuation_class, mentions, spec_of, specs_of
 from tests.conftest import build_index, write_article
 

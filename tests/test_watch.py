@@ -29,7 +29,7 @@ from indexer import store
 from indexer.build import IndexConfig
 from indexer.watch import LiveIndexer, WatchTiming, watch
 from indexer.watchstate import WatchStatus
-from search import Engine, search
+from search.engine import Engine, search
 from tests.conftest import CORPUS, build_index, write_article
 from tests.test_server import _children, _free_port
 

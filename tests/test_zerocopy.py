@@ -15,7 +15,7 @@ import threading
 from indexer import store, whoosh_compat
 from indexer.whoosh_compat import ZeroCopyBufferFile
 from indexer.zerocopy import MemoryViewFile
-from search import search
+from search.engine import search
 
 
 def test_memory_view_file_reads_seeks_and_unpickles(tmp_path):

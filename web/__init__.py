@@ -28,7 +28,7 @@ from flask import Flask, request, url_for
 
 from indexer.store import IndexUnavailable
 from indexer.watchstate import WatchStatus
-from search import Engine, search
+from search.engine import Engine, search
 from zhsearch.settings import Settings
 
 from . import admin, analytics, api, cors, errors, views, widget

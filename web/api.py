@@ -15,7 +15,8 @@ from flask import Blueprint, jsonify, request, url_for
 
 from indexer import filenames
 from indexer.store import IndexMissing, IndexUnavailable
-from search import bounds, search
+from search import bounds
+from search.engine import search
 
 from . import analytics
 from .params import BadParameter, parse_search_args

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.analysis import Analyzer
-from search import Engine
+from search.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 from indexer.watchstate import WatchStatus
-from search import Engine
+from search.engine import Engine
 from zhsearch.settings import Settings
 
 from .catalog import CatalogCache

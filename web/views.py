@@ -25,9 +25,11 @@ from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import ArticleError, parse_article
 from indexer.folding import strip_bidi
 from indexer.site import join_url
-from search import ResultPage, bounds, search
-from search import highlight_terms as search_highlight_terms
+from search import bounds
+from search.engine import highlight_terms as search_highlight_terms
+from search.engine import search
 from search.lru import LRU
+from search.models import ResultPage
 from search.snippets import highlight_title
 from search.syntax import MAX_QUERY_CHARS
 

@@ -46,7 +46,8 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from search import Hit, search
+from search.engine import search
+from search.models import Hit
 
 from . import analytics
 from .assets import STATIC_DIR

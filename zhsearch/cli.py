@@ -3,9 +3,10 @@
 Every subcommand takes ``--index DIR`` (and ``--corpus DIR`` where it reads
 articles); ``ZHSEARCH_INDEX`` / ``ZHSEARCH_CORPUS`` set the defaults.
 
-The web package (Flask, waitress) is imported inside the two commands that use
-it, ``serve`` and ``analytics``, for start-up speed: ``zhsearch index`` after an
-edit should not pay for loading a web framework it does not use.
+The query side (``search.engine``, ~60 ms to import) and the web package
+(Flask, waitress) are imported inside the commands that use them, for start-up
+speed: ``zhsearch index`` after an edit should not pay for loading a search
+engine and a web framework it does not use (``tests/test_cli.py`` checks).
 """
 
 from __future__ import annotations
@@ -32,9 +33,7 @@ from indexer.watch import LiveIndexer, serve_watch
 from indexer.watch import watch as watch_corpus
 from indexer.watchstate import WatchStatus
 from indexer.words import MIN_COUNT, discover
-from search import Engine, Filters, search
 from search.checklinks import BuiltSite, Problem, check_links
-from search.evaluate import evaluate
 from zhsearch.settings import MIN_ADMIN_TOKEN, Settings
 
 log = logging.getLogger("zhsearch")
@@ -259,6 +258,9 @@ class _ProgressBar:
 @synonyms_option
 def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, synonyms):
     """Search the index and print ranked results with snippets."""
+    from search.engine import Engine, search  # lazily, for start-up speed (see the module's docstring)
+    from search.models import Filters
+
     settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
     try:
         result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
@@ -402,6 +404,9 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, wi
     Indexes the corpus first if needed (incrementally). Prints nDCG@10,
     MRR@10 (RR@10), Recall@10 and P@1, computed with ir-measures.
     """
+    from search.engine import Engine  # lazily, for start-up speed (see the module's docstring)
+    from search.evaluate import evaluate
+
     settings = _settings(corpus=corpus, index=index_dir, synonyms=synonyms, uses=INDEXING + ("synonyms",))
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
@@ -471,7 +476,8 @@ def analytics_cmd(index_dir, analytics_file, days, top, as_json):
     one) suggests did-you-mean, pinyin, synonym candidates and the closest
     title for the searches that found nothing.
     """
-    from web.analytics_report import NoAnalytics, build, format_text, open_db  # lazily, for start-up speed
+    from search.engine import Engine  # lazily, for start-up speed (see the module's docstring)
+    from web.analytics_report import NoAnalytics, build, format_text, open_db
 
     settings = _settings(index=index_dir, analytics=analytics_file, uses=("index", "analytics", "synonyms"))
     path = settings.analytics_file

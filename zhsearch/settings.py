@@ -25,7 +25,7 @@ from indexer.anchors import AnchorStyle
 from indexer.build import IndexConfig
 from indexer.segmenter import BACKENDS
 from indexer.site import AUTO, parse_generator
-from search.engine import RESULT_CACHE_SIZE
+from search.lru import RESULT_CACHE_SIZE
 
 log = logging.getLogger(__name__)
 
