@@ -101,7 +101,7 @@ def _most_words_note(pq: ParsedQuery, built: BuiltQuery, total: int, sort: str, 
         return f"没有文章包含完整的“{typed[0]}”，以下结果只包含其中的部分词语。" if total == 0 else None
     if total == 0:
         return "没有同时包含所有关键词的文章，以下结果只包含部分关键词。"
-    if (len(built.units) < ranking.pool_min_units and not built.question) or sort == "date":
+    if (built.words < ranking.pool_min_units and not built.question) or sort == "date":
         return f"只有 {total} 篇文章包含所有关键词，其后的结果只包含部分关键词。"
     return f"只有 {total} 篇文章包含所有关键词，其余结果只包含部分关键词，按相关度排列。"
 

@@ -34,7 +34,7 @@ def by_relevance(gen: Generation, searcher, built: BuiltQuery, found: Candidates
     cover, typed_cover = _coverage(found.evs, built, found.restrict, unit_weights(built.unit_dfs, n))
     scores = found.pool.score
     partial = None
-    if found.pool is not found.main and len(built.units) < ranking.pool_min_units and not built.question:
+    if found.pool is not found.main and built.words < ranking.pool_min_units and not built.question:
         partial = ~found.main.mask  # two words: an article with both comes before one with either
     elif found.pool is not found.main and cover is not None and ranking.coverage_power:
         scores = scores * cover ** ranking.coverage_power
