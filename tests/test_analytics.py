@@ -399,6 +399,25 @@ def test_old_rows_are_pruned(tmp_path):
     assert c.execute("SELECT search_id FROM clicks").fetchall() == [("new",)]
 
 
+def test_a_query_is_shown_as_typed_most_often_and_a_tie_as_typed_last(tmp_path):
+    """Rows of one folded query in the same second: the form typed most
+    often names the row; between forms typed as often, the one typed last."""
+    db = tmp_path / "a.sqlite3"
+    st.AnalyticsStore(db).start().close()
+    conn = sqlite3.connect(db)
+    now = int(time.time())
+    for i, q in enumerate(["Redis 持久化", "redis 持久化", "REDIS 持久化", "redis 持久化", "Redis 持久化"]):
+        conn.execute("INSERT INTO searches (search_id, ts, query, folded, results, page, first_rank, shown, sort, "
+                     "source, settled, version) VALUES (?, ?, ?, 'redis 持久化', 1, 1, 1, 1, 'relevance', 'page', "
+                     "'page', 'x')", (f"s{i}", now, q))
+    conn.commit()
+    assert [r.query for r in build(conn, db, 7).top] == ["Redis 持久化"]  # twice, and typed after "redis"
+    conn.execute("DELETE FROM searches WHERE search_id = 's4'")
+    conn.commit()
+    assert [r.query for r in build(conn, db, 7).top] == ["redis 持久化"]  # now the only one typed twice
+    conn.close()
+
+
 # ------------------------------------------------------------- the report
 
 

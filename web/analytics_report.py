@@ -186,8 +186,10 @@ def _rows(conn: sqlite3.Connection, sql: str, since_ts: int, top: int) -> list[Q
     out = []
     for key, n, zero, clickable, clicked, last in conn.execute(sql, (since_ts, top)).fetchall():
         typed, results = conn.execute(
-            "SELECT query, (SELECT results FROM searches WHERE folded = ? AND ts >= ? ORDER BY ts DESC LIMIT 1) "
-            "FROM searches WHERE folded = ? AND ts >= ? GROUP BY query ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT 1",
+            # the form typed most often; of forms typed as often, the latest (ids break a tie in one second)
+            "SELECT query, (SELECT results FROM searches WHERE folded = ? AND ts >= ? ORDER BY ts DESC, id DESC "
+            "LIMIT 1) FROM searches WHERE folded = ? AND ts >= ? GROUP BY query "
+            "ORDER BY COUNT(*) DESC, MAX(ts) DESC, MAX(id) DESC LIMIT 1",
             (key, since_ts, key, since_ts)).fetchone()
         best = conn.execute(
             "SELECT c.path, COUNT(*) FROM clicks c JOIN searches s ON s.search_id = c.search_id "
