@@ -316,7 +316,6 @@ class BuiltQuery:
     #: terms (``search.weights.forms_df``), what passage evidence weighs it by
     term_dfs: list[int] = field(default_factory=list)
 
-
     @property
     def words(self) -> int:
         """How many words the required clauses stand for: "most words" ranks
