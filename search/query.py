@@ -386,7 +386,9 @@ class _Gathered:
     has_alts: bool = False
     seen: set[str] = field(default_factory=set)
     capped: bool = False
-    cut_off: int = 0  # required characters cut off a word (BuiltQuery.cut_off)
+    #: the required clauses of characters cut off a word (BuiltQuery.cut_off):
+    #: "most words" never admits an article for one of these alone
+    cut_off: list[Q.Query] = field(default_factory=list)
 
     def admit(self, units: list[Unit]) -> list[Unit]:
         """``units`` without those already asked for (a repeated word adds
@@ -488,9 +490,10 @@ def _word_clause(got: _Gathered, clause, analysed: _Analysed, analyzer: Analyzer
     cut_off = [u for u in weak if u.text not in frame and _glued(u, units)] \
         if r.glue_required and not got.question and r.glue_weight > 0 else []
     # (1, not 0: Whoosh's ConstantScoreQuery scores a falsy 0 as 1, and search.vector agrees with Whoosh)
-    subs += [Q.ConstantScoreQuery(_cut_off_required(u, units, fields, r), score=1.0) for u in cut_off]
+    cut_subs = [Q.ConstantScoreQuery(_cut_off_required(u, units, fields, r), score=1.0) for u in cut_off]
+    subs += cut_subs
     if alone:  # one required clause each (in a group such as ``a OR b`` they are one)
-        got.cut_off += len(cut_off)
+        got.cut_off += cut_subs
     if r.version_aware and alone:
         got.versions += [version_query(analysed.specs[u.text], fields, r) for u in strong if u.text in analysed.specs]
     got.mark(strong, analyzer.fold_query(clause.text).strip())
@@ -533,7 +536,12 @@ def _assemble(got: _Gathered, filt: Q.Query | None, excl: Q.Query | None, r: Ran
         # not "Spring AI Alibaba 1.0 GA", though both have every word
         optional.append(Q.Phrase("title", got.seq_words, slop=1, boost=r.title_phrase_weight))
     main = Q.And(got.required) if len(got.required) > 1 else got.required[0]
-    relaxed = UnionOr(got.required) if len(got.required) > 1 else None
+    # "most words": any of the words; a character cut off one (树 of 字典树) is no word alone
+    words = [q for q in got.required if not any(q is c for c in got.cut_off)]
+    if len(got.required) == 1 or not words:
+        relaxed = None
+    else:
+        relaxed = UnionOr(words) if len(words) > 1 else words[0]
     if optional:
         opt = UnionOr(optional)
         main = Q.AndMaybe(main, opt)
@@ -541,7 +549,7 @@ def _assemble(got: _Gathered, filt: Q.Query | None, excl: Q.Query | None, r: Ran
             relaxed = Q.AndMaybe(relaxed, opt)
     return BuiltQuery(main, relaxed, filt, excl, got.highlight, got.latin, got.has_alts, versions=got.versions,
                       question=got.question, units=list(got.required), unit_texts=got.unit_texts,
-                      cut_off=got.cut_off,
+                      cut_off=len(got.cut_off),
                       highlight_words=got.highlight_words)
 
 
