@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, build_site
+from tests.conftest import ROOT, build_site, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,6 @@ ARTICLES = {
 def site(tmp_path_factory):
     return build_site(tmp_path_factory.mktemp("serve-analytics"), ARTICLES)
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

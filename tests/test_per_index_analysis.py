@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from search.engine import Engine, search
-from tests.conftest import build_index, write_article
+from tests.conftest import build_index, free_port, write_article
 from zhsearch.settings import Settings
 
 #: Not a word in jieba's dictionary: cut into pieces unless a user dictionary says so.
@@ -110,7 +109,7 @@ def test_serve_synonyms_flag_changes_the_results(two_indexes, tmp_path):
     extra.write_text("算力调度, 资源编排\n", encoding="utf-8")
     answers = {}
     for label, flags in (("default", []), ("flag", ["--synonyms", str(extra)])):
-        port = _free_port()
+        port = free_port()
         proc = start_cli("serve", "--corpus", str(root / "corpus"), "--index", str(root / "ix"),
                          "--port", str(port), *flags)
         try:
@@ -121,11 +120,6 @@ def test_serve_synonyms_flag_changes_the_results(two_indexes, tmp_path):
     assert answers["default"]["total"] == 0
     assert [h["path"] for h in answers["flag"]["hits"]] == ["platform.md"]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(port: int, path: str) -> dict:

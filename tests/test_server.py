@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -17,14 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, free_port
 from tests.test_faults import finish, group_members, kill_group, start_cli, wait_group_empty
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
@@ -58,7 +51,7 @@ def _healthy(port: int) -> bool:
 
 @pytest.mark.slow
 def test_serve_with_two_workers(corpus_index):
-    port = _free_port()
+    port = free_port()
     proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),
                      "--port", str(port), "--workers", "2", "--threads", "4")
     try:
@@ -94,7 +87,7 @@ def test_serve_with_two_workers(corpus_index):
 def test_serve_workers_die_with_a_killed_parent(corpus_index):
     """kill -9 of the supervising process must not leave orphan servers
     holding the port."""
-    port = _free_port()
+    port = free_port()
     proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),
                      "--port", str(port), "--workers", "2")
     try:
@@ -115,7 +108,7 @@ def test_a_crash_loop_stops_the_server_with_a_message(corpus_index):
     stops and says why."""
     from web.server import MAX_RESTARTS
 
-    port = _free_port()
+    port = free_port()
     proc = start_cli("serve", "--corpus", str(CORPUS), "--index", str(corpus_index),
                      "--port", str(port), "--workers", "2")
     try:

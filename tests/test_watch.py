@@ -30,8 +30,8 @@ from indexer.build import IndexConfig
 from indexer.watch import LiveIndexer, WatchTiming, watch
 from indexer.watchstate import WatchStatus
 from search.engine import Engine, search
-from tests.conftest import CORPUS, build_index, write_article
-from tests.test_server import _children, _free_port
+from tests.conftest import CORPUS, build_index, free_port, write_article
+from tests.test_server import _children
 
 DEADLINE_S = 30.0
 
@@ -270,7 +270,7 @@ def _stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_watch_indexes_in_exactly_one_process(corpus, tmp_path, workers):
-    port = _free_port()
+    port = free_port()
     proc = _start("serve", "--watch", "--workers", str(workers), "--threads", "2", "--port", str(port),
                   "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
     err = Lines(proc.stderr)

@@ -26,8 +26,8 @@ import pytest
 
 from indexer.build import corpus_dirs
 from indexer.watchstate import FAILED_AFTER_S, WatchState, WatchStatus
-from tests.conftest import build_index, write_article
-from tests.test_server import _children, _free_port
+from tests.conftest import build_index, free_port, write_article
+from tests.test_server import _children
 from tests.test_watch import Lines, Watching, _search, _start, _stop, article, wait_for
 
 GBK_NAME = "压缩包.md".encode("gbk")
@@ -208,7 +208,7 @@ def test_the_state_turns_failed_when_restarts_do_not_help():
 def _watching_server(corpus: Path, index: Path, workers: int = 1) -> tuple:
     """A real ``zhsearch serve --watch`` whose /healthz says its watch is in
     place: (process, port, its stderr lines)."""
-    port = _free_port()
+    port = free_port()
     proc = _start("serve", "--watch", "--workers", str(workers), "--threads", "2", "--port", str(port),
                   "--corpus", str(corpus), "--index", str(index))
     err = Lines(proc.stderr)
