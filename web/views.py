@@ -343,10 +343,12 @@ def article(path: str):
     fold = state.engine.analyzer.fold
     body_html = render.highlight_html(rendered.html, terms, fold) if terms else rendered.html
     author = meta.get("author") if isinstance(meta.get("author"), (str, int, float)) else None
-    # nothing on the page is reordered by a bidi override in the article (an RLO in a title)
-    title, description, body_html = strip_bidi(title), strip_bidi(description), _strip_bidi_text(body_html)
+    # nothing on the page is reordered by a bidi override in the article (an RLO in a title);
+    # the body and its headings lost theirs when rendered (_render_article), the stored
+    # sections when indexed
+    title, description = strip_bidi(title), strip_bidi(description)
     tags, categories = [strip_bidi(t) for t in tags], [strip_bidi(c) for c in categories]
-    toc = [dataclasses.replace(h, text=strip_bidi(h.text)) for h in rendered.headings if h.level in (2, 3) and h.text]
+    toc = [h for h in rendered.headings if h.level in (2, 3) and h.text]
     return render_template(
         "article.html", q=q, title=title, title_html=highlight_title(title, terms, fold), body_html=body_html,
         rendered=rendered, toc=toc[:60],
@@ -392,6 +394,10 @@ def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle
     rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),
                                       indexed=[(s.heading, s.anchor) for s in art.sections if s.heading])
+    # bidi controls out of the text once, not on every request for the page
+    rendered = dataclasses.replace(
+        rendered, html=_strip_bidi_text(rendered.html),
+        headings=[dataclasses.replace(h, text=strip_bidi(h.text)) for h in rendered.headings])
     return _render_cache.put(key, (art, meta, rendered))
 
 
