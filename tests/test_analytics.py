@@ -145,6 +145,12 @@ def test_a_click_settles_a_search_and_its_rank_counts_from_the_page(app):
     assert click["rank"] == 2  # the first result of page 2 of one per page
     (search_row,) = [r for r in rows(app) if r["search_id"] == click["search_id"]]
     assert search_row["settled"] == "click" and search_row["first_rank"] == 2
+    # a rank beyond what the answer showed is refused, and an answer that showed nothing has no rank 1
+    assert beacon(c, "/api/click", {"search": sid, "rank": 2}).status_code == 400
+    empty = c.get("/api/search?q=红烧肉&settled=0")
+    assert empty.get_json()["total"] == 0
+    assert beacon(c, "/api/click", {"search": empty.headers["X-Zhsearch-Search-Id"], "rank": 1}).status_code == 400
+    assert len(rows(app, "SELECT * FROM clicks")) == 1
 
 
 def test_beacons_are_refused_from_other_origins_and_when_forged(app):

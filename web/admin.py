@@ -220,7 +220,7 @@ def curation():
     _post_auth(token)
     days = _days_form()
     state = get_state()
-    corpus = state.engine.corpus_root() or state.settings.corpus
+    corpus = state.corpus_root()  # where the articles are read from, as the article page does
     action = request.form.get("action")
     try:
         if action == "pin":

@@ -58,7 +58,7 @@ from search.curation import curation_key
 from search.models import ResultPage
 
 from .analytics_store import AnalyticsStore, ClickRow, SearchRow, filters_json
-from .cors import allowed_origin
+from .cors import SEARCH_ID_HEADER, allowed_origin
 from .params import BadParameter, SearchParams
 from .state import get_state
 
@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("analytics", __name__)
 
 #: The response header that carries a search's id (every recorded kind of answer).
-HEADER = "X-Zhsearch-Search-Id"
+HEADER = SEARCH_ID_HEADER
 #: An id older than this is refused (a results page left open for days).
 MAX_AGE_S = 2 * 86400
 MAX_BEACON_BYTES = 16 * 1024
@@ -309,7 +309,8 @@ def click():
     first result of that answer (the article is the one the id has there)."""
     rec, body, a = _beacon()
     rank = body.get("rank")
-    if not isinstance(rank, int) or isinstance(rank, bool) or not 1 <= rank <= max(1, a.shown):
+    if not isinstance(rank, int) or isinstance(rank, bool) or not 1 <= rank <= a.shown:
+        # (a search that showed nothing has nothing to click: no click on no article)
         raise BadParameter("rank", f"rank must be 1 to {a.shown} for this search")
     path = a.paths[rank - 1] if rank <= len(a.paths) else None
     rec.record(a, Settled.CLICK, _page_path(body.get("page")) if a.source == Source.WIDGET else None)

@@ -296,7 +296,6 @@ class AnalyticsStore:
         #: rows dropped since the start (``_unsaved``: not yet in the ``dropped`` table)
         self.dropped = 0
         self._unsaved: dict[str, int] = {}
-        self.written = 0
         self.state = "starting"
         self._last_warning = 0.0
         self._failing_since: float | None = None
@@ -467,7 +466,6 @@ class AnalyticsStore:
                         self._unsaved[day] = left
                     else:
                         self._unsaved.pop(day, None)
-            self.written += len(rows)
             self._recovered()
             return True
         return False  # pragma: no cover - the loop returns

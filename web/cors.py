@@ -31,8 +31,10 @@ from flask import Flask, request
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"  # POST: /api/settle and /api/click only
 #: Request headers a page may send (beyond the always-allowed simple ones).
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, X-Requested-With"
-#: Response headers a page may read: the search id of an answer (``web.analytics``).
-EXPOSED_HEADERS = "X-Zhsearch-Search-Id"
+#: The response header that carries a search's id (``web.analytics``)...
+SEARCH_ID_HEADER = "X-Zhsearch-Search-Id"
+#: ... the one response header a page may read beyond the simple ones.
+EXPOSED_HEADERS = SEARCH_ID_HEADER
 #: How long a browser may reuse a preflight answer (seconds).
 PREFLIGHT_MAX_AGE = 600
 #: API paths every origin may read: only what a page needs to learn that it is not allowed.

@@ -103,7 +103,7 @@ class _Supervisor:
         self.sidecar = sidecar
         self.watch = watch
         self.pids: dict[int, str] = {}  # pid → "worker" or "sidecar"
-        self.deaths: dict[str, list[float]] = {"worker": [], "sidecar": []}
+        self.worker_deaths: list[float] = []  # when workers ended, within CRASH_WINDOW_S
         self.stopping = False
         self.sidecar_started = 0.0
         self.sidecar_failures = 0  # in a row: each within CRASH_WINDOW_S of its start
@@ -181,7 +181,7 @@ class _Supervisor:
             if self.watch is not None:
                 self.watch.set(WatchState.RESTARTING, f"the watch process ended ({why})")
             return
-        recent = self.deaths[role] = [t for t in self.deaths[role] if now - t < CRASH_WINDOW_S] + [now]
+        recent = self.worker_deaths = [t for t in self.worker_deaths if now - t < CRASH_WINDOW_S] + [now]
         if len(recent) > MAX_RESTARTS:
             log.error("worker %d ended (%s), the %d-th worker to end within %.0f s; stopping the server",
                       pid, why, len(recent), CRASH_WINDOW_S)

@@ -51,6 +51,15 @@ class State:
     def base_url(self) -> str | None:
         return self.settings.base_url
 
+    def corpus_root(self) -> Path:
+        """The folder the live index was built from (recorded in its meta),
+        else the configured corpus: the index, not the server's working
+        directory, knows where its articles are (and its curation file)."""
+        recorded = self.engine.corpus_root()
+        if recorded and recorded.is_dir():
+            return recorded
+        return self.corpus
+
 
 def get_state() -> State:
     """The :class:`State` of the current application."""

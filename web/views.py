@@ -271,16 +271,6 @@ def _hit_view(h, p: SearchParams, base_url: str | None) -> HitView:
 
 # ---------------------------------------------------------------- articles
 
-def _corpus_root() -> Path:
-    """The folder the live index was built from (recorded in its meta), else
-    the configured corpus: the index, not the server's working directory,
-    knows where its articles are."""
-    state = get_state()
-    recorded = state.engine.corpus_root()
-    if recorded and recorded.is_dir():
-        return recorded
-    return state.corpus
-
 
 def safe_article_file(root: Path, rel: str) -> Path | None:
     """``root/rel`` if it is a regular file inside ``root``; None otherwise.
@@ -311,7 +301,7 @@ def article(path: str):
         abort(404)
     q = request.args.get("q", "")[:1000]
     terms = highlight_terms(q)
-    root = _corpus_root()
+    root = state.corpus_root()
     name = filenames.fs_name(path)  # the key of a GBK-named file is not its file-system name
     file = safe_article_file(root, name)
     missing = False

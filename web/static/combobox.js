@@ -264,7 +264,6 @@ function zhsearchCombobox() {
   };
 
   return {
-    DEBOUNCE_MS: DEBOUNCE_MS,
     Combobox: Combobox,
     Latest: Latest,
     getJSON: getJSON,
