@@ -49,7 +49,7 @@ def article_url(site: SiteConfig, page: PageFacts) -> str:
     slug = _meta_str(page.meta, "slug")
     if slug and not _meta_str(page.meta, "permalink") and site.generator not in (Generator.HUGO, Generator.HEXO):
         parts, _stem = _stem_parts(rel)
-        path = "/" + "".join(p + "/" for p in parts) + slug.strip("/") + "/"
+        path = _folder(parts) + slug.strip("/") + "/"
     else:
         path = _RULES[site.generator](site, rel, page)
     return _with_base(site.base, path)
@@ -75,6 +75,11 @@ def _stem_parts(rel: str) -> tuple[list[str], str]:
     return list(p.parent.parts), p.stem
 
 
+def _folder(parts: list[str]) -> str:
+    """``["a", "b"]`` → ``/a/b/``; ``[]`` → ``/``."""
+    return "/" + "".join(part + "/" for part in parts)
+
+
 # ---------------------------------------------------------------- VuePress
 
 _VUEPRESS_INDEX_RE = re.compile(r"^(index|readme)$", re.I)
@@ -88,7 +93,7 @@ def _vuepress1(site: SiteConfig, rel: str, page: PageFacts) -> str:
     its ``:year``… placeholders filled and a trailing ``/`` added unless it
     ends in ``/`` or ``.html``."""
     parts, stem = _stem_parts(rel)
-    folder = "/" + "".join(p + "/" for p in parts)
+    folder = _folder(parts)
     regular = folder if _VUEPRESS_INDEX_RE.match(stem) else f"{folder}{stem}.html"
     pattern = _meta_str(page.meta, "permalink") or site.vuepress_permalink_pattern
     if not pattern:
@@ -111,7 +116,7 @@ def _vuepress2(site: SiteConfig, rel: str, page: PageFacts) -> str:
     if permalink:
         return permalink
     parts, stem = _stem_parts(rel)
-    folder = "/" + "".join(p + "/" for p in parts)
+    folder = _folder(parts)
     if stem.lower() == "readme" or stem == "index":
         return folder
     return f"{folder}{stem}.html"
@@ -124,7 +129,7 @@ def _vitepress(site: SiteConfig, rel: str, page: PageFacts) -> str:
     if permalink:
         return permalink
     parts, stem = _stem_parts(rel)
-    folder = "/" + "".join(p + "/" for p in parts)
+    folder = _folder(parts)
     if stem == "index":
         return folder
     return f"{folder}{stem}" + ("" if site.clean_urls else ".html")
@@ -357,7 +362,7 @@ def _hugo(site: SiteConfig, rel: str, page: PageFacts) -> str:
         return url if url.endswith("/") or PurePosixPath(url).suffix else url + "/"
     parts, stem = _stem_parts(rel)
     if stem == "_index":  # a section (or the home page)
-        path = "/" + "".join(p + "/" for p in parts)
+        path = _folder(parts)
         return prefix + hugo_sanitize(path, opts.path_to_lower)
     bundle = stem == "index"
     name = parts[-1] if bundle and parts else stem
@@ -368,7 +373,7 @@ def _hugo(site: SiteConfig, rel: str, page: PageFacts) -> str:
     if pattern and folder:
         path = _hugo_pattern(pattern, folder, name, slug, page)
     else:
-        path = "/" + "".join(p + "/" for p in folder) + (slug or name) + "/"
+        path = _folder(folder) + (slug or name) + "/"
     path = hugo_sanitize(path, opts.path_to_lower)
     if opts.ugly_urls and path.endswith("/") and len(path) > 1:
         path = path[:-1] + ".html"

@@ -162,15 +162,14 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
         _watch_index(cfg, as_json)
 
 
-def _report_dict(report, skipped=None, warnings=None, notes=None) -> dict:
+def _report_dict(report, skipped=None, warnings=None) -> dict:
     skipped = report.skipped if skipped is None else skipped
     warnings = report.warnings if warnings is None else warnings
-    notes = report.notes if notes is None else notes
     return {
         "added": report.added, "updated": report.updated, "deleted": report.deleted,
         "unchanged": report.unchanged, "skipped": [{"path": p, "reason": r} for p, r in skipped],
         "warnings": [{"path": p, "warning": w} for p, w in warnings],
-        "notes": [text for _, text in notes],
+        "notes": [text for _, text in report.notes],
         "rebuilt": report.rebuilt, "rebuild_reason": report.rebuild_reason, "site": report.site,
         "documents": report.total, "generation": report.generation,
         "elapsed_s": round(report.elapsed, 3),
@@ -205,13 +204,14 @@ def _watch_index(cfg, as_json: bool) -> None:
     click.echo("stopped watching", err=True)
 
 
-def _print_report(report, skipped=None, warnings=None, notes=None) -> None:
-    """What an update did; ``skipped``/``warnings``/``notes``: only these (a watch tells each once)."""
+def _print_report(report, skipped=None, warnings=None) -> None:
+    """What an update did; ``skipped``/``warnings``: only these (a watch tells each
+    once; the watch leaves in ``report.notes`` only the notes not told before)."""
     for path, reason in report.skipped if skipped is None else skipped:
         click.echo(f"skipped  {display(path)}: {reason}", err=True)
     for path, warning in report.warnings if warnings is None else warnings:
         click.echo(f"warning  {display(path)}: {warning}", err=True)
-    for _, note in report.notes if notes is None else notes:
+    for _, note in report.notes:
         click.echo(f"warning  {note}", err=True)
     if report.rebuilt and report.rebuild_reason:
         click.echo(f"full build: {report.rebuild_reason}")
