@@ -519,14 +519,15 @@ def words_cmd(corpus, index_dir, userdict, top, min_count, max_articles, as_json
     terms), as ``word<TAB>count<TAB>score`` lines, best first.  Review them
     and add the real words to the user dictionary, then re-index.
     """
-    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict, uses=("corpus", "index", "userdict"))
-    ud = settings.userdict or settings.corpus / "userdict.txt"
-    ud = ud if ud.is_file() else None
+    settings = _settings(corpus=corpus, index=index_dir, userdict=userdict,
+                         uses=("corpus", "index", "userdict", "segmenter"))
+    cfg = settings.index_config()
+    ud = cfg.resolved_userdict()  # the dictionary, and the segmenter, an index of this corpus would use
     # jieba's dictionary cache lives with the index; don't create an index dir just for it
     cache = settings.index if (index_dir or settings.index.is_dir()) else None
     try:
-        report = discover(settings.corpus, Analyzer(ud, cache_dir=cache), min_count=min_count,
-                          top=top, max_articles=max_articles)
+        report = discover(settings.corpus, Analyzer(ud, segmenter=cfg.segmenter, cache_dir=cache),
+                          min_count=min_count, top=top, max_articles=max_articles)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     target = ud or settings.corpus / "userdict.txt"
