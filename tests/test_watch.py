@@ -285,6 +285,8 @@ def test_serve_watch_indexes_in_exactly_one_process(corpus, tmp_path, workers):
         assert all(_search(port, "Raft 协议") == {"etcd.md"} for _ in range(10))
         (corpus / "etcd.md").unlink()
         wait_for(lambda: _search(port, "Raft 协议") == set(), what="the deletion on the site")
+        # the site can show the deletion before this test's reader thread has the log line saying it
+        wait_for(lambda: err.having("watch: 1 deleted (etcd.md)"), what="the deletion's log line")
         assert len(err.having("for changes")) == 1  # one watcher…
         assert len(err.having("watch: 1 added (etcd.md)")) == 1  # …that indexed each change once
         assert len(err.having("watch: 1 deleted (etcd.md)")) == 1
