@@ -54,7 +54,7 @@ from .document import ParseJob, Skipped, parse_job
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
-from .site import SiteConfig, SiteOverrides, detect_site, parse_generator, site_for_style
+from .site import SiteConfig, SiteOverrides, detect_site, generator_for_style, parse_generator, site_for_style
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,11 @@ class IndexConfig:
         """The corpus's site as this configuration resolves it (reads the
         site's config file now: a changed config is seen by the next update)."""
         gen = parse_generator(self.generator)
-        if gen is None and self.anchor_style is not None:  # --anchor-style names the generator
-            gen = parse_generator(AnchorStyle.parse(self.anchor_style).value.split("-")[0])
-        return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls))
+        style = AnchorStyle.parse(self.anchor_style) if self.anchor_style is not None else None
+        if gen is None and style is not None:  # --anchor-style names the generator...
+            gen = generator_for_style(style)
+        # ...and the exact id style (hexo-lower, hugo-github-ascii), not that generator's default
+        return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls, anchors=style))
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:

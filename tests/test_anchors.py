@@ -175,6 +175,9 @@ EXPECTED = {  # (anchor of "第一章：安装 Redis？", anchor of the second F
     AnchorStyle.VUEPRESS2: ("第一章-安装-redis", "faq-1"),
     AnchorStyle.HUGO: ("第一章安装-redis", "faq-1"),
     AnchorStyle.HEXO: ("第一章：安装-Redis？", "FAQ-1"),
+    # a style that is not its generator's default is kept (--anchor-style, ZHSEARCH_ANCHOR_STYLE)
+    AnchorStyle.HEXO_LOWER: ("第一章：安装-redis？", "faq-1"),
+    AnchorStyle.HUGO_ASCII: ("-redis", "faq-1"),
 }
 
 
