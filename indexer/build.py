@@ -264,6 +264,16 @@ def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DE
     return {**versions(), **analyzer.identity, "anchors": site.anchors.value, "site": site.identity()}
 
 
+def recorded_identity(identity: dict) -> dict:
+    """A generation's recorded identity as :func:`index_identity` writes it
+    now: indexes built before had the anchor style under "site" too, a copy
+    of "anchors" (compared on its own), which must not force a rebuild."""
+    site = identity.get("site")
+    if isinstance(site, dict) and "anchors" in site:
+        identity = {**identity, "site": {k: v for k, v in site.items() if k != "anchors"}}
+    return identity
+
+
 def _live_manifest(index_dir: Path, identity: dict, rebuild: bool,
                    report: IndexReport) -> tuple[store.Generation | None, dict[str, ManifestEntry]]:
     """The live generation and what it holds, when it can be updated in
@@ -276,8 +286,8 @@ def _live_manifest(index_dir: Path, identity: dict, rebuild: bool,
             cur = store.read_current(index_dir)
             if cur is None:
                 reason = "no index yet"
-            elif cur.meta.get("identity") != identity:
-                reason = _identity_change(cur.meta.get("identity") or {}, identity)
+            elif (built := recorded_identity(cur.meta.get("identity") or {})) != identity:
+                reason = _identity_change(built, identity)
             else:
                 ix, current = store.open_current(index_dir)
                 manifest = _manifest(ix)

@@ -175,12 +175,12 @@ class SiteConfig:
 
     def identity(self) -> dict[str, Any]:
         """What of this config is part of the index identity: every setting
-        that moves a URL or an id (not where the site lives on disk)."""
+        that moves a URL or an id (not where the site lives on disk, nor the
+        heading-id style: the index identity records that once, as "anchors")."""
         d = asdict(self)
-        for key in ("source", "root", "notes"):
+        for key in ("source", "root", "notes", "anchors"):
             d.pop(key)
         d["generator"] = self.generator.value
-        d["anchors"] = self.anchors.value
         return json.loads(json.dumps(d))  # tuples → lists, as the stored meta has them
 
     def describe(self) -> str:

@@ -228,6 +228,26 @@ def test_changing_the_style_rebuilds_the_index(anchor_corpus, tmp_path):
     assert not same.changed
     other = build_index(anchor_corpus, index, anchor_style=AnchorStyle.HUGO)
     assert other.rebuilt and "anchor style vuepress → hugo" in other.rebuild_reason
+    assert "anchors" not in other.rebuild_reason.replace("anchor style vuepress → hugo", "")  # said once
+
+
+def test_an_index_with_the_style_also_under_site_is_not_rebuilt(anchor_corpus, tmp_path):
+    """Indexes recorded the style twice ("anchors", and again in "site"):
+    the copy does not make them look built with other settings."""
+    import json
+
+    from indexer import store
+
+    index = tmp_path / "ix"
+    build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO_LOWER)
+    cur = store.read_current(index)
+    meta = json.loads((cur.path / store.META).read_text(encoding="utf-8"))
+    assert "anchors" not in meta["identity"]["site"] and meta["identity"]["anchors"] == "hexo-lower"
+    meta["identity"]["site"]["anchors"] = "hexo-lower"  # as an older zhsearch wrote it
+    store.write_meta(cur.path, meta)
+    assert not build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO_LOWER).changed
+    other = build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO)
+    assert other.rebuilt and other.rebuild_reason.endswith("anchor style hexo-lower → hexo"), other.rebuild_reason
 
 
 def test_an_index_without_recorded_style_is_rebuilt(anchor_corpus, tmp_path):
