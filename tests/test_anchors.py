@@ -275,3 +275,19 @@ def test_settings_read_the_style_from_flag_then_environment(monkeypatch):
     monkeypatch.setenv("ZHSEARCH_ANCHOR_STYLE", "nope")
     with pytest.raises(ValueError, match="unknown anchor style"):
         Settings.load()
+
+
+def test_rendering_without_the_indexed_pairs_gives_the_indexed_ids(tmp_path):
+    """``render_markdown`` left to find the ids itself (``index_headings``)
+    reads headings as the indexer does: Hexo's smartypants turn ``'`` and
+    ``--`` typographic before the slug is made."""
+    from search.engine import Engine, search
+    from web.render import render_markdown
+
+    corpus = tmp_path / "c"
+    body = "## Don't -- stop\n\n哨兵模式的主从切换。\n"
+    write_article(corpus, "a.md", body)
+    build_index(corpus, tmp_path / "ix", anchor_style=AnchorStyle.HEXO)
+    anchor = search(Engine(tmp_path / "ix"), "哨兵模式").hits[0].anchor
+    assert anchor == "Don’t-–-stop"
+    assert f'id="{anchor}"' in render_markdown(body, anchors=AnchorStyle.HEXO).html
