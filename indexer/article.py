@@ -468,6 +468,13 @@ def markdown_sections(body: str, anchors: AnchorStyle = DEFAULT_STYLE,
     return reader.finish()
 
 
+def site_sections(body: str, site: SiteConfig) -> tuple[list[Section], str, str | None]:
+    """:func:`markdown_sections` with the heading ids of ``site``'s generator
+    and settings (Hexo's smartypants)."""
+    smart = bool(site.hexo and site.hexo.smartypants and site.anchors.reads_html)
+    return markdown_sections(body, site.anchors, smart)
+
+
 class _SectionReader:
     """What :func:`markdown_sections` keeps while it reads a document's
     events: the sections so far, the text of the block being read, and the
@@ -626,8 +633,7 @@ def parse_article(raw: bytes, rel: str, *, mtime_ns: int = 0, anchors: AnchorSty
     if warn:
         warnings.append(warn)
     try:
-        smart = bool(site.hexo and site.hexo.smartypants and anchors.reads_html)
-        sections, code, first_h1 = markdown_sections(body, anchors, smart)
+        sections, code, first_h1 = site_sections(body, site)
     except Exception as exc:  # markdown-it is robust, but never lose the corpus over one file
         raise ArticleError(f"markdown parse failed: {exc}") from exc
 

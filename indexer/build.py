@@ -54,7 +54,7 @@ from .document import ParseJob, Skipped, parse_job
 from .mpwrite import ParallelWriter
 from .schema import build_schema, versions
 from .segwriter import GroupedSegmentWriter
-from .site import SiteConfig, SiteOverrides, detect_site, parse_generator, site_for_style
+from .site import SiteConfig, SiteOverrides, detect_site, generator_for_style, parse_generator, site_for_style
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,11 @@ class IndexConfig:
         """The corpus's site as this configuration resolves it (reads the
         site's config file now: a changed config is seen by the next update)."""
         gen = parse_generator(self.generator)
-        if gen is None and self.anchor_style is not None:  # --anchor-style names the generator
-            gen = parse_generator(AnchorStyle.parse(self.anchor_style).value.split("-")[0])
-        return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls))
+        style = AnchorStyle.parse(self.anchor_style) if self.anchor_style is not None else None
+        if gen is None and style is not None:  # --anchor-style names the generator...
+            gen = generator_for_style(style)
+        # ...and the exact id style (hexo-lower, hugo-github-ascii), not that generator's default
+        return detect_site(Path(self.corpus), SiteOverrides(gen, self.base_path, self.clean_urls, anchors=style))
 
     def resolved_userdict(self) -> Path | None:
         if self.userdict is not None:
@@ -262,6 +264,16 @@ def index_identity(analyzer: Analyzer, site: SiteConfig | AnchorStyle | str = DE
     return {**versions(), **analyzer.identity, "anchors": site.anchors.value, "site": site.identity()}
 
 
+def recorded_identity(identity: dict) -> dict:
+    """A generation's recorded identity as :func:`index_identity` writes it
+    now: indexes built before had the anchor style under "site" too, a copy
+    of "anchors" (compared on its own), which must not force a rebuild."""
+    site = identity.get("site")
+    if isinstance(site, dict) and "anchors" in site:
+        identity = {**identity, "site": {k: v for k, v in site.items() if k != "anchors"}}
+    return identity
+
+
 def _live_manifest(index_dir: Path, identity: dict, rebuild: bool,
                    report: IndexReport) -> tuple[store.Generation | None, dict[str, ManifestEntry]]:
     """The live generation and what it holds, when it can be updated in
@@ -274,8 +286,8 @@ def _live_manifest(index_dir: Path, identity: dict, rebuild: bool,
             cur = store.read_current(index_dir)
             if cur is None:
                 reason = "no index yet"
-            elif cur.meta.get("identity") != identity:
-                reason = _identity_change(cur.meta.get("identity") or {}, identity)
+            elif (built := recorded_identity(cur.meta.get("identity") or {})) != identity:
+                reason = _identity_change(built, identity)
             else:
                 ix, current = store.open_current(index_dir)
                 manifest = _manifest(ix)

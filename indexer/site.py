@@ -175,12 +175,12 @@ class SiteConfig:
 
     def identity(self) -> dict[str, Any]:
         """What of this config is part of the index identity: every setting
-        that moves a URL or an id (not where the site lives on disk)."""
+        that moves a URL or an id (not where the site lives on disk, nor the
+        heading-id style: the index identity records that once, as "anchors")."""
         d = asdict(self)
-        for key in ("source", "root", "notes"):
+        for key in ("source", "root", "notes", "anchors"):
             d.pop(key)
         d["generator"] = self.generator.value
-        d["anchors"] = self.anchors.value
         return json.loads(json.dumps(d))  # tuples → lists, as the stored meta has them
 
     def describe(self) -> str:
@@ -509,12 +509,17 @@ _STYLE_GENERATORS = {
 }
 
 
+def generator_for_style(style: AnchorStyle | str | None) -> Generator:
+    """The generator whose markdown renderer makes heading ids in this style."""
+    return _STYLE_GENERATORS[AnchorStyle.parse(style)]
+
+
 def site_for_style(style: AnchorStyle | str | None) -> SiteConfig:
     """The site a bare heading-id style implies when nothing else is known
     (a corpus that is the generator's content folder, default settings):
     what :func:`indexer.article.parse_article` assumes without a site."""
     style = AnchorStyle.parse(style)
-    gen = _STYLE_GENERATORS[style]
+    gen = generator_for_style(style)
     return SiteConfig(gen, source="--anchor-style", anchors=style,
                       hexo=HexoOptions() if gen is Generator.HEXO else None,
                       hugo=HugoOptions() if gen is Generator.HUGO else None)

@@ -175,6 +175,9 @@ EXPECTED = {  # (anchor of "第一章：安装 Redis？", anchor of the second F
     AnchorStyle.VUEPRESS2: ("第一章-安装-redis", "faq-1"),
     AnchorStyle.HUGO: ("第一章安装-redis", "faq-1"),
     AnchorStyle.HEXO: ("第一章：安装-Redis？", "FAQ-1"),
+    # a style that is not its generator's default is kept (--anchor-style, ZHSEARCH_ANCHOR_STYLE)
+    AnchorStyle.HEXO_LOWER: ("第一章：安装-redis？", "faq-1"),
+    AnchorStyle.HUGO_ASCII: ("-redis", "faq-1"),
 }
 
 
@@ -225,6 +228,26 @@ def test_changing_the_style_rebuilds_the_index(anchor_corpus, tmp_path):
     assert not same.changed
     other = build_index(anchor_corpus, index, anchor_style=AnchorStyle.HUGO)
     assert other.rebuilt and "anchor style vuepress → hugo" in other.rebuild_reason
+    assert "anchors" not in other.rebuild_reason.replace("anchor style vuepress → hugo", "")  # said once
+
+
+def test_an_index_with_the_style_also_under_site_is_not_rebuilt(anchor_corpus, tmp_path):
+    """Indexes recorded the style twice ("anchors", and again in "site"):
+    the copy does not make them look built with other settings."""
+    import json
+
+    from indexer import store
+
+    index = tmp_path / "ix"
+    build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO_LOWER)
+    cur = store.read_current(index)
+    meta = json.loads((cur.path / store.META).read_text(encoding="utf-8"))
+    assert "anchors" not in meta["identity"]["site"] and meta["identity"]["anchors"] == "hexo-lower"
+    meta["identity"]["site"]["anchors"] = "hexo-lower"  # as an older zhsearch wrote it
+    store.write_meta(cur.path, meta)
+    assert not build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO_LOWER).changed
+    other = build_index(anchor_corpus, index, anchor_style=AnchorStyle.HEXO)
+    assert other.rebuilt and other.rebuild_reason.endswith("anchor style hexo-lower → hexo"), other.rebuild_reason
 
 
 def test_an_index_without_recorded_style_is_rebuilt(anchor_corpus, tmp_path):
@@ -252,3 +275,19 @@ def test_settings_read_the_style_from_flag_then_environment(monkeypatch):
     monkeypatch.setenv("ZHSEARCH_ANCHOR_STYLE", "nope")
     with pytest.raises(ValueError, match="unknown anchor style"):
         Settings.load()
+
+
+def test_rendering_without_the_indexed_pairs_gives_the_indexed_ids(tmp_path):
+    """``render_markdown`` left to find the ids itself (``index_headings``)
+    reads headings as the indexer does: Hexo's smartypants turn ``'`` and
+    ``--`` typographic before the slug is made."""
+    from search.engine import Engine, search
+    from web.render import render_markdown
+
+    corpus = tmp_path / "c"
+    body = "## Don't -- stop\n\n哨兵模式的主从切换。\n"
+    write_article(corpus, "a.md", body)
+    build_index(corpus, tmp_path / "ix", anchor_style=AnchorStyle.HEXO)
+    anchor = search(Engine(tmp_path / "ix"), "哨兵模式").hits[0].anchor
+    assert anchor == "Don’t-–-stop"
+    assert f'id="{anchor}"' in render_markdown(body, anchors=AnchorStyle.HEXO).html

@@ -5,8 +5,13 @@ not text."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import time
 from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
 
 from indexer.anchors import AnchorStyle, Slugger, slug, strip_html
 from indexer.article import parse_article
@@ -291,6 +296,47 @@ def test_no_markup_in_titles_or_snippets_on_a_shared_corpus_sample(tmp_path):
             for markup in (":::", "{%", "<Badge"):
                 assert markup not in hit.snippet_html, (q, hit.path, hit.snippet_html)
                 assert markup not in hit.title_html, (q, hit.path)
+
+
+def _vitepress_docs_site(tmp_path: Path) -> tuple[Path, str]:
+    root = _repo(tmp_path)
+    (root / ".vitepress").mkdir()
+    (root / ".vitepress" / "config.ts").write_text("export default defineConfig({ base: '/docs/', cleanUrls: true })\n",
+                                                   encoding="utf-8")
+    write_article(root, "guide/intro.md", "# 入门\n\n## 安装 Redis\n\n哨兵模式的主从切换。\n")
+    return root, "guide/intro.md"
+
+
+def _hexo_plain_quotes_site(tmp_path: Path) -> tuple[Path, str]:
+    root = _repo(tmp_path)
+    (root / "scaffolds").mkdir()
+    (root / "_config.yml").write_text("permalink: :title/\nmarked:\n  smartypants: false\n", encoding="utf-8")
+    write_article(root / "source", "_posts/stop.md",
+                  "---\ntitle: 别停\ndate: 2024-05-06 10:00:00\n---\n\n## Don't -- stop\n\n哨兵模式的主从切换。\n")
+    return root / "source", "_posts/stop.md"
+
+
+@pytest.mark.parametrize("make_site", [_vitepress_docs_site, _hexo_plain_quotes_site])
+def test_article_page_links_and_ids_as_the_results_do(make_site, make_app, tmp_path):
+    """The built-in page of an article shows the URL and heading ids the
+    index made with the site's config (VitePress base and cleanUrls, Hexo
+    without smartypants), not those a bare heading-id style implies."""
+    from indexer.build import IndexConfig, update_index
+
+    corpus, path = make_site(tmp_path / "site")
+    index = tmp_path / "ix"
+    update_index(IndexConfig(corpus, index, workers=1))
+    client = make_app(index, corpus, base_url="https://site.example").test_client()
+    results = client.get("/search?q=哨兵模式").get_data(as_text=True)
+    link = html.unescape(re.search(r'<a class="result-section" href="([^"]*)"', results).group(1))
+    page_url, anchor = link.split("#")
+    page = client.get("/a/" + path).get_data(as_text=True)
+    assert html.unescape(re.search(r'<dt>永久链接</dt><dd><a href="([^"]*)"', page).group(1)) == page_url
+    assert unquote(anchor) in {unquote(i) for i in re.findall(r'id="([^"]+)"', page)}
+    if make_site is _vitepress_docs_site:
+        assert page_url == "https://site.example/docs/guide/intro"
+    else:
+        assert unquote(anchor) == "Don-t-stop"
 
 
 def test_vuepress_leaves_emoji_shortcodes_out_of_ids():

@@ -45,12 +45,13 @@ from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.article import (
     clean_text,
     decode,
-    markdown_sections,
+    site_sections,
     slugify,
     split_front_matter,
     strip_custom_id,
     strip_shortcodes,
 )
+from indexer.site import site_for_style
 from indexer.stored import FoldFn, sections_as_written
 from search.snippets import find_matches, mark
 
@@ -92,8 +93,8 @@ def split_article(raw: bytes) -> tuple[dict[str, Any], str]:
 
 def index_headings(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> list[tuple[str, str]]:
     """(heading, anchor) of every titled section, exactly as an index with
-    this anchor style has them."""
-    sections, _, _ = markdown_sections(body, anchors)
+    this anchor style (and its generator's default settings) has them."""
+    sections, _, _ = site_sections(body, site_for_style(anchors))
     return [(s.heading, s.anchor) for s in sections if s.heading]
 
 

@@ -311,10 +311,15 @@ def article(path: str):
             abort(404)  # exists but escapes the corpus (symlink) or is not a file
         missing = True
     art = None
+    # the URL and heading ids the index gave the article, with its site's real settings (base
+    # path, clean URLs, permalink patterns, Hexo's smartypants): what the results link to.  A
+    # re-parse knows only the id style, so it renders the body and nothing more.
+    permalink = stored.get("url") or ""
+    indexed = [(s[0], s[1]) for s in stored.get("sections") or () if s[0]] or None
     if file is not None:
         try:
             art, meta, rendered = _render_article(state.engine.generation_name(), path, file,
-                                                  state.engine.anchor_style())
+                                                  state.engine.anchor_style(), indexed)
         except (OSError, ArticleError) as exc:
             log.warning("cannot read indexed article %s: %s", path, exc)
             missing = True
@@ -322,14 +327,14 @@ def article(path: str):
         title = art.title
         tags, categories, keywords = art.tags, art.categories, art.keywords
         # the indexed date, so the page agrees with the result list
-        description, permalink = art.description, art.permalink
+        description = art.description
         date = format_date(stored.get("date") or art.date)
     else:
         rendered = render.render_stored_sections(stored.get("sections") or [])
         title = stored.get("title_text") or path
         tags, categories, keywords = [], [], []
         description = stored.get("description_text") or ""
-        date, permalink = format_date(stored.get("date")), stored.get("url") or ""
+        date = format_date(stored.get("date"))
     fold = state.engine.analyzer.fold
     body_html = render.highlight_html(rendered.html, terms, fold) if terms else rendered.html
     author = meta.get("author") if isinstance(meta.get("author"), (str, int, float)) else None
@@ -365,8 +370,14 @@ RENDER_CACHE_SIZE = 64
 _render_cache: LRU[tuple, tuple] = LRU(RENDER_CACHE_SIZE)
 
 
-def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle = DEFAULT_STYLE):
+def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle = DEFAULT_STYLE,
+                    indexed: list[tuple[str, str]] | None = None):
     """(Article, front matter, RenderedArticle) of a file, cached.
+
+    ``indexed``: the (heading, anchor) pairs the index stored for the
+    article, given to its headings (the re-parse's own, made with the bare
+    ``anchors`` style, when None); the generation in the cache key stands
+    for them.
 
     A long reference page takes about a second to parse and render; readers
     often open the same few articles, so the last few renderings are kept,
@@ -383,7 +394,8 @@ def _render_article(generation: str, path: str, file: Path, anchors: AnchorStyle
     meta, body = render.split_article(raw)
     rendered = render.render_markdown(body, title=art.title, anchors=anchors,
                                       resolve_link=lambda href: _resolve_link(path, href),
-                                      indexed=[(s.heading, s.anchor) for s in art.sections if s.heading])
+                                      indexed=[(s.heading, s.anchor) for s in art.sections if s.heading]
+                                      if indexed is None else indexed)
     # bidi controls out of the text once, not on every request for the page
     rendered = dataclasses.replace(
         rendered, html=_strip_bidi_text(rendered.html),

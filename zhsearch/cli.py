@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from indexer.analysis import Analyzer
-from indexer.build import IndexConfig, interrupted_message, update_index
+from indexer.build import IndexConfig, interrupted_message, recorded_identity, update_index
 from indexer.filenames import display
 from indexer.site import GENERATOR_CHOICES
 from indexer.store import IndexUnavailable, live_name, read_current
@@ -378,7 +378,7 @@ def _note_stale_site(settings) -> None:
     except ValueError as exc:
         click.echo(f"note: {exc}", err=True)
         return
-    built = (read_current(settings.index).meta.get("identity") or {})
+    built = recorded_identity(read_current(settings.index).meta.get("identity") or {})
     if built.get("site") != site.identity() or built.get("anchors") != site.anchors.value:
         click.echo(f"note: the index was built for another site than {site.describe()}; run `zhsearch index` "
                    "(or serve --watch) to rebuild it for this one", err=True)
