@@ -357,9 +357,3 @@ def _choose_idf_term(top, fieldname: str, spec: VersionSpec) -> str | None:
                     best = (df, term)
     return best[1] if best else fallback
 
-
-def contains_version_query(q: Q.Query) -> bool:
-    """Does the tree hold a :class:`VersionQuery` (which Whoosh only approximates)?"""
-    if isinstance(q, VersionQuery):
-        return True
-    return any(contains_version_query(c) for c in q.children())
