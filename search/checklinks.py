@@ -207,4 +207,6 @@ def _check_article(fields: dict, site: BuiltSite, base: str, prefix: str, report
 
 
 def load_record(path: Path) -> BuiltSite:
+    """The pages of a built site from its record (``built.json``, as the
+    fixture sites keep them)."""
     return BuiltSite.from_record(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -69,11 +69,12 @@ class Engine:
         self._curation: CurationFile | None = None
         self._merged: tuple[Synonyms, Synonyms, Synonyms] | None = None
 
-    def synonyms(self, gen: Generation | None = None) -> Synonyms:
+    def synonyms(self, gen: Generation | None = None, curation: Curation | None = None) -> Synonyms:
         """The synonyms in force, segmented by the live generation's analyzer:
         the synonyms file's and the curation file's groups (one object while
         neither changes: it keys cached pages).  ``gen``: the live generation,
-        when the caller has it (finding it reads the ``CURRENT`` pointer)."""
+        when the caller has it (finding it reads the ``CURRENT`` pointer);
+        ``curation``: ``self.curation(gen)``, when the caller has it."""
         gen = gen or self.generation()
         if self._synonyms is None:
             path = self._synonyms_path
@@ -82,7 +83,7 @@ class Engine:
                 path = Path(corpus) / "synonyms.txt" if corpus else None
             self._synonyms = SynonymFile(path, glossary.builtin_text())
         own = self._synonyms.get(gen.analyzer)
-        extra = self.curation(gen).synonyms
+        extra = (curation if curation is not None else self.curation(gen)).synonyms
         merged = self._merged
         if merged is None or merged[0] is not own or merged[1] is not extra:
             merged = self._merged = (own, extra, own.merged(extra))
@@ -182,8 +183,9 @@ def search(index: Engine | Path | str, query: str, *, page: int = 1, per_page: i
     page = min(max(1, int(page)), MAX_PAGE)
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     gen = engine.generation()
-    request = SearchRequest(query, page, per_page, sort, filters or Filters(), engine.synonyms(gen),
-                            engine.curation(gen), ranking)
+    curation = engine.curation(gen)  # looked up once: it also gives synonyms (and a reload mid-search cannot split them)
+    request = SearchRequest(query, page, per_page, sort, filters or Filters(), engine.synonyms(gen, curation),
+                            curation, ranking)
     cached = ranking is qbuild.DEFAULT_RANKING and gen.results.limit > 0
     if cached and (kept := gen.results.get(request)) is not None:
         result = copy.deepcopy(kept)  # callers may change what they get

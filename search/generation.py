@@ -21,6 +21,7 @@ from dataclasses import InitVar, dataclass, field
 from typing import Generic, TypeVar
 
 from indexer.analysis import Analyzer
+from indexer.once import BuiltOnce
 from indexer.stored import FoldFn
 
 from . import boilerplate, vector
@@ -219,14 +220,16 @@ class Generation:
     previous: InitVar[Generation | None] = None
     stored: StoredArticles = field(init=False)
     tables: DerivedTables = field(init=False)
-    #: guards the facet labels, the segments' arrays and the derived tables
+    #: guards the facet labels and the derived tables
     lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     #: held while a derived table is built in the foreground
     derive_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _local: threading.local = field(init=False, default_factory=threading.local)  # this thread's searcher, columns
     _labels: dict[str, dict[str, tuple[str, int]]] | None = field(init=False, default=None)
-    _arrays: dict[object, vector.SegmentArrays] = field(init=False, default_factory=dict)
+    _arrays: BuiltOnce[object, vector.SegmentArrays] = field(init=False, default_factory=BuiltOnce)
     _counts: LRU[str, int] = field(init=False, default_factory=lambda: LRU(COUNTED_WORDS))
+    #: values the evaluators derive from the whole generation (``SegmentEvaluator.generation_memo``)
+    _memo: BuiltOnce[tuple, object] = field(init=False, default_factory=BuiltOnce)
 
     def __post_init__(self, stored_bytes: int, previous: Generation | None) -> None:
         self.stored = StoredArticles(stored_bytes, self.analyzer.fold)
@@ -250,15 +253,12 @@ class Generation:
             assert offset == base, "segments are numbered contiguously"
             segment = reader.segment() if hasattr(reader, "segment") else None
             if segment is None:  # an empty index's reader: nothing worth keeping
-                ev = vector.SegmentEvaluator(searcher, leaf, vector.SegmentArrays(reader), deadline)
+                ev = vector.SegmentEvaluator(searcher, leaf, vector.SegmentArrays(reader), deadline,
+                                               generation_memo=self._memo)
             else:
                 key = segment.segment_id()
-                arrays = self._arrays.get(key)
-                if arrays is None:
-                    arrays = vector.SegmentArrays(reader)
-                    with self.lock:
-                        arrays = self._arrays.setdefault(key, arrays)
-                ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline, self.postings, key)
+                arrays = self._arrays.get(key, lambda r=reader: vector.SegmentArrays(r))
+                ev = vector.SegmentEvaluator(searcher, leaf, arrays, deadline, self.postings, key, self._memo)
             out.append(ev)
             base += ev.n
         return out

@@ -9,15 +9,14 @@ query reads as (``search.pinyin``).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from . import bounds
 from .generation import Generation
 from .models import Facets, FacetValue, Hit, SectionHit
-from .pinyin import looks_like_pinyin
+from .pinyin import wants_pinyin
 from .snippets import Prepared, highlight, make_snippets
+from .spelling import correct
 from .vector import SegmentEvaluator
 
 #: Matching sections listed per hit (``Hit.sections``), the best first.
@@ -76,18 +75,10 @@ def suggestion(cleaned: str, words: list[str], gen: Generation, searcher, matche
     """Pinyin rescue first (``canshu`` → 参数) when little matched, then —
     only when nothing matched — Latin typo correction."""
     vocab = gen.vocabulary(searcher)
-    plain = " ".join(words)
-    if looks_like_pinyin(plain) and not any(vocab.df.get(w, 0) >= 3 for w in words):
-        chinese = gen.pinyin(searcher).suggest(plain)
+    if wants_pinyin(words, vocab):
+        chinese = gen.pinyin(searcher).suggest(" ".join(words))
         if chinese:
             return chinese
     if matched:
         return None
-    suggested = cleaned
-    changed = False
-    for w in words:
-        fix = vocab.correct(w)
-        if fix and fix != w:
-            suggested = re.sub(re.escape(w), fix, suggested, count=1, flags=re.I)
-            changed = True
-    return suggested if changed else None
+    return correct(cleaned, words, vocab)

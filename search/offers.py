@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from .chars import HAN_RUN_RE
 from .engine import Engine
-from .pinyin import looks_like_pinyin
+from .pinyin import wants_pinyin
+from .spelling import correct
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
 _NUMERONYM = re.compile(r"^([a-z])(\d{1,2})([a-z])$")
@@ -68,25 +69,16 @@ class OfferFinder:
         words = _LATIN_WORD.findall(folded)
         latin_only = bool(words) and not HAN_RUN_RE.search(folded)
         out = Offers()
-        if latin_only and looks_like_pinyin(" ".join(words)):
+        if words and wants_pinyin(words, self.vocab):
             if self._pinyin is None:
                 self._pinyin = self.gen.pinyin(self.searcher)
             out.pinyin = self._pinyin.suggest(" ".join(words))
         if words and not out.pinyin:  # as the results page: pinyin first, a typo only if it is not pinyin
-            out.did_you_mean = self._did_you_mean(folded, words)
+            out.did_you_mean = correct(folded, words, self.vocab)
         if latin_only and len(words) == 1:
             out.synonym = self._synonym(words[0])
         out.title, out.path = self._closest_title(folded)
         return out
-
-    def _did_you_mean(self, folded: str, words: list[str]) -> str | None:
-        fixed, changed = folded, False
-        for w in words:
-            fix = self.vocab.correct(w)
-            if fix and fix != w:
-                fixed = re.sub(rf"\b{re.escape(w)}\b", fix, fixed, count=1)
-                changed = True
-        return fixed if changed else None
 
     def _synonym(self, word: str) -> str | None:
         df = self.vocab.df

@@ -14,7 +14,7 @@ from collections import defaultdict
 from itertools import islice, product
 
 from .chars import COMMON_HAN_CLASS
-from .spelling import term_counts
+from .spelling import Vocabulary, term_counts
 
 _VOCAB_FIELDS = ("title", "keywords", "headings", "body")
 _HAN_TERM = re.compile(f"^[{COMMON_HAN_CLASS}]{{2,6}}$")
@@ -72,6 +72,13 @@ def looks_like_pinyin(query: str) -> bool:
     words = query.split()
     return bool(words) and all(syllables(w) for w in words) and sum(
         len(syllables(w) or []) for w in words) >= 2
+
+
+def wants_pinyin(words: list[str], vocab: Vocabulary) -> bool:
+    """Whether the Latin ``words`` of a query are worth a pinyin rescue: they
+    read as pinyin and none is a word three or more articles use (``pandas``
+    splits into syllables but is meant as typed)."""
+    return looks_like_pinyin(" ".join(words)) and not any(vocab.df.get(w, 0) >= 3 for w in words)
 
 
 def _readings(term: str, limit: int = 8) -> list[str]:

@@ -142,8 +142,7 @@ def find_matches(text: str, terms: list[list[str]] | Prepared, fold: FoldFn) -> 
 def find_folded(folded: str, offsets: list[int] | None, terms: list[list[str]] | Prepared) -> list[Match]:
     """As :func:`find_matches`, in already folded text (``offsets`` as
     ``Analyzer.fold`` returns them)."""
-    if not isinstance(terms, Prepared):
-        terms = Prepared(terms)
+    terms = _prepared(terms)
     if terms.regex is None:
         return []
     unit_of = terms.unit_of

@@ -70,6 +70,20 @@ class Vocabulary:
         return best[2] if best else None
 
 
+def correct(text: str, words: list[str], vocab: Vocabulary) -> str | None:
+    """``text`` with each of its Latin ``words`` that ``vocab`` would correct
+    replaced — the first occurrence of the whole word, whatever its case — or
+    None when none is.  Whole words only: ``chatgp cha`` is ``chatgpt chat``,
+    not ``chattgpt cha`` (``cha`` inside the ``chatgpt`` just put there)."""
+    fixed, changed = text, False
+    for w in words:
+        fix = vocab.correct(w)
+        if fix and fix != w:
+            fixed = re.sub(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", fix, fixed, count=1, flags=re.I)
+            changed = True
+    return fixed if changed else None
+
+
 def term_counts(reader, fieldname: str, keep: re.Pattern, start: str, last: bytes | None = None) -> dict[str, int]:
     """The terms of a field that ``keep`` matches, from ``start`` on (and,
     with ``last``, up to the first whose first byte comes after it), with

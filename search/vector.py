@@ -160,7 +160,8 @@ class SegmentEvaluator:
     """Evaluates query trees against one segment (one leaf searcher)."""
 
     def __init__(self, top_searcher, leaf_searcher, arrays: SegmentArrays, deadline: float,
-                 cache: LRU[tuple, Postings | None] | None = None, segment_key: object = None) -> None:
+                 cache: LRU[tuple, Postings | None] | None = None, segment_key: object = None,
+                 generation_memo: BuiltOnce[tuple, object] | None = None) -> None:
         self.top = top_searcher
         self.leaf = leaf_searcher
         self.reader = leaf_searcher.reader()
@@ -177,10 +178,18 @@ class SegmentEvaluator:
         #: per-request scratch space of query nodes that evaluate themselves
         #: (``evaluate_vector``, e.g. ``search.versions.VersionQuery``)
         self.memo: dict[tuple, object] = {}
+        self._generation_memo = generation_memo if generation_memo is not None else BuiltOnce()
 
     def segment_memo(self, key: tuple, load):
         """See :meth:`SegmentArrays.memo`."""
         return self.arrays.memo(key, load)
+
+    def generation_memo(self, key: tuple, load):
+        """A value that depends on the whole index (all its segments, read
+        through ``self.top``), built once per index generation and shared by
+        its evaluators; ``load()`` builds it.  Without a generation's table
+        (an evaluator made on its own), once per evaluator."""
+        return self._generation_memo.get(key, load)
 
     # -- leaves ----------------------------------------------------------
 

@@ -339,26 +339,21 @@ def _idf_term(ev, fieldname: str, spec: VersionSpec) -> str | None:
 
     Chosen over the whole index, not the segment: an article's score must
     not depend on which segment a build happened to write it to (a choice
-    per segment gave an article two scores in two builds of one corpus)."""
-    key = ("version-idf", fieldname, spec)
-    got = ev.memo.get(key)
-    if got is None:
-        reader = ev.top.reader()
-        best: tuple[int, str] | None = None
-        fallback = None
-        for form in spec.forms:
-            for term in _prefix_terms(reader, fieldname, form):
-                fallback = fallback or term
-                if term == form or mentions(term, form, spec.has_minor)[0]:
-                    df = ev.top.doc_frequency(fieldname, term)
-                    if best is None or df > best[0]:
-                        best = (df, term)
-        got = ev.memo[key] = (best[1] if best else fallback,)
-    return got[0]
+    per segment gave an article two scores in two builds of one corpus).
+    So it is chosen once per generation, not once per segment and query."""
+    return ev.generation_memo(("version-idf", fieldname, spec), lambda: _choose_idf_term(ev.top, fieldname, spec))
 
 
-def contains_version_query(q: Q.Query) -> bool:
-    """Does the tree hold a :class:`VersionQuery` (which Whoosh only approximates)?"""
-    if isinstance(q, VersionQuery):
-        return True
-    return any(contains_version_query(c) for c in q.children())
+def _choose_idf_term(top, fieldname: str, spec: VersionSpec) -> str | None:
+    reader = top.reader()
+    best: tuple[int, str] | None = None
+    fallback = None
+    for form in spec.forms:
+        for term in _prefix_terms(reader, fieldname, form):
+            fallback = fallback or term
+            if term == form or mentions(term, form, spec.has_minor)[0]:
+                df = top.doc_frequency(fieldname, term)
+                if best is None or df > best[0]:
+                    best = (df, term)
+    return best[1] if best else fallback
+

@@ -88,6 +88,12 @@ def test_spelling_suggestion_latin(zh_engine):
     assert page.suggestion is None
 
 
+def test_spelling_suggestion_replaces_whole_words(zh_engine):
+    # cha → chat must not land inside the chatgpt that chatgp became
+    assert search(zh_engine, "chatgp cha").suggestion == "chatgpt chat"
+    assert search(zh_engine, "ChatGP Cha").suggestion == "chatgpt chat"
+
+
 @pytest.mark.parametrize("q", ["模形参数", "自燃语言", "火星殖民计划"])
 def test_no_suggestion_for_chinese(zh_engine, q):
     assert search(zh_engine, q).suggestion is None

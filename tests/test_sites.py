@@ -11,7 +11,6 @@ section's anchor an id of that page.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from indexer.build import IndexConfig, update_index
 from indexer.site import Generator, detect_site
-from search.checklinks import BuiltSite, Problem, check_links
+from search.checklinks import Problem, check_links, load_record
 
 SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
 #: site → (folder a user points --corpus at, the generator auto must find)
@@ -58,11 +57,11 @@ def _index(site: str, tmp_path: Path, **cfg) -> tuple[Path, object]:
 
 @pytest.mark.parametrize("site", list(CORPORA))
 def test_every_link_is_a_built_page_and_every_anchor_an_id(site, tmp_path, utc):
-    record = json.loads((SITES / site / "built.json").read_text(encoding="utf-8"))
+    built = load_record(SITES / site / "built.json")
     index, report = _index(site, tmp_path)
     assert report.site.startswith(CORPORA[site][1].value), report.site
     articles = list((SITES / site / CORPORA[site][0]).rglob("*.md"))
-    result = check_links(index, BuiltSite.from_record(record))
+    result = check_links(index, built)
     assert result.articles == len(articles) == report.total
     assert result.issues == [], "\n".join(f"{i.problem.value}: {i.path} {i.url} {i.detail}" for i in result.issues)
     assert result.pages_found == len(articles)
@@ -80,24 +79,23 @@ def test_auto_finds_the_generator_from_the_corpus_or_a_parent(site):
 def test_a_wrong_generator_gives_broken_links(tmp_path, utc):
     """The check is not vacuous: the same Hexo site indexed as VuePress 1
     (the old default) has links to pages that do not exist."""
-    record = json.loads((SITES / "hexo" / "built.json").read_text(encoding="utf-8"))
+    built = load_record(SITES / "hexo" / "built.json")
     index, _ = _index("hexo", tmp_path, generator="vuepress")
-    result = check_links(index, BuiltSite.from_record(record))
+    result = check_links(index, built)
     assert result.count(Problem.MISSING_PAGE) >= 8
 
 
 def test_vdoing_permalink_without_slash_is_linked_with_it(tmp_path):
     """vdoing writes ``permalink: /pages/a1b2c3`` and VuePress 1 serves and
     links it as ``/pages/a1b2c3/``: the bare form is a 301."""
-    record = json.loads((SITES / "vuepress" / "built.json").read_text(encoding="utf-8"))
+    built = load_record(SITES / "vuepress" / "built.json")
     index, _ = _index("vuepress", tmp_path)
     from search.engine import Engine
 
     urls = {t.url for t in Engine(index).listing().titles}
     bare = [u for u in urls if u.startswith("/pages/")]
     assert bare and all(u.endswith("/") for u in bare)
-    site = BuiltSite.from_record(record)
-    assert site.resolve(bare[0].rstrip("/")) == (bare[0].strip("/") + "/index.html", True)  # a redirect
+    assert built.resolve(bare[0].rstrip("/")) == (bare[0].strip("/") + "/index.html", True)  # a redirect
 
 
 def test_site_config_change_rebuilds_and_says_why(tmp_path, utc):
@@ -139,6 +137,6 @@ def test_the_site_root_as_corpus_gives_the_same_links(site, tmp_path, utc):
     report = update_index(IndexConfig(root, tmp_path / "ix", workers=1))
     outside = {"README.md", "scaffolds/post.md"} if site == "hexo" else {"README.md"}
     assert {p for p, _ in report.skipped} == outside and all("outside" in why for _, why in report.skipped)
-    record = json.loads((SITES / site / "built.json").read_text(encoding="utf-8"))
-    result = check_links(tmp_path / "ix", BuiltSite.from_record(record))
+    built = load_record(SITES / site / "built.json")
+    result = check_links(tmp_path / "ix", built)
     assert result.articles == len(list((SITES / site / CORPORA[site][0]).rglob("*.md"))) and result.ok

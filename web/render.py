@@ -53,7 +53,7 @@ from indexer.article import (
 )
 from indexer.site import site_for_style
 from indexer.stored import FoldFn, sections_as_written
-from search.snippets import find_matches, mark
+from search.snippets import Prepared, find_matches, mark
 
 log = logging.getLogger(__name__)
 
@@ -411,13 +411,14 @@ def highlight_html(fragment: str, terms: list[list[str]], fold: FoldFn) -> str:
     """Wrap the query terms in ``<mark>`` inside the text nodes of safe HTML."""
     if not terms or not any(any(t) for t in terms):
         return fragment
+    prepared = Prepared(terms)  # once for the fragment, not once per text node
     parts = _TAG_SPLIT_RE.split(fragment)
     for k in range(0, len(parts), 2):  # even indexes are text between tags
         seg = parts[k]
         if not seg or seg.isspace():
             continue
         text = html.unescape(seg)
-        matches = find_matches(text, terms, fold)
+        matches = find_matches(text, prepared, fold)
         if matches:
             parts[k] = mark(text, matches)
     return "".join(parts)
