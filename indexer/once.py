@@ -22,11 +22,17 @@ _MISSING = object()
 
 
 class BuiltOnce(Generic[K, V]):
-    """A table of values, each built by the first ``get`` of its key."""
+    """A table of values, each built by the first ``get`` of its key.
 
-    def __init__(self) -> None:
+    ``limit``: for a table keyed by what people type (a version, a prefix),
+    which a stream of made-up queries would grow for as long as the index
+    lives: beyond ``limit`` entries the oldest is dropped (built again if
+    asked for again)."""
+
+    def __init__(self, limit: int | None = None) -> None:
         self._values: dict[K, V] = {}
         self._lock = threading.Lock()
+        self.limit = limit
 
     def get(self, key: K, build: Callable[[], V]) -> V:
         got = self._values.get(key, _MISSING)
@@ -34,6 +40,8 @@ class BuiltOnce(Generic[K, V]):
             value = build()
             with self._lock:
                 got = self._values.setdefault(key, value)
+                if self.limit is not None and len(self._values) > self.limit:
+                    del self._values[next(iter(self._values))]
         return got  # type: ignore[return-value]
 
     def __len__(self) -> int:

@@ -229,7 +229,8 @@ class Generation:
     _arrays: BuiltOnce[object, vector.SegmentArrays] = field(init=False, default_factory=BuiltOnce)
     _counts: LRU[str, int] = field(init=False, default_factory=lambda: LRU(COUNTED_WORDS))
     #: values the evaluators derive from the whole generation (``SegmentEvaluator.generation_memo``)
-    _memo: BuiltOnce[tuple, object] = field(init=False, default_factory=BuiltOnce)
+    _memo: BuiltOnce[tuple, object] = field(init=False,
+                                            default_factory=lambda: BuiltOnce(vector.QUERY_KEYED_LIMIT))
 
     def __post_init__(self, stored_bytes: int, previous: Generation | None) -> None:
         self.stored = StoredArticles(stored_bytes, self.analyzer.fold)

@@ -38,6 +38,11 @@ from indexer.postings import Decoded
 
 from .lru import LRU
 
+#: Entries at most in a table derived per segment or generation and keyed by
+#: what people type (a version's prefix walk, its IDF term): made-up queries
+#: must not grow it for as long as the index lives.
+QUERY_KEYED_LIMIT = 4096
+
 
 class SegmentArrays:
     """What scoring needs of one segment that only changes with the segment:
@@ -52,7 +57,7 @@ class SegmentArrays:
         self.live = live
         self._lengths: BuiltOnce[str, np.ndarray] = BuiltOnce()
         self._facets: BuiltOnce[str, tuple[np.ndarray, np.ndarray, list[str]]] = BuiltOnce()
-        self._memo: BuiltOnce[tuple, object] = BuiltOnce()
+        self._memo: BuiltOnce[tuple, object] = BuiltOnce(QUERY_KEYED_LIMIT)  # keyed by what was typed
 
     def memo(self, key: tuple, load):
         """Anything derived from this segment alone (the terms a prefix walk
@@ -178,7 +183,7 @@ class SegmentEvaluator:
         #: per-request scratch space of query nodes that evaluate themselves
         #: (``evaluate_vector``, e.g. ``search.versions.VersionQuery``)
         self.memo: dict[tuple, object] = {}
-        self._generation_memo = generation_memo if generation_memo is not None else BuiltOnce()
+        self._generation_memo = generation_memo if generation_memo is not None else BuiltOnce(QUERY_KEYED_LIMIT)
 
     def segment_memo(self, key: tuple, load):
         """See :meth:`SegmentArrays.memo`."""

@@ -37,3 +37,12 @@ def test_a_build_may_ask_for_another_value_of_the_same_table():
     table: BuiltOnce[str, int] = BuiltOnce()
     assert table.get("b", lambda: table.get("a", lambda: 1) + 1) == 2  # no lock is held while building
     assert table.get("a", lambda: 99) == 1
+
+
+def test_a_limited_table_drops_its_oldest_entry():
+    table: BuiltOnce[int, int] = BuiltOnce(limit=3)
+    for k in range(5):
+        table.get(k, lambda k=k: k * 10)
+    assert len(table) == 3
+    assert table.get(0, lambda: -1) == -1  # dropped, so built again
+    assert table.get(4, lambda: -1) == 40  # kept
