@@ -200,16 +200,27 @@ _HUGO_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml",
                "config.json")
 
 
+def _up_to_git_root(start: Path):
+    """``start`` and its parents, up to and including the first that holds
+    ``.git`` (a site's files stop at its repository)."""
+    for folder in (start, *start.parents):
+        yield folder
+        if (folder / ".git").exists():
+            return
+
+
+def _dependencies(pkg: dict | None) -> dict:
+    """A package.json's dependencies and devDependencies together."""
+    return {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})} if pkg else {}
+
+
 def find_site(corpus: Path) -> tuple[Generator, Path, Path] | None:
     """``(generator, site root, config file or folder)`` of the nearest
     generator config at or above ``corpus``, stopping at the git root."""
-    here = Path(corpus).resolve()
-    for folder in (here, *here.parents):
+    for folder in _up_to_git_root(Path(corpus).resolve()):
         found = _config_in(folder)
         if found:
             return found
-        if (folder / ".git").exists():
-            return None
     return None
 
 
@@ -237,8 +248,7 @@ def _looks_like_hexo(folder: Path) -> bool:
     if (folder / "scaffolds").is_dir() or (folder / "source" / "_posts").is_dir():
         return True
     pkg = _read_json(folder / "package.json")
-    deps = {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})} if pkg else {}
-    return "hexo" in deps or "hexo" in (pkg or {})
+    return "hexo" in _dependencies(pkg) or "hexo" in (pkg or {})
 
 
 _V2_MARKERS = re.compile(r"defineUserConfig|@vuepress/(?:bundler-|theme-default|plugin-)|vuepress-theme-hope|"
@@ -248,17 +258,15 @@ _V2_MARKERS = re.compile(r"defineUserConfig|@vuepress/(?:bundler-|theme-default|
 def _vuepress_version(site_root: Path, config: Path) -> Generator:
     """VuePress 1 or 2: the ``vuepress`` version a package.json asks for
     (between the site and the git root), else the config's imports."""
-    for folder in (site_root, *site_root.parents):
+    for folder in _up_to_git_root(site_root):
         pkg = _read_json(folder / "package.json")
         if pkg:
-            deps = {**(pkg.get("dependencies") or {}), **(pkg.get("devDependencies") or {})}
+            deps = _dependencies(pkg)
             version = str(deps.get("vuepress") or deps.get("vuepress-vite") or deps.get("vuepress-webpack") or "")
             if "vuepress-theme-vdoing" in deps or re.match(r"[\^~>=v ]*[01]\.", version):
                 return Generator.VUEPRESS
             if version and (re.match(r"[\^~>=v ]*2", version) or "next" in version):
                 return Generator.VUEPRESS2
-        if (folder / ".git").exists():
-            break
     try:
         text = config.read_text(encoding="utf-8", errors="replace")
     except OSError:
