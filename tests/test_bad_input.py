@@ -328,7 +328,9 @@ def test_adversarial_markdown_parses_in_linear_time(name):
     make, k = ADVERSARIAL[name]
     small = sorted(_parse_time(make(k)) for _ in range(3))[1]  # median of 3
     big_text = make(8 * k)
-    big = _parse_time(big_text)
+    # the median of 3 too: one run alone met a pause of the shared machine (0.35 s for a parse
+    # that takes 0.03-0.07 s) and failed a linear parser
+    big = sorted(_parse_time(big_text) for _ in range(3))[1]
     assert big < max(24 * small, 0.3), (
         f"{name}: {len(make(k).encode()) // 1024} KB in {small:.2f} s but "
         f"{len(big_text.encode()) // 1024} KB in {big:.2f} s ({big / max(small, 1e-9):.0f}x for 8x the size)")
