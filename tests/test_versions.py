@@ -29,6 +29,14 @@ def paths(page) -> list[str]:
     return [h.path for h in page.hits]
 
 
+def engine_over(tmp_path: Path, articles: dict[str, str]) -> Engine:
+    """An engine (no result cache) over a fresh index of ``articles``."""
+    for rel, text in articles.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    return Engine(tmp_path / "ix", cache_size=0)
+
+
 # ------------------------------------------------------------------ classifying mentions
 
 @pytest.mark.parametrize("rest,has_minor,want", [
@@ -148,10 +156,7 @@ NUMBERED = {
 
 
 def test_a_numbered_title_still_names_the_version(tmp_path):
-    for rel, text in NUMBERED.items():
-        write_article(tmp_path / "c", rel, text)
-    build_index(tmp_path / "c", tmp_path / "ix")
-    engine = Engine(tmp_path / "ix", cache_size=0)
+    engine = engine_over(tmp_path, NUMBERED)
     assert paths(search(engine, "GLM-4 vLLM 部署"))[0] == "04-vllm.md"
     # the ordinal's compound keeps its own parts for phrases ("04 glm 4 …")
     [unit] = query_units("04-GLM-4-9B-Chat")
@@ -182,10 +187,7 @@ RELEASES = {
 
 
 def test_a_title_that_says_it_as_typed_comes_first(tmp_path):
-    for rel, text in RELEASES.items():
-        write_article(tmp_path / "c", rel, text)
-    build_index(tmp_path / "c", tmp_path / "ix")
-    engine = Engine(tmp_path / "ix", cache_size=0)
+    engine = engine_over(tmp_path, RELEASES)
     assert paths(search(engine, "Spring AI 1.0 GA"))[0] == "spring-ai-ga.md"
     without = dataclasses.replace(DEFAULT_RANKING, title_phrase_weight=0)
     assert paths(search(engine, "Spring AI 1.0 GA", ranking=without))[0] == "saa-ga.md"  # before
