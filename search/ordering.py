@@ -36,6 +36,8 @@ def by_relevance(gen: Generation, searcher, built: BuiltQuery, found: Candidates
     partial = None
     if found.pool is not found.main and built.words < ranking.pool_min_units and not built.question:
         partial = ~found.main.mask  # two words: an article with both comes before one with either
+        if ranking.scattered_partial:
+            partial |= _scattered(gen, searcher, built, found.main.mask, ranking)
     elif found.pool is not found.main and cover is not None and ranking.coverage_power:
         scores = scores * cover ** ranking.coverage_power
     tiers = _tiers(found.evs, built, found.restrict, cover, typed_cover, partial)
@@ -49,6 +51,23 @@ def by_relevance(gen: Generation, searcher, built: BuiltQuery, found: Candidates
     ranked, found.total, found.facet_mask = found.curated.pin(ranked, found.total, found.facet_mask, found.sizes,
                                                               found.restrict)
     return ranked, scores
+
+
+def _scattered(gen: Generation, searcher, built: BuiltQuery, strict: np.ndarray, ranking: Ranking) -> np.ndarray:
+    """The articles of ``strict`` (every word, but few of them: "most words"
+    joined in) whose words never meet in one section or heading: 语音 in one
+    section and 合成 in another is not an article about 语音合成, and should
+    not rank above one about 语音 alone.  Passage evidence reads them; there
+    are fewer than ``Ranking.backfill_below``."""
+    out = np.zeros_like(strict)
+    weights = unit_weights(built.term_dfs, searcher.doc_count())
+    if len(weights) < 2 or sum(weights) <= 0:  # nothing that could meet
+        return out
+    repeated = gen.repeated(searcher) if ranking.repeated_docs else None
+    for d in np.flatnonzero(strict).tolist():
+        ev = rerank.evidence(gen.stored.text(searcher, d, repeated), built.prepared, weights, ranking.repeated_docs)
+        out[d] = ev.section <= 0
+    return out
 
 
 def by_date_first(gen: Generation, found: Candidates) -> list[int]:

@@ -114,6 +114,10 @@ class Ranking:
     #: passage evidence leaves out sentences this many articles or more repeat
     #: (search.boilerplate: setup steps copied into every tutorial); 0: counts them
     repeated_docs: int = 5
+    #: with few articles having both of two words, one whose two words never meet in a
+    #: section or heading ranks with the "most words" ones (search.ordering._scattered):
+    #: dev = 0.8602, dev2 0.8719 -> 0.8724 (語音 合成 +0.021)
+    scattered_partial: bool = True
 
 
 DEFAULT_RANKING = Ranking()

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from indexer.analysis import Analyzer
 from search.engine import Engine, search
+from search.query import DEFAULT_RANKING
 from search.rerank import DocText, evidence
 from search.snippets import Prepared
 from search.weights import forms_df, unit_weights
-from tests.conftest import build_index
+from tests.conftest import build_index, write_article
 
 GPT4 = Path(__file__).resolve().parent / "fixtures" / "gpt4"
 SEED = "chatgpt-info/what-is-chatgpt.md"
@@ -85,3 +87,32 @@ def test_a_single_word_finds_the_article_about_it(engine):
     page = search(engine, "蒸馏", per_page=10)
     top = [h.title for h in page.hits[:3]]
     assert all("蒸馏" in t or "Distill" in t or "GKD" in t or "distill" in t.lower() for t in top), top
+
+
+# Two words few articles have together (issue 20, point 2): the one that says them in two
+# unrelated sections is no article about 语音合成, and ranks with the "most words" ones.
+SCATTERED = {
+    "tts.md": "# 语音能力\n\n## 语音输入\n\n模型可以听懂语音，并用语音回答。语音对话的延迟很低。\n\n"
+              "## 语音输出\n\n语音输出支持多种音色，语音的语速可以调节。\n",
+    "deploy.md": "# 模型部署\n\n## 环境\n\n本机没有语音设备也能部署。\n\n"
+                 "## 数据\n\n训练数据由人工合成。\n",
+    "synth.md": "# 文本转语音\n\n## 用法\n\n把一段文字合成语音：调用接口即可得到语音合成结果。\n",
+    # and articles about something else, as a corpus has
+    **{f"other/{i}.md": f"# 其他主题 {i}\n\n这篇文章讲部署、监控和备份。\n" for i in range(8)},
+}
+
+
+def test_two_words_in_unrelated_sections_rank_with_most_words(tmp_path):
+    for rel, text in SCATTERED.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    page = search(engine, "语音 合成")
+    assert page.note and page.note.startswith("只有 2 篇文章包含所有关键词")  # "most words" joined in
+    assert paths(page) == ["synth.md", "tts.md", "deploy.md"]
+    # before: having both words anywhere put the deployment page above the article about 语音
+    before = replace(DEFAULT_RANKING, scattered_partial=False)
+    assert paths(search(engine, "语音 合成", ranking=before)) == ["synth.md", "deploy.md", "tts.md"]
+    # three words or more rank "most words" together with all words, by coverage: the rule is not theirs
+    three = [(h.path, h.score) for h in search(engine, "语音 合成 接口").hits]
+    assert three == [(h.path, h.score) for h in search(engine, "语音 合成 接口", ranking=before).hits]
