@@ -111,4 +111,5 @@ def article_fields(a: Article, analyzer: Analyzer) -> dict:
         categories=[strip_bidi(c) for c in a.categories],
         display=(shown_title, a.permalink),
         sections=[stored.encode(strip_bidi(s.heading), s.anchor, text, folded) for s, text, folded in sections],
+        overview=a.overview,
     )

@@ -21,7 +21,7 @@ from .textfield import InterningText
 
 #: Bump when fields change; together with the analyzer's identity it decides
 #: whether an existing index can be updated in place.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 class Tokens(Tokenizer):
@@ -75,6 +75,8 @@ def build_schema() -> Schema:
         # (title, url) for as-you-type suggestions without unpickling sections
         display=COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
         sections=STORED,
+        # mostly a list of links (Article.overview): ranked like a folder's README
+        overview=STORED,
     )
 
 

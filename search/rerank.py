@@ -81,6 +81,8 @@ class DocText:
     name: str  # the file name, lower case: "readme.md"
     #: sentences of ``joined`` other articles repeat: (start, end, articles)
     repeated: tuple[tuple[int, int, int], ...] = ()
+    #: mostly a list of links (``indexer.article.Article.overview``)
+    overview: bool = False
 
     @classmethod
     def of(cls, fields: dict, fold: FoldFn, counts: dict[int, int] | None = None) -> DocText:
@@ -90,7 +92,7 @@ class DocText:
         return cls(j.joined, j.starts, j.lengths, j.heads, j.head_starts,
                    fold(_PATH_SEP.sub(" ", path.rsplit(".", 1)[0]))[0] if path else "",
                    path.rsplit("/", 1)[-1].lower(),
-                   _repeated(j.joined, counts))
+                   _repeated(j.joined, counts), bool(fields.get("overview")))
 
 
 def _repeated(text: str, counts: dict[int, int] | None) -> tuple[tuple[int, int, int], ...]:
@@ -180,12 +182,18 @@ def evidence(doc: DocText, prepared: Prepared, weights: list[float], repeated_do
 INDEX_PAGES = frozenset({"readme.md", "_index.md"})
 
 
-def factor(ev: Evidence, r, name: str = "") -> float:
+def is_index_page(doc: DocText, r) -> bool:
+    """A folder's index page by its name, or any page that is mostly a list
+    of links (``r.overview_pages``): it names its topics in passing."""
+    return doc.name in INDEX_PAGES or (r.overview_pages and doc.overview)
+
+
+def factor(ev: Evidence, r, index_page: bool = False) -> float:
     """How much the evidence lifts an article's score (``r``: a ``Ranking``)."""
     f = (1.0 + r.passage_sentence * ev.sentence + r.passage_paragraph * ev.paragraph
          + r.passage_section * ev.section + r.passage_heading * ev.heading + r.passage_spread * ev.spread
          + r.passage_path * ev.path)
-    return f * r.index_page_weight if name in INDEX_PAGES else f
+    return f * r.index_page_weight if index_page else f
 
 
 def rerank(load, ranked: list[int], scores, tiers, prepared: Prepared, weights: list[float], r,
@@ -203,7 +211,7 @@ def rerank(load, ranked: list[int], scores, tiers, prepared: Prepared, weights: 
     if weights:
         for d in head:
             doc = load(d)
-            new[d] = scores[d] * factor(evidence(doc, prepared, weights, r.repeated_docs), r, doc.name)
+            new[d] = scores[d] * factor(evidence(doc, prepared, weights, r.repeated_docs), r, is_index_page(doc, r))
     if tiers is None:
         head.sort(key=lambda d: (-new[d], d))
     else:

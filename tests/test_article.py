@@ -495,3 +495,26 @@ def test_nul_bytes_in_non_utf8_or_in_numbers_mean_binary():
     many = _with_nuls(REAL.read_bytes(), 40)  # valid UTF-8 otherwise, but far more than stray
     with pytest.raises(ArticleError, match="binary"):
         parse_article(many, "a.md")
+
+
+# An overview (issue 20, point 5): a page that is mostly links to other pages names every
+# topic it links to in passing. Counted by the markdown parser: link text in the text, not
+# in headings, not in code.
+TOPICS = ["向量数据库", "缓存穿透", "消息队列", "分布式锁", "慢查询", "垃圾回收",
+          "线程池", "负载均衡", "服务发现", "链路追踪", "限流", "熔断"]
+
+
+def test_a_page_of_links_is_an_overview_and_an_article_with_a_few_is_not():
+    overview = parse("# 学习路线\n\n按主题阅读：\n\n"
+                     + "".join(f"- [{t}入门与实践](/docs/{i}.md)\n" for i, t in enumerate(TOPICS)))
+    assert overview.links == 12 and overview.overview
+    article = parse("# 向量数据库\n\n## 原理\n\n" + "向量数据库用近似最近邻索引检索向量。" * 20 + "\n\n"
+                    + "".join(f"- 参见 [{t}](/docs/{i}.md)\n" for i, t in enumerate(TOPICS)))
+    assert article.links == 12 and not article.overview  # its links are a small share of its text
+    few = parse("# 入门\n\n" + "".join(f"[{t}](/{i}.md) " for i, t in enumerate(TOPICS[:5])))
+    assert few.links == 5 and not few.overview  # five links are a paragraph, not a table of contents
+    # links in headings and in code are not the text's links
+    headed = parse("".join(f"## [{t}](/docs/{i}.md)\n\n正文很短。\n\n" for i, t in enumerate(TOPICS)))
+    assert headed.links == 0 and not headed.overview
+    code = parse("```\n" + "".join(f"[{t}](/docs/{i}.md)\n" for i, t in enumerate(TOPICS)) + "```\n")
+    assert code.links == 0 and not code.overview

@@ -116,3 +116,28 @@ def test_two_words_in_unrelated_sections_rank_with_most_words(tmp_path):
     # three words or more rank "most words" together with all words, by coverage: the rule is not theirs
     three = [(h.path, h.score) for h in search(engine, "语音 合成 接口").hits]
     assert three == [(h.path, h.score) for h in search(engine, "语音 合成 接口", ranking=before).hits]
+
+
+# An overview that names the topic in its title and a list of links must not outrank the
+# article with a whole section on it (issue 20, point 5). Not a README: found by its links.
+OVERVIEW = {
+    "guide.md": "# 后端学习路线：向量数据库、缓存、消息队列\n\n按主题阅读：\n\n"
+                + "".join(f"- [{t}入门](/docs/{i}.md)\n" for i, t in enumerate(
+                    ["向量数据库", "向量数据库选型", "缓存穿透", "消息队列", "分布式锁", "慢查询", "垃圾回收",
+                     "线程池", "负载均衡", "服务发现", "链路追踪", "限流"])),
+    "storage.md": "# 存储选型\n\n## 关系数据库\n\n关系数据库适合事务。" * 3
+                  + "\n\n## 向量数据库\n\n向量数据库保存向量并按相似度检索。向量数据库常用近似最近邻索引，"
+                    "向量数据库也支持按标量字段过滤。\n",
+    **{f"other/{i}.md": f"# 其他主题 {i}\n\n这篇文章讲部署、监控和备份。\n" for i in range(8)},
+}
+
+
+def test_an_overview_page_ranks_below_the_article_with_a_section(tmp_path):
+    for rel, text in OVERVIEW.items():
+        write_article(tmp_path / "c", rel, text)
+    build_index(tmp_path / "c", tmp_path / "ix")
+    engine = Engine(tmp_path / "ix", cache_size=0)
+    assert paths(search(engine, "向量数据库")) == ["storage.md", "guide.md"]
+    # without it, the title and the two links put the overview first
+    before = replace(DEFAULT_RANKING, overview_pages=False)
+    assert paths(search(engine, "向量数据库", ranking=before)) == ["guide.md", "storage.md"]

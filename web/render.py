@@ -94,7 +94,7 @@ def split_article(raw: bytes) -> tuple[dict[str, Any], str]:
 def index_headings(body: str, anchors: AnchorStyle = DEFAULT_STYLE) -> list[tuple[str, str]]:
     """(heading, anchor) of every titled section, exactly as an index with
     this anchor style (and its generator's default settings) has them."""
-    sections, _, _ = site_sections(body, site_for_style(anchors))
+    sections = site_sections(body, site_for_style(anchors)).sections
     return [(s.heading, s.anchor) for s in sections if s.heading]
 
 
