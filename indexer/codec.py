@@ -28,9 +28,10 @@ Whoosh pickles the schema into every index, and a pickle names a class by
 the module it was defined in: indexes written before the text field and the
 positions format moved to :mod:`indexer.textfield` and
 :mod:`indexer.positions` name them ``indexer.codec.InterningText`` and
-``indexer.codec.CompactPositions``, so this module still offers both names.
-Drop them with the next ``SCHEMA_VERSION`` (an index of an older schema is
-rebuilt, never opened).
+``indexer.codec.CompactPositions``, so this module still offers both names:
+``zhsearch index`` rebuilds an index of an older schema, but ``serve`` and
+``search`` open the live generation as it is (and say it is outdated:
+``search.engine``), so an older index must still unpickle.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from indexer import store
-from indexer.analysis import Analyzer
+from indexer.analysis import ANALYSIS_VERSION, Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
+from indexer.schema import versions
 
 from . import glossary, pipeline, syntax, vector
 from . import query as qbuild
@@ -44,6 +45,20 @@ STORED_CACHE_MB = 32
 
 #: The curation of an engine made with ``curation=False``: none.
 NO_CURATION = Curation()
+
+
+def _warn_if_outdated(name: str, meta: dict) -> None:
+    """Say so when a generation was built by another version of the index
+    format or of the analysis: ``serve`` and ``search`` read it as it is (only
+    ``zhsearch index`` rebuilds), so what a newer version stores or reads
+    differently (overview pages, say) is missing until then."""
+    identity = meta.get("identity") or {}
+    current = {**versions(), "analysis": ANALYSIS_VERSION}
+    stale = {k: identity.get(k) for k, v in current.items() if identity.get(k) != v}
+    if stale:
+        log.warning("index generation %s was built with %s (this zhsearch: %s): run `zhsearch index` to rebuild it",
+                    name, ", ".join(f"{k} version {v}" for k, v in stale.items()),
+                    ", ".join(f"{k} version {current[k]}" for k in stale))
 
 
 class Engine:
@@ -120,6 +135,7 @@ class Engine:
                 if self._gen is not None and self._gen.analyzer.identity == analyzer.identity:
                     analyzer = self._gen.analyzer  # the same analysis: keep the loaded one
                 log.info("opened index generation %s (%s documents)", cur.name, cur.meta.get("documents"))
+                _warn_if_outdated(cur.name, cur.meta)
                 self._gen = Generation(cur.name, ix, cur.meta, analyzer, results=LRU(self.cache_size),
                                        postings=vector.postings_cache(self.postings_cache_mb << 20),
                                        stored_bytes=STORED_CACHE_MB << 20, previous=self._gen)

@@ -456,6 +456,26 @@ def test_analysis_version_change_forces_rebuild(tmp_path, monkeypatch):
     assert not r2.rebuilt and r2.unchanged == 2
 
 
+def test_an_outdated_index_is_searched_as_it_is_and_said_to_be_outdated(tmp_path, caplog):
+    """``serve`` and ``search`` never rebuild: an index an older zhsearch
+    built still answers, with a warning that names the command that brings
+    it up to date; an index of this version opens without one."""
+    corpus = write_corpus(tmp_path / "c", {"a.md": "# 甲\n\n内容。\n"})
+    index = tmp_path / "ix"
+    r = build_index(corpus, index)
+    with caplog.at_level(logging.WARNING, logger="search.engine"):
+        assert search(Engine(index), "内容").total == 1
+    assert not [m for m in caplog.messages if "zhsearch index" in m]
+    meta_path = index / r.generation / store.META
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["identity"]["schema"] -= 1
+    store.write_meta(index / r.generation, meta)
+    with caplog.at_level(logging.WARNING, logger="search.engine"):
+        assert search(Engine(index), "内容").total == 1
+    [warning] = [m for m in caplog.messages if "zhsearch index" in m]
+    assert f"schema version {meta['identity']['schema']}" in warning
+
+
 @pytest.mark.slow
 def test_user_dictionary_change_forces_rebuild(tmp_path):
     corpus = write_corpus(tmp_path / "c", {"a.md": f"# 甲\n\n楼下的{USER_WORD}开门了。\n"})
