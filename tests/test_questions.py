@@ -42,6 +42,22 @@ def test_the_comparing_article_comes_first_without_saying_the_comparison_word(en
     assert plain.hits[0].path == "cache/redis.md" and plain.note.startswith("只有 1 篇文章包含所有关键词")
 
 
+@pytest.mark.parametrize("q", ["Redis 和 Memcached 有 什么 区别", "Redis 和 Memcached 有什么区别？", "Redis 和 Memcached 有啥 区别"])
+def test_scaffolding_typed_apart_is_not_required_either(engine, q):
+    """A question typed in chunks ("有 什么", "有啥") asks for what the
+    same words typed together ask for: its scaffolding is no required word."""
+    page = search(engine, q)
+    assert page.hits[0].path == "cache/compare.md"
+    assert page.note.startswith("只有 1 篇文章包含所有关键词")  # Redis and Memcached: 和, 有, 什么 are not asked for
+    assert search(engine, "Redis和Memcached有什么区别").note == page.note
+
+
+def test_a_query_of_weak_words_alone_still_asks_for_them(engine):
+    """With nothing else asked, the weak words are the query (not an empty page)."""
+    page = search(engine, "区别 在于")
+    assert {h.path for h in page.hits} >= {"cache/redis.md", "cache/memcached.md"}
+
+
 def test_the_symptom_of_a_how_to_question_only_adds_score(engine):
     page = search(engine, "pip安装太慢怎么办")
     assert page.hits[0].path == "py/mirror.md"
