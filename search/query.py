@@ -11,7 +11,7 @@ score.  A sloppy phrase over the whole query adds a proximity boost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from whoosh import query as Q
@@ -434,9 +434,11 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
            analysed: _Analysed) -> BuiltQuery:
     """One form of the query: with the alternatives (``with_alts``), or of
     the typed words only."""
-    question = any(u.text in QUESTION_WORDS for units in analysed.units.values() for u in units) \
+    split = _split_question_words(analysed.units.values())
+    question = bool(split) or any(u.text in QUESTION_WORDS for units in analysed.units.values() for u in units) \
         or any(c.text.rstrip().endswith(("?", "？")) for g in pq.groups for c in g)
-    frame = QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()
+    # the pieces of a question word jieba cut (不能 of 能不能) are its scaffolding, never asked for
+    frame = (QUESTION_FRAME_WORDS if question and r.question_frame else frozenset()) | split
     got = _Gathered(question, content=any(not _weak(u) and u.text not in frame
                                           for units in analysed.units.values() for u in units))
     if synonyms is not None and with_alts:
@@ -467,6 +469,25 @@ def _build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms |
     # filters and exclusions are the main query's (the typed-words form is only ranked within it)
     filt, excl = (_filters(pq, analyzer), _exclusions(pq, analyzer, r)) if with_alts else (None, None)
     return _assemble(got, filt, excl, r)
+
+
+def _split_question_words(clauses: Iterable[list[Unit]]) -> frozenset[str]:
+    """The texts of units that, one after another, spell a question word
+    jieba cut in pieces: 能 / 不能 of 能不能, 会 / 不会 of 会不会, 要 / 不要 of
+    要不要 (not a piece that only happens to be in one: 写到 / 底层 spells no
+    到底)."""
+    out: set[str] = set()
+    for units in clauses:
+        texts = [u.text for u in units]
+        for i in range(len(texts)):
+            for j in range(i + 2, min(i + _QUESTION_WORD_PIECES, len(texts)) + 1):
+                if "".join(texts[i:j]) in QUESTION_WORDS:
+                    out.update(texts[i:j])
+    return frozenset(out)
+
+
+#: a question word jieba cuts is in this many pieces at most (可 / 不可 / 以)
+_QUESTION_WORD_PIECES = 3
 
 
 def _word_clause(got: _Gathered, clause, analysed: _Analysed, analyzer: Analyzer, r: Ranking,

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from search import syntax
 from search.engine import Engine, search
-from search.query import DEFAULT_RANKING
+from search.query import DEFAULT_RANKING, build
 from tests.conftest import build_index, write_article
 
 ARTICLES = {
@@ -50,6 +51,25 @@ def test_scaffolding_typed_apart_is_not_required_either(engine, q):
     assert page.hits[0].path == "cache/compare.md"
     assert page.note.startswith("只有 1 篇文章包含所有关键词")  # Redis and Memcached: 和, 有, 什么 are not asked for
     assert search(engine, "Redis和Memcached有什么区别").note == page.note
+
+
+@pytest.mark.parametrize("q, asked", [
+    ("Redis能不能替代Memcached", ["redis", "替代", "memcached"]),  # jieba: 能 / 不能
+    ("Redis 会不会 丢 数据", ["redis", "丢", "数据"]),  # 会 / 不会; 丢 typed alone is asked for, as 快 is
+    ("要不要用Redis", ["redis"]),  # 要 / 不要 (用: a character)
+])
+def test_a_question_word_jieba_cuts_is_still_scaffolding(engine, q, asked):
+    gen = engine.generation()
+    built = build(syntax.parse(q), gen.analyzer, DEFAULT_RANKING, None, gen.counts(gen.searcher()))
+    assert built.question and built.unit_texts == asked
+
+
+def test_pieces_that_only_happen_to_be_in_a_question_word_are_words(engine):
+    """写 / 到 / 底层 spells no 到底; 不能 typed alone is no 能不能."""
+    gen = engine.generation()
+    for q, asked in [("写到底层存储", {"底层", "存储"}), ("Redis 不能 连接", {"redis", "不能", "连接"})]:
+        built = build(syntax.parse(q), gen.analyzer, DEFAULT_RANKING, None, gen.counts(gen.searcher()))
+        assert not built.question and asked <= set(built.unit_texts), built.unit_texts
 
 
 def test_a_query_of_weak_words_alone_still_asks_for_them(engine):
