@@ -71,7 +71,7 @@ class Article:
     def overview(self) -> bool:
         """Is it mostly a list of links to other pages (a folder's or a
         site's table of contents, a list of supported models)?  Such a page
-        names every topic it links to, in passing (issue 20, point 5)."""
+        names every topic it links to, in passing."""
         return self.links >= OVERVIEW_MIN_LINKS and self.link_chars >= OVERVIEW_LINK_SHARE * len(self.body)
 
     @property

@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import store
+from . import embeddings, store
 from .analysis import Analyzer
 from .article import is_markdown
 from .build import IndexConfig, IndexReport, corpus_dirs, skips_folder, update_index
@@ -447,6 +447,8 @@ class _Watch:
                            self.problems.new(report.warnings, "warning"))
         except Exception:  # a broken reporter must not stop the index from following the corpus
             log.exception("watch: reporting the update failed")
+        if report.changed:  # after the lexical publish: the edit is searchable already
+            embeddings.embed_if_available(self.indexer.cfg.index)
 
 
 def serve_watch(cfg: IndexConfig, stop: threading.Event, status: WatchStatus | None = None) -> None:

@@ -22,7 +22,7 @@ from indexer.analysis import ANALYSIS_VERSION, Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.schema import versions
 
-from . import glossary, pipeline, syntax, vector
+from . import glossary, pipeline, semantic, syntax, vector
 from . import query as qbuild
 from .curation import Curation, CurationFile
 from .generation import Generation
@@ -83,6 +83,8 @@ class Engine:
         self.use_curation = curation
         self._curation: CurationFile | None = None
         self._merged: tuple[Synonyms, Synonyms, Synonyms] | None = None
+        #: passage vectors for questions, when the zhsearch[embeddings] extra is installed
+        self.semantic = semantic.Semantic.of(self.index_dir)
 
     def synonyms(self, gen: Generation | None = None, curation: Curation | None = None) -> Synonyms:
         """The synonyms in force, segmented by the live generation's analyzer:
@@ -138,7 +140,8 @@ class Engine:
                 _warn_if_outdated(cur.name, cur.meta)
                 self._gen = Generation(cur.name, ix, cur.meta, analyzer, results=LRU(self.cache_size),
                                        postings=vector.postings_cache(self.postings_cache_mb << 20),
-                                       stored_bytes=STORED_CACHE_MB << 20, previous=self._gen)
+                                       stored_bytes=STORED_CACHE_MB << 20, previous=self._gen,
+                                       semantic=self.semantic)
             return self._gen
 
     def prepare_rescue(self) -> None:
@@ -149,6 +152,12 @@ class Engine:
         searcher = gen.searcher()
         gen.vocabulary(searcher)
         gen.pinyin(searcher)
+
+    def prepare_semantic(self) -> None:
+        """Load the sentence encoder now (about a second), if questions will
+        use it, so the first question does not wait for it."""
+        if self.semantic is not None and self.semantic.vectors.exists():
+            self.semantic.query_vector("预热")
 
     def anchor_style(self) -> AnchorStyle:
         """The heading-id style the live generation was built with (its

@@ -28,6 +28,7 @@ from . import boilerplate, vector
 from .lru import LRU
 from .pinyin import PinyinIndex
 from .rerank import DocText
+from .semantic import Semantic
 from .spelling import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,8 @@ class Generation:
     postings: LRU  # decoded posting lists (``vector.postings_cache``)
     stored_bytes: InitVar[int]
     previous: InitVar[Generation | None] = None
+    #: the engine's passage vectors and encoder (``search.semantic``), if the extra is installed
+    semantic: Semantic | None = None
     stored: StoredArticles = field(init=False)
     tables: DerivedTables = field(init=False)
     #: guards the facet labels and the derived tables

@@ -117,6 +117,11 @@ class Ranking:
     #: passage evidence leaves out sentences this many articles or more repeat
     #: (search.boilerplate: setup steps copied into every tutorial); 0: counts them
     repeated_docs: int = 5
+    #: a question's best this many candidates are re-ordered by their passage
+    #: vectors (search.semantic; needs the zhsearch[embeddings] extra); 0: never
+    semantic_depth: int = 20
+    #: ... by lexical score / the best one's + this × the min-max scaled closeness
+    semantic_weight: float = 1.5
     #: with few articles having both of two words, one whose two words never meet in a
     #: section or heading ranks with the "most words" ones (search.ordering._scattered):
     #: dev = 0.8602, dev2 0.8719 -> 0.8724 (語音 合成 +0.021)
@@ -322,6 +327,9 @@ class BuiltQuery:
     #: for each entry of ``highlight_terms``: how many articles have its
     #: terms (``search.weights.forms_df``), what passage evidence weighs it by
     term_dfs: list[int] = field(default_factory=list)
+    #: the words typed, clause by clause (no field names, filters or
+    #: exclusions): what a question's meaning is read from (``search.semantic``)
+    text: str = ""
 
     @property
     def words(self) -> int:
@@ -354,6 +362,7 @@ def build(pq: ParsedQuery, analyzer: Analyzer, r: Ranking, synonyms: Synonyms | 
     built.prepared = Prepared(built.highlight_terms, built.highlight_words)
     built.unit_dfs = [None if text is None else words_df(text, counts) for text in built.unit_texts]
     built.term_dfs = [forms_df(forms, counts) for forms in built.highlight_terms]
+    built.text = " ".join(c.text for g in pq.groups for c in g)
     return built
 
 

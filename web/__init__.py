@@ -134,6 +134,7 @@ def _warm_up(state: State) -> None:
         state.catalog.get()
         search(state.engine, "中文 搜索", per_page=1)
         state.engine.prepare_rescue()
+        state.engine.prepare_semantic()
     except IndexUnavailable as exc:
         log.warning("index not ready yet: %s", exc)
     except Exception:  # a failed warm-up only costs the first visitor time

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from indexer import embeddings
 from indexer.analysis import Analyzer
 from indexer.build import IndexConfig, interrupted_message, recorded_identity, update_index
 from indexer.filenames import display
@@ -158,8 +159,18 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
         click.echo(json.dumps(_report_dict(report), ensure_ascii=False, indent=None if watch else 1))
     else:
         _print_report(report)
+    _embed(cfg.index)
     if watch:
         _watch_index(cfg, as_json)
+
+
+def _embed(index: Path) -> None:
+    """After the lexical publish: the passage vectors questions use, when the
+    zhsearch[embeddings] extra is installed (on stderr: --json's stdout is the report)."""
+    rep = embeddings.embed_if_available(index)
+    if rep is not None and (rep.embedded or rep.removed):
+        click.echo(f"embeddings: {rep.embedded} articles embedded ({rep.passages} passages), {rep.kept} kept, "
+                   f"{rep.removed} removed in {rep.seconds:.1f} s", err=True)
 
 
 def _report_dict(report, skipped=None, warnings=None) -> dict:
@@ -346,6 +357,7 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             if bar:
                 bar.close()
         _print_report(report)
+        _embed(settings.index)
     elif not watch:
         _note_stale_site(settings)
     sidecar = status = None
@@ -411,6 +423,7 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, wi
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
+    _embed(settings.index)
     engine = Engine(settings.index, settings.synonyms, curation=with_curation)
     res = evaluate(engine, Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None, tag=run_tag)
     if per_query:
