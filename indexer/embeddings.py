@@ -180,6 +180,14 @@ class EmbedReport:
     passages: int  # passages encoded now
     seconds: float
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.embedded or self.removed)
+
+    def describe(self) -> str:
+        return (f"embeddings: {self.embedded} articles embedded ({self.passages} passages), {self.kept} kept, "
+                f"{self.removed} removed in {self.seconds:.1f} s")
+
 
 def embed_live(index_dir: Path | str, embedder: Embedder | None = None,
                progress: Callable[[int, int], None] | None = None) -> EmbedReport:
@@ -215,8 +223,7 @@ def embed_live(index_dir: Path | str, embedder: Embedder | None = None,
         ix.close()
     removed = vectors.keep_only(set(live)) if live or vectors.exists() else 0
     report = EmbedReport(len(todo), len(live) - len(todo), removed, encoded, time.perf_counter() - t0)
-    log.info("embeddings: %d articles embedded (%d passages), %d kept, %d removed in %.1f s",
-             report.embedded, report.passages, report.kept, report.removed, report.seconds)
+    log.debug("%s", report.describe())
     return report
 
 

@@ -448,7 +448,9 @@ class _Watch:
         except Exception:  # a broken reporter must not stop the index from following the corpus
             log.exception("watch: reporting the update failed")
         if report.changed:  # after the lexical publish: the edit is searchable already
-            embeddings.embed_if_available(self.indexer.cfg.index)
+            done = embeddings.embed_if_available(self.indexer.cfg.index)
+            if done is not None and done.changed:
+                log.info("watch: %s", done.describe())
 
 
 def serve_watch(cfg: IndexConfig, stop: threading.Event, status: WatchStatus | None = None) -> None:

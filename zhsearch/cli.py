@@ -168,9 +168,8 @@ def _embed(index: Path) -> None:
     """After the lexical publish: the passage vectors questions use, when the
     zhsearch[embeddings] extra is installed (on stderr: --json's stdout is the report)."""
     rep = embeddings.embed_if_available(index)
-    if rep is not None and (rep.embedded or rep.removed):
-        click.echo(f"embeddings: {rep.embedded} articles embedded ({rep.passages} passages), {rep.kept} kept, "
-                   f"{rep.removed} removed in {rep.seconds:.1f} s", err=True)
+    if rep is not None and rep.changed:
+        click.echo(rep.describe(), err=True)
 
 
 def _report_dict(report, skipped=None, warnings=None) -> dict:
