@@ -197,7 +197,7 @@ def embed_live(index_dir: Path | str, embedder: Embedder | None = None,
     t0 = time.perf_counter()
     vectors = VectorStore(index_dir)
     have = vectors.hashes() if vectors.exists() else set()
-    ix, _gen = store.open_current(Path(index_dir))
+    ix, gen = store.open_current(Path(index_dir))
     try:
         with ix.reader() as reader:
             hashes = reader.column_reader("hash")
@@ -221,7 +221,11 @@ def embed_live(index_dir: Path | str, embedder: Embedder | None = None,
                     progress(min(i + BATCH_ARTICLES, len(todo)), len(todo))
     finally:
         ix.close()
-    removed = vectors.keep_only(set(live)) if live or vectors.exists() else 0
+    # a newer generation may have been published (and embedded) meanwhile: its
+    # articles' vectors are not this one's to remove; the next run cleans up
+    current = store.read_current(Path(index_dir))
+    still_live = current is not None and current.name == gen.name
+    removed = vectors.keep_only(set(live)) if still_live and vectors.exists() else 0
     report = EmbedReport(len(todo), len(live) - len(todo), removed, encoded, time.perf_counter() - t0)
     log.debug("%s", report.describe())
     return report

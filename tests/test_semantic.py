@@ -150,3 +150,26 @@ def test_zhsearch_index_embeds_after_it_publishes(tmp_path):
     r = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
     assert r.exit_code == 0 and "embeddings:" not in r.stderr  # nothing to do, nothing said
     assert embeddings.VectorStore(index).exists()
+
+
+def test_vectors_of_a_newer_generation_are_not_removed_by_an_older_run(tmp_path, monkeypatch):
+    """Two embedders at once (serve --watch and zhsearch index): the one that
+    read an older generation leaves the clean-up to the next run."""
+    corpus, index = tmp_path / "c", tmp_path / "ix"
+    write_article(corpus, "db/redis.md", ARTICLES["db/redis.md"])
+    build_index(corpus, index)
+    store = embeddings.VectorStore(index)
+    embeddings.embed_live(index)
+    store.put([("0" * 64, np.zeros((1, embeddings.DIMENSIONS), dtype=np.float32))])  # a newer article's vectors
+    real = embeddings.store.read_current
+    calls = []
+
+    def moved_on(index_dir):  # opening reads the live generation, then it moves on
+        calls.append(index_dir)
+        gen = real(index_dir)
+        return gen if len(calls) == 1 else replace(gen, path=gen.path.with_name("gen-999999"))
+
+    monkeypatch.setattr(embeddings.store, "read_current", moved_on)
+    assert embeddings.embed_live(index).removed == 0 and "0" * 64 in store.hashes()
+    monkeypatch.undo()
+    assert embeddings.embed_live(index).removed == 1 and "0" * 64 not in store.hashes()
