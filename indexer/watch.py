@@ -338,6 +338,7 @@ class _Watch:
         self.retry_at = 0.0
         self.failures = 0  # in a row
         self.vanished = 0  # re-armed in a row because a folder went away while arming
+        self.embedded = False  # has an update embedded the index's articles yet
 
     def run(self, catch_up: bool) -> None:
         import watchfiles  # here, not at the top: 35 ms of start-up that only --watch needs
@@ -447,7 +448,10 @@ class _Watch:
                            self.problems.new(report.warnings, "warning"))
         except Exception:  # a broken reporter must not stop the index from following the corpus
             log.exception("watch: reporting the update failed")
-        if report.changed:  # after the lexical publish: the edit is searchable already
+        # after the lexical publish (the edit is searchable already); the first
+        # update also embeds what the index lacked when the watch began
+        if self.indexer.cfg.embeddings and (report.changed or not self.embedded):
+            self.embedded = True
             done = embeddings.embed_if_available(self.indexer.cfg.index)
             if done is not None and done.changed:
                 log.info("watch: %s", done.describe())

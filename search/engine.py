@@ -22,13 +22,14 @@ from indexer.analysis import ANALYSIS_VERSION, Analyzer
 from indexer.anchors import DEFAULT_STYLE, AnchorStyle
 from indexer.schema import versions
 
-from . import glossary, pipeline, semantic, syntax, vector
+from . import glossary, pipeline, syntax, vector
 from . import query as qbuild
 from .curation import Curation, CurationFile
 from .generation import Generation
 from .lru import LRU, RESULT_CACHE_SIZE
 from .models import Filters, Listing, ResultPage, TitleRecord
 from .pipeline import SearchRequest
+from .semantic import Semantic
 from .synonyms import SynonymFile, Synonyms
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,15 @@ class Engine:
 
     def __init__(self, index_dir: Path | str, synonyms: Path | str | None = None, *,
                  cache_size: int = RESULT_CACHE_SIZE, postings_cache_mb: int = POSTINGS_CACHE_MB,
-                 curation: bool = True) -> None:
+                 curation: bool = True, semantic: bool = True) -> None:
         """``synonyms``: the synonyms file; by default ``synonyms.txt`` in the
         corpus folder the index was built from.  ``cache_size``: result pages
         kept per generation (0: none).  ``postings_cache_mb``: decoded posting
         lists kept per generation (0: none; see ``vector.postings_cache``).
         ``curation``: apply the corpus's ``curation.yml`` (pins, hides and
-        synonym groups; ``zhsearch eval`` turns it off, see ``search.curation``)."""
+        synonym groups; ``zhsearch eval`` turns it off, see ``search.curation``).
+        ``semantic``: re-order questions by passage vectors when the
+        zhsearch[embeddings] extra is installed (``search.semantic``)."""
         self.index_dir = Path(index_dir)
         self.cache_size = cache_size
         self.postings_cache_mb = postings_cache_mb
@@ -84,7 +87,8 @@ class Engine:
         self._curation: CurationFile | None = None
         self._merged: tuple[Synonyms, Synonyms, Synonyms] | None = None
         #: passage vectors for questions, when the zhsearch[embeddings] extra is installed
-        self.semantic = semantic.Semantic.of(self.index_dir)
+        #: (``semantic``: False turns them off)
+        self.semantic = Semantic.of(self.index_dir) if semantic else None
 
     def synonyms(self, gen: Generation | None = None, curation: Curation | None = None) -> Synonyms:
         """The synonyms in force, segmented by the live generation's analyzer:

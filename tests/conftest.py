@@ -4,6 +4,7 @@ of it (``live_server``)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -27,6 +28,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "articles"
 SHARED = ROOT.parent / "shared"
 SHARED_CORPUS = SHARED / "corpus"
 QRELS = SHARED / "qrels"
+
+# The embeddings extra is installed for its own tests (tests/test_semantic.py turns it on
+# where it is tested); everywhere else, and in every command a test starts, an update does not
+# load the encoder and embed: the fault and watch tests run hundreds of updates.
+os.environ["ZHSEARCH_EMBEDDINGS"] = "off"
 
 needs_shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason="needs ../shared/corpus")
 

@@ -8,6 +8,8 @@ files, the real CLI."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from dataclasses import replace
 
@@ -116,7 +118,6 @@ def test_only_questions_are_reordered(embedded):
 
 def test_without_every_candidates_vectors_the_order_is_lexical(embedded, tmp_path):
     root, _ = embedded
-    import shutil
     index = tmp_path / "ix"
     shutil.copytree(root / "ix", index)
     engine = Engine(index, cache_size=0)
@@ -139,7 +140,8 @@ def test_without_the_extra_nothing_is_embedded_and_questions_rank_lexically(embe
     assert paths(search(engine, q))[0].startswith("deploy/")
 
 
-def test_zhsearch_index_embeds_after_it_publishes(tmp_path):
+def test_zhsearch_index_embeds_after_it_publishes(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHSEARCH_EMBEDDINGS", "on")  # conftest turns it off for every other test
     corpus, index = tmp_path / "c", tmp_path / "ix"
     for rel in ("python/mirror.md", "db/redis.md"):
         write_article(corpus, rel, ARTICLES[rel])
@@ -173,3 +175,19 @@ def test_vectors_of_a_newer_generation_are_not_removed_by_an_older_run(tmp_path,
     assert embeddings.embed_live(index).removed == 0 and "0" * 64 in store.hashes()
     monkeypatch.undo()
     assert embeddings.embed_live(index).removed == 1 and "0" * 64 not in store.hashes()
+
+
+def test_zhsearch_embeddings_off_neither_makes_nor_uses_them(embedded, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHSEARCH_EMBEDDINGS", "off")
+    corpus, index = tmp_path / "c", tmp_path / "ix"
+    write_article(corpus, "db/redis.md", ARTICLES["db/redis.md"])
+    r = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    assert r.exit_code == 0 and not embeddings.VectorStore(index).exists()
+    root, _ = embedded  # an index with vectors: searched from the command line, lexically
+    q = "pip安装太慢怎么办"
+    r = CliRunner().invoke(main, ["search", "--index", str(root / "ix"), "--json", q])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["hits"][0]["path"].startswith("deploy/")
+    monkeypatch.setenv("ZHSEARCH_EMBEDDINGS", "on")
+    r = CliRunner().invoke(main, ["search", "--index", str(root / "ix"), "--json", q])
+    assert json.loads(r.stdout)["hits"][0]["path"] == "python/mirror.md"

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     )
     if config:
         app.config.update(dict(config))
-    engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size)
+    engine = Engine(settings.index, settings.synonyms, cache_size=settings.cache_size, semantic=settings.embeddings)
     state = State(settings, engine, CatalogCache(engine), analytics.start(settings, engine), watch)
     app.extensions[EXTENSION] = state
 

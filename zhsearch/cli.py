@@ -76,7 +76,7 @@ def site_options(f):
 #: The settings a command that updates the index uses (see ``Settings.load(uses=…)``):
 #: a malformed variable that only ``serve`` reads does not stop it.
 INDEXING = ("corpus", "index", "userdict", "generator", "anchor_style", "base_path", "clean_urls", "segmenter",
-            "git_timeout")
+            "git_timeout", "embeddings")
 
 
 analytics_option = click.option(
@@ -159,15 +159,16 @@ def index_cmd(corpus, index_dir, rebuild, wait, userdict, workers, generator, an
         click.echo(json.dumps(_report_dict(report), ensure_ascii=False, indent=None if watch else 1))
     else:
         _print_report(report)
-    _embed(cfg.index)
+    _embed(settings)
     if watch:
         _watch_index(cfg, as_json)
 
 
-def _embed(index: Path) -> None:
+def _embed(settings: Settings) -> None:
     """After the lexical publish: the passage vectors questions use, when the
-    zhsearch[embeddings] extra is installed (on stderr: --json's stdout is the report)."""
-    rep = embeddings.embed_if_available(index)
+    zhsearch[embeddings] extra is installed and ZHSEARCH_EMBEDDINGS is not off
+    (on stderr: --json's stdout is the report)."""
+    rep = embeddings.embed_if_available(settings.index) if settings.embeddings else None
     if rep is not None and rep.changed:
         click.echo(rep.describe(), err=True)
 
@@ -271,9 +272,9 @@ def search_cmd(query, index_dir, page, per_page, tag, category, sort, as_json, s
     from search.engine import Engine, search  # lazily, for start-up speed (see the module's docstring)
     from search.models import Filters
 
-    settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms"))
+    settings = _settings(index=index_dir, synonyms=synonyms, uses=("index", "synonyms", "embeddings"))
     try:
-        result = search(Engine(settings.index, settings.synonyms), query, page=page, per_page=per_page,
+        result = search(Engine(settings.index, settings.synonyms, semantic=settings.embeddings), query, page=page, per_page=per_page,
                         filters=Filters(tags=tag, categories=category), sort=sort)
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from None
@@ -356,9 +357,12 @@ def serve_cmd(corpus, index_dir, host, port, threads, workers, cache_size, allow
             if bar:
                 bar.close()
         _print_report(report)
-        _embed(settings.index)
     elif not watch:
         _note_stale_site(settings)
+    if not watch and settings.embeddings and embeddings.available() \
+            and not embeddings.VectorStore(settings.index).exists():
+        click.echo("note: questions use passage embeddings once `zhsearch index` (or serve --watch) has made "
+                   "them", err=True)
     sidecar = status = None
     if watch:
         status = WatchStatus()  # shared with every worker process: /healthz reports it
@@ -422,8 +426,8 @@ def eval_cmd(queries, qrels, corpus, index_dir, run_path, run_tag, per_query, wi
     report = update_index(settings.index_config(), wait=600)
     if report.changed:
         _print_report(report)
-    _embed(settings.index)
-    engine = Engine(settings.index, settings.synonyms, curation=with_curation)
+    _embed(settings)
+    engine = Engine(settings.index, settings.synonyms, curation=with_curation, semantic=settings.embeddings)
     res = evaluate(engine, Path(queries), Path(qrels), run_path=Path(run_path) if run_path else None, tag=run_tag)
     if per_query:
         for qid, text, m in res.per_query:

@@ -167,6 +167,7 @@ SOURCES: dict[str, tuple[str | None, str | None]] = {
     "url_prefix": ("ZHSEARCH_URL_PREFIX", "--url-prefix"),
     "segmenter": ("ZHSEARCH_SEGMENTER", None),
     "git_timeout": ("ZHSEARCH_GIT_TIMEOUT", None),
+    "embeddings": ("ZHSEARCH_EMBEDDINGS", None),
     "analytics": ("ZHSEARCH_ANALYTICS", "--analytics"),
     "analytics_days": (None, "--analytics-days"),
     "admin_token": ("ZHSEARCH_ADMIN_TOKEN", "--admin-token"),
@@ -216,6 +217,9 @@ class Settings:
     segmenter: str = IndexConfig.segmenter
     #: seconds the git step of an index update may take (0: no git dates)
     git_timeout: float = IndexConfig.git_timeout
+    #: passage embeddings for questions, when the zhsearch[embeddings] extra is installed
+    #: (indexer.embeddings, search.semantic); off: neither made nor used
+    embeddings: bool = IndexConfig.embeddings
     #: analytics (web.analytics): the SQLite file, None for the default beside the index
     analytics: Path | None = None
     #: record settled searches and clicks at all (``--no-analytics``)
@@ -244,7 +248,8 @@ class Settings:
              anchor_style: str | AnchorStyle | None = None, url_prefix: str | None = None,
              segmenter: str | None = None, generator: str | None = None,
              base_path: str | None = None, clean_urls: bool | None = None,
-             git_timeout: float | None = None, analytics: str | Path | None = None,
+             git_timeout: float | None = None, embeddings: bool | None = None,
+             analytics: str | Path | None = None,
              analytics_enabled: bool | None = None, analytics_days: int | None = None,
              admin_token: str | None = None, uses: Iterable[str] | None = None) -> Settings:
         """Explicit values first, then ``ZHSEARCH_*`` environment variables, then
@@ -316,6 +321,7 @@ class Settings:
             url_prefix=pick("url_prefix", url_prefix, clean_url_prefix),
             segmenter=pick("segmenter", segmenter, clean_segmenter),
             git_timeout=pick("git_timeout", git_timeout, clean_seconds),
+            embeddings=pick("embeddings", embeddings, _flag),
             analytics=Path(recorded) if recorded else None,
             analytics_enabled=enabled,
             analytics_days=pick("analytics_days", analytics_days, clean_days),
@@ -327,7 +333,7 @@ class Settings:
         return IndexConfig(self.corpus, self.index, self.userdict, workers, segmenter=self.segmenter,
                            generator=self.generator, anchor_style=self.anchor_style,
                            base_path=self.base_path, clean_urls=self.clean_urls,
-                           git_timeout=self.git_timeout)
+                           git_timeout=self.git_timeout, embeddings=self.embeddings)
 
 
 def _generator(value: str | None) -> str:
