@@ -137,8 +137,9 @@ class IndexConfig:
     clean_urls: bool | None = None
     #: seconds the whole git step may take (0: no git dates)
     git_timeout: float = gitdates.GIT_TIMEOUT_S
-    #: embed the articles after each update, when the extra is installed (``indexer.embeddings``)
-    embeddings: bool = True
+    #: a watch embeds the articles after each update, when the extra is installed
+    #: (``indexer.embeddings``); the commands turn it on (``ZHSEARCH_EMBEDDINGS``)
+    embeddings: bool = False
 
     def site(self) -> SiteConfig:
         """The corpus's site as this configuration resolves it (reads the

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import embeddings
+from indexer.build import IndexConfig
+from indexer.watch import LiveIndexer, watch
 from search.engine import Engine, search
 from search.query import DEFAULT_RANKING
 from tests.conftest import build_index, write_article
@@ -191,3 +195,41 @@ def test_zhsearch_embeddings_off_neither_makes_nor_uses_them(embedded, tmp_path,
     monkeypatch.setenv("ZHSEARCH_EMBEDDINGS", "on")
     r = CliRunner().invoke(main, ["search", "--index", str(root / "ix"), "--json", q])
     assert json.loads(r.stdout)["hits"][0]["path"] == "python/mirror.md"
+
+
+@pytest.mark.slow
+def test_a_watch_embeds_what_the_index_lacked_then_each_edit(tmp_path):
+    """serve --watch and index --watch: the first update embeds what the index
+    lacked, every later one what it changed (after it is searchable)."""
+    corpus, index = tmp_path / "c", tmp_path / "ix"
+    for rel in ("python/mirror.md", "db/redis.md"):
+        write_article(corpus, rel, ARTICLES[rel])
+    build_index(corpus, index)
+    store = embeddings.VectorStore(index)
+    assert not store.exists()
+    indexer = LiveIndexer(IndexConfig(corpus, index, workers=1, embeddings=True))
+    indexer.load()
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(indexer,), kwargs={"stop": stop}, daemon=True)
+    thread.start()
+
+    def live_hashes() -> set[str]:
+        gen = Engine(index).generation()
+        return {gen.column("hash")[d].decode("ascii") for d in gen.searcher().reader().all_doc_ids()}
+
+    def wait(cond, timeout: float = 60) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if cond():
+                return True
+            time.sleep(0.1)
+        return False
+
+    try:
+        assert wait(lambda: store.exists() and store.hashes() == live_hashes()), "the catch-up did not embed"
+        write_article(corpus, "db/redis.md", ARTICLES["db/redis.md"] + "\n补充：AOF 重写可以压缩日志。\n")
+        before = store.hashes()
+        assert wait(lambda: live_hashes() != before and store.hashes() == live_hashes()), "the edit was not embedded"
+    finally:
+        stop.set()
+        thread.join(10)

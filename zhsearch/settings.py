@@ -219,7 +219,7 @@ class Settings:
     git_timeout: float = IndexConfig.git_timeout
     #: passage embeddings for questions, when the zhsearch[embeddings] extra is installed
     #: (indexer.embeddings, search.semantic); off: neither made nor used
-    embeddings: bool = IndexConfig.embeddings
+    embeddings: bool = True
     #: analytics (web.analytics): the SQLite file, None for the default beside the index
     analytics: Path | None = None
     #: record settled searches and clicks at all (``--no-analytics``)
