@@ -12,7 +12,6 @@ import json
 import shutil
 import sqlite3
 import threading
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +24,7 @@ from indexer.watch import LiveIndexer, watch
 from search.engine import Engine, search
 from search.query import DEFAULT_RANKING
 from tests.conftest import build_index, write_article
+from tests.test_watch import wait_for
 from zhsearch.cli import main
 
 ARTICLES = {
@@ -217,19 +217,11 @@ def test_a_watch_embeds_what_the_index_lacked_then_each_edit(tmp_path):
         gen = Engine(index).generation()
         return {gen.column("hash")[d].decode("ascii") for d in gen.searcher().reader().all_doc_ids()}
 
-    def wait(cond, timeout: float = 60) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            time.sleep(0.1)
-        return False
-
     try:
-        assert wait(lambda: store.exists() and store.hashes() == live_hashes()), "the catch-up did not embed"
+        wait_for(lambda: store.exists() and store.hashes() == live_hashes(), 60, "the catch-up's embedding")
         write_article(corpus, "db/redis.md", ARTICLES["db/redis.md"] + "\n补充：AOF 重写可以压缩日志。\n")
         before = store.hashes()
-        assert wait(lambda: live_hashes() != before and store.hashes() == live_hashes()), "the edit was not embedded"
+        wait_for(lambda: live_hashes() != before and store.hashes() == live_hashes(), 60, "the edit's embedding")
     finally:
         stop.set()
         thread.join(10)
