@@ -35,6 +35,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,67 +108,58 @@ def passages(fields: dict) -> list[str]:
 class VectorStore:
     """``embeddings.sqlite3``: content hash → the article's passage vectors
     (float16, one row per passage).  WAL, so searches read while
-    :func:`embed_live` writes."""
+    :func:`embed_live` writes.  Searches read through one read-only
+    connection per thread, kept (a question reads its candidates' vectors:
+    connecting each time cost more than the query)."""
 
     def __init__(self, index_dir: Path | str) -> None:
         self.path = Path(index_dir) / STORE_FILE
+        self._local = threading.local()
 
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _writing(self) -> closing[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, model TEXT NOT NULL, "
                      "rows INTEGER NOT NULL, data BLOB NOT NULL)")
+        return closing(conn)
+
+    def _reading(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=30)
         return conn
 
     def hashes(self) -> set[str]:
         """The articles that have vectors of this model."""
-        with self._closing() as conn:
+        with self._writing() as conn:
             return {h for (h,) in conn.execute("SELECT hash FROM vectors WHERE model = ?", (MODEL,))}
 
     def put(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
         rows = [(h, MODEL, len(v), np.asarray(v, dtype=np.float16).tobytes()) for h, v in items]
-        with self._closing() as conn, conn:
+        with self._writing() as conn, conn:
             conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
     def get(self, hashes: list[str]) -> dict[str, np.ndarray]:
-        """The vectors of those of ``hashes`` that have them (float32)."""
+        """The vectors of those of ``hashes`` that have them, as stored
+        (float16, read-only views)."""
         if not hashes or not self.exists():
             return {}
         marks = ",".join("?" * len(hashes))
-        with self._closing() as conn:
-            got = conn.execute(f"SELECT hash, rows, data FROM vectors WHERE model = ? AND hash IN ({marks})",
-                               (MODEL, *hashes)).fetchall()
-        return {h: np.frombuffer(data, dtype=np.float16).reshape(n, DIMENSIONS).astype(np.float32)
-                for h, n, data in got}
+        got = self._reading().execute(f"SELECT hash, rows, data FROM vectors WHERE model = ? AND hash IN ({marks})",
+                                      (MODEL, *hashes)).fetchall()
+        return {h: np.frombuffer(data, dtype=np.float16).reshape(n, DIMENSIONS) for h, n, data in got}
 
     def keep_only(self, hashes: set[str]) -> int:
         """Delete the vectors of every other article (and of other models); how many went."""
-        with self._closing() as conn, conn:
+        with self._writing() as conn, conn:
             conn.execute("CREATE TEMP TABLE live (hash TEXT PRIMARY KEY)")
             conn.executemany("INSERT INTO live VALUES (?)", ((h,) for h in hashes))
             cur = conn.execute("DELETE FROM vectors WHERE model != ? OR hash NOT IN (SELECT hash FROM live)",
                                (MODEL,))
             return cur.rowcount
-
-    def _closing(self):
-        return _Closing(self._connect())
-
-
-class _Closing:
-    """``with``: the connection, closed at the end (sqlite3's own ``with``
-    only commits)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        self.conn.close()
 
 
 @dataclass
