@@ -48,7 +48,8 @@ def by_relevance(gen: Generation, searcher, built: BuiltQuery, found: Candidates
         ranked, scores = rerank.rerank(lambda d: gen.stored.text(searcher, d, repeated), ranked, scores, tiers,
                                        built.prepared, unit_weights(built.term_dfs, n), ranking,
                                        ranking.rerank_depth)
-    if built.question and ranking.semantic_depth and ranking.semantic_weight > 0 and gen.semantic is not None:
+    if built.question and ranking.semantic_weight > 0 and ranking.semantic_depth > 1 and len(ranked) > 1 \
+            and gen.semantic is not None:
         head = ranked[:ranking.semantic_depth]
         hashes = gen.column("hash")
         ranked = gen.semantic.reorder(built.text, head, scores, [hashes[d].decode("ascii") for d in head],

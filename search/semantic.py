@@ -53,7 +53,7 @@ class Semantic:
 
     def closeness(self, text: str, hashes: list[str]) -> np.ndarray | None:
         """Each article's closeness to ``text`` (None unless all have vectors)."""
-        if not self.vectors.exists():
+        if not hashes or not self.vectors.exists():
             return None
         found = self.vectors.get(sorted(set(hashes)))
         if any(h not in found for h in hashes):

@@ -112,6 +112,14 @@ def test_a_question_is_answered_by_the_article_that_means_it(embedded):
     assert fused[0] == "python/mirror.md" and sorted(fused) == sorted(lexical)  # the same articles, re-ordered
 
 
+@pytest.mark.parametrize("q", ["? title:不存在的词", "怎么办", "吗", "为什么 -redis -pip -模型"])
+def test_a_question_with_no_or_one_candidate_is_answered(embedded, q):
+    """Nothing to re-order is no error (a question that finds nothing came back as a 500)."""
+    root, _ = embedded
+    page = search(Engine(root / "ix", cache_size=0), q)
+    assert page.total == len(page.hits) <= 1
+
+
 def test_only_questions_are_reordered(embedded):
     root, _ = embedded
     engine = Engine(root / "ix", cache_size=0)
